@@ -1,0 +1,74 @@
+# `make run` and `make test` set up whatever is missing, then run. Both are idempotent:
+# every step is a file target that is rebuilt only when its inputs change.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+LIVEKIT_VERSION := v1.13.5
+TOOLS_BIN := $(abspath .tools/bin)
+LIVEKIT_BIN := .tools/bin/livekit-server
+LIVEKIT_STAMP := .tools/livekit-server-$(LIVEKIT_VERSION).stamp
+VENDOR_JS := static/vendor/livekit-client.umd.js
+CHROMIUM ?= /usr/bin/chromium
+
+# A local LiveKit server is only needed when no external one is configured.
+RUN_LIVEKIT := $(if $(LIVEKIT_URL),,$(LIVEKIT_STAMP))
+
+.PHONY: help setup run test lint format test-setup chromium
+
+help:
+	@echo "make run    set up what is missing, then serve the app with a local LiveKit server"
+	@echo "make test   set up what is missing, then run ruff and every test tier"
+
+setup: $(VENV)/.installed $(VENDOR_JS) $(RUN_LIVEKIT)
+
+run: setup
+	@$(PY) scripts/run_dev.py
+
+test: test-setup
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(PY) -m pytest
+
+test-setup: $(VENV)/.installed-dev $(VENDOR_JS) $(LIVEKIT_STAMP) chromium
+
+lint:
+	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format:
+	@$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "Python 3.11+ with venv is needed: apt-get install python3-venv"; exit 1; }
+	@echo "Installing Python packages into $(VENV)…"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	@echo "Installing test tools into $(VENV)…"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(VENDOR_JS): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ and npm (apt-get install nodejs npm)"; exit 1; }
+	@echo "Installing livekit-client from npm…"
+	@npm ci --silent --no-audit --no-fund
+	@mkdir -p static/vendor
+	@cp node_modules/livekit-client/dist/livekit-client.umd.js $@
+
+$(LIVEKIT_STAMP):
+	@command -v go >/dev/null || { echo "Go is missing: install Go 1.26+ to build livekit-server $(LIVEKIT_VERSION), or set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET to use an existing LiveKit server"; exit 1; }
+	@echo "Building livekit-server $(LIVEKIT_VERSION) with go install (a few minutes, once)…"
+	@mkdir -p $(TOOLS_BIN)
+	@GOBIN=$(TOOLS_BIN) CGO_ENABLED=0 go install github.com/livekit/livekit-server/cmd/server@$(LIVEKIT_VERSION)
+	@mv $(TOOLS_BIN)/server $(LIVEKIT_BIN)
+	@rm -f .tools/livekit-server-*.stamp
+	@touch $@
+
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { echo "Chromium is missing: install it with 'apt-get install chromium' (as root) or set CHROMIUM=/path/to/chromium"; exit 1; }; \
+	  echo "Installing Chromium from Debian…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

@@ -1,0 +1,92 @@
+"""The meetings control plane: a Flask app that schedules meetings and runs them on LiveKit."""
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+from meetings.extensions import csrf, db, login_manager, migrate
+
+
+class ConfigurationError(RuntimeError):
+    """A required setting is missing; the message names it."""
+
+
+def create_app(config_class: type, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, error pages, CLI. No I/O."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.from_object(config_class)
+    app.config.update(overrides or {})
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    validate_config(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_project_path(app, "migrations")))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            sa.event.listen(db.engine, "connect", _tune_sqlite)
+
+    from meetings import security
+
+    security.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from meetings.api import bp as api_bp
+    from meetings.auth import bp as auth_bp
+    from meetings.health import bp as health_bp
+    from meetings.rooms import bp as rooms_bp
+    from meetings.scheduling import bp as scheduling_bp
+    from meetings.webhooks import bp as webhooks_bp
+
+    for blueprint in (auth_bp, scheduling_bp, rooms_bp, api_bp, webhooks_bp, health_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from meetings import errors
+
+    errors.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from meetings.cli import users_cli
+
+    app.cli.add_command(users_cli)
+
+
+def validate_config(app: Flask) -> None:
+    """Refuse to start without the settings production needs.
+
+    Raises:
+        ConfigurationError: naming the first missing setting.
+    """
+    for name in app.config.get("REQUIRED_SETTINGS", ()):
+        if not app.config.get(name):
+            raise ConfigurationError(f"{name} is not set: export {name}=... before starting")
+    required = app.config.get("REQUIRED_SETTINGS", ())
+    if "SECRET_KEY" in required and len(app.config["SECRET_KEY"]) < 32:
+        raise ConfigurationError("SECRET_KEY is too short: use at least 32 random characters")
+
+
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    # WAL lets readers run beside the one writer; busy_timeout makes concurrent webhook
+    # writes wait for the lock instead of failing with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _project_path(app: Flask, name: str) -> Path:
+    return Path(app.root_path).parent / name

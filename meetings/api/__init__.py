@@ -1,0 +1,32 @@
+"""REST API v1: JSON in, JSON out, `Authorization: Bearer <token>` or the browser session."""
+
+from flask import Blueprint, g, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms.validators import ValidationError
+
+from meetings.errors import ApiError
+from meetings.extensions import csrf
+from meetings.security import bearer_token_sent
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Bearer tokens are not sent by browsers on their own, so they need no CSRF token;
+# session-authenticated calls are checked in `authenticate` below.
+csrf.exempt(bp)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@bp.before_request
+def authenticate() -> None:
+    signed_in = current_user.is_authenticated  # runs the loaders, which set g
+    if bearer_token_sent(request) and not g.get("authenticated_by_token"):
+        raise ApiError(401, "invalid_token", "The API token is unknown, revoked or disabled.")
+    if signed_in and not g.get("authenticated_by_token") and request.method not in SAFE_METHODS:
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except (ValidationError, CSRFError) as error:
+            raise ApiError(400, "csrf_failed", f"CSRF check failed: {error}") from error
+
+
+from meetings.api import views  # noqa: E402, F401

@@ -1,0 +1,61 @@
+"""Error answers: JSON `{"error": {"code", "message"}}` for the API, pages for people."""
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+JSON_PREFIXES = ("/api/", "/livekit/", "/healthz")
+
+
+class ApiError(Exception):
+    """An API failure with a stable machine-readable code and a message for people."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def json_error(status: int, code: str, message: str, field: str | None = None) -> Response:
+    error = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    response = jsonify({"error": error})
+    response.status_code = status
+    return response
+
+
+def wants_json() -> bool:
+    return request.path.startswith(JSON_PREFIXES)
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def handle_api_error(error: ApiError):
+        return json_error(error.status, error.code, error.message, error.field)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(error: CSRFError):
+        message = "The form expired or was sent from elsewhere. Reload the page and try again."
+        if wants_json():
+            return json_error(400, "csrf_failed", error.description)
+        return render_template("errors/error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        code = (error.name or "error").lower().replace(" ", "_")
+        if wants_json():
+            return json_error(error.code or 500, code, error.description or error.name)
+        status = error.code or 500
+        page = render_template("errors/error.html", status=status, message=error.description)
+        return page, status
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return json_error(500, "internal_error", "Something went wrong on our side.")
+        message = InternalServerError.description
+        return render_template("errors/error.html", status=500, message=message), 500

@@ -1,0 +1,194 @@
+"""The one module that talks to LiveKit: tokens, RoomService calls and webhooks.
+
+Public functions are synchronous for Flask views. Each RoomService call opens its own
+`LiveKitAPI` client inside a fresh event loop (a client is bound to the loop it was made
+in) and is bounded by `asyncio.wait_for`, because livekit-api disables its own timeouts.
+"""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import aiohttp
+from asgiref.sync import async_to_sync
+from flask import current_app
+from livekit import api
+
+T = TypeVar("T")
+
+
+class LiveKitError(Exception):
+    """Base class for everything the media server refused or could not answer."""
+
+
+class LiveKitUnavailable(LiveKitError):
+    """The media server did not answer in time, or not at all."""
+
+
+class RoomNotFound(LiveKitError):
+    """The room does not exist on the media server."""
+
+
+class InvalidWebhook(Exception):
+    """A webhook request whose signature, hash or body did not verify."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    url: str
+    api_key: str
+    api_secret: str
+    timeout: float
+
+    @classmethod
+    def from_app(cls) -> "Settings":
+        config = current_app.config
+        return cls(
+            url=config["LIVEKIT_URL"],
+            api_key=config["LIVEKIT_API_KEY"],
+            api_secret=config["LIVEKIT_API_SECRET"],
+            timeout=config["LIVEKIT_TIMEOUT_SECONDS"],
+        )
+
+
+@dataclass(frozen=True)
+class MediaGrant:
+    """What one person may do in one room; every permission is spelled out."""
+
+    room: str
+    identity: str
+    name: str
+    can_publish: bool
+    can_subscribe: bool
+    can_publish_data: bool
+    room_admin: bool
+    ttl: timedelta
+    metadata: dict | None = None
+
+
+@dataclass(frozen=True)
+class MintedToken:
+    jwt: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Participant:
+    identity: str
+    name: str
+    sid: str
+
+
+def mint_token(grant: MediaGrant) -> MintedToken:
+    """Sign a join token for exactly one room with exactly the permissions in `grant`."""
+    settings = Settings.from_app()
+    # VideoGrants defaults publish/subscribe/data to True, so every field is set here.
+    video = api.VideoGrants(
+        room_join=True,
+        room=grant.room,
+        can_publish=grant.can_publish,
+        can_subscribe=grant.can_subscribe,
+        can_publish_data=grant.can_publish_data,
+        room_admin=True if grant.room_admin else None,
+        can_update_own_metadata=False,
+    )
+    token = (
+        api.AccessToken(settings.api_key, settings.api_secret)
+        .with_identity(grant.identity)
+        .with_name(grant.name)
+        .with_grants(video)
+        .with_ttl(grant.ttl)
+    )
+    if grant.metadata is not None:
+        token = token.with_metadata(json.dumps(grant.metadata))
+    expires_at = datetime.now(UTC).replace(microsecond=0) + grant.ttl
+    return MintedToken(jwt=token.to_jwt(), expires_at=expires_at)
+
+
+def verify_webhook(body: str, authorization: str | None) -> api.WebhookEvent:
+    """Check a webhook's signature against the raw body and parse it.
+
+    Raises:
+        InvalidWebhook: missing header, bad or expired signature, hash mismatch, bad JSON.
+    """
+    if not authorization:
+        raise InvalidWebhook("missing Authorization header")
+    settings = Settings.from_app()
+    receiver = api.WebhookReceiver(api.TokenVerifier(settings.api_key, settings.api_secret))
+    try:
+        return receiver.receive(body, authorization)
+    except Exception as exc:  # PyJWT errors, bare Exception("hash mismatch"), ParseError
+        raise InvalidWebhook(str(exc) or type(exc).__name__) from exc
+
+
+def ensure_room(
+    name: str,
+    *,
+    empty_timeout: int,
+    departure_timeout: int,
+    max_participants: int = 0,
+    metadata: dict | None = None,
+) -> None:
+    """Create the room on the server; a room that already exists is left as it is.
+
+    Raises:
+        LiveKitUnavailable: the server did not answer.
+    """
+    request = api.CreateRoomRequest(
+        name=name,
+        empty_timeout=empty_timeout,
+        departure_timeout=departure_timeout,
+        max_participants=max_participants,
+        metadata=json.dumps(metadata or {}),
+    )
+    _call(lambda lk: lk.room.create_room(request))
+
+
+def list_participants(room: str) -> list[Participant]:
+    """Who is in the room right now, according to the server.
+
+    Raises:
+        RoomNotFound: no such room on the server.
+        LiveKitUnavailable: the server did not answer.
+    """
+    request = api.ListParticipantsRequest(room=room)
+    response = _call(lambda lk: lk.room.list_participants(request))
+    return [Participant(p.identity, p.name, p.sid) for p in response.participants]
+
+
+def list_room_names() -> list[str]:
+    """Names of the rooms live on the server.
+
+    Raises:
+        LiveKitUnavailable: the server did not answer.
+    """
+    response = _call(lambda lk: lk.room.list_rooms(api.ListRoomsRequest()))
+    return [room.name for room in response.rooms]
+
+
+def is_reachable() -> bool:
+    """True when the server answers an authenticated RoomService call."""
+    try:
+        list_room_names()
+    except LiveKitError:
+        return False
+    return True
+
+
+def _call(operation: Callable[[api.LiveKitAPI], Awaitable[T]]) -> T:
+    return async_to_sync(_run)(Settings.from_app(), operation)
+
+
+async def _run(settings: Settings, operation: Callable[[api.LiveKitAPI], Awaitable[T]]) -> T:
+    try:
+        async with api.LiveKitAPI(settings.url, settings.api_key, settings.api_secret) as lk:
+            return await asyncio.wait_for(operation(lk), settings.timeout)
+    except api.TwirpError as exc:
+        if exc.code == "not_found":
+            raise RoomNotFound(exc.message) from exc
+        raise LiveKitUnavailable(f"{exc.code}: {exc.message}") from exc
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise LiveKitUnavailable(str(exc) or type(exc).__name__) from exc

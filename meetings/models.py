@@ -1,0 +1,178 @@
+"""Database models. Times are stored as naive UTC and read back as aware UTC."""
+
+import enum
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from meetings.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """A timestamp that is always UTC-aware in Python, whatever the engine stores."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _enum_values(enum_class: type[enum.Enum]) -> list[str]:
+    # Store the lower-case values users see ("host"), not the Python member names.
+    return [member.value for member in enum_class]
+
+
+class Role(enum.StrEnum):
+    HOST = "host"
+    OPS = "ops"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(80))
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, native_enum=False, length=16, values_callable=_enum_values),
+        default=Role.HOST,
+    )
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    meetings: Mapped[list["Meeting"]] = relationship(back_populates="host")
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+    @property
+    def is_active(self) -> bool:
+        return not self.disabled
+
+    @property
+    def livekit_identity(self) -> str:
+        return f"u-{self.id}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+def hash_api_token(token: str) -> str:
+    # Tokens are 256 random bits, so a plain SHA-256 is enough: no salt, no stretching.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    PREFIX = "mtk_"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.name!r} user={self.user_id}>"
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple["ApiToken", str]:
+        """A new token row and the clear token, which is shown once and never stored."""
+        clear = cls.PREFIX + secrets.token_urlsafe(32)
+        return cls(user=user, name=name, token_hash=hash_api_token(clear)), clear
+
+
+# Lower-case letters and digits without look-alikes (0/o, 1/l): easy to read aloud.
+SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+
+
+def new_slug() -> str:
+    """An unguessable meeting slug such as `k3vq-8mzt-p2wa` (60 random bits)."""
+    groups = ("".join(secrets.choice(SLUG_ALPHABET) for _ in range(4)) for _ in range(3))
+    return "-".join(groups)
+
+
+class Meeting(db.Model):
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_slug)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    duration_minutes: Mapped[int]
+    host_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    host: Mapped[User] = relationship(back_populates="meetings")
+
+    def __repr__(self) -> str:
+        return f"<Meeting {self.slug} {self.title!r}>"
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def room_name(self) -> str:
+        """The LiveKit room this meeting runs in."""
+        return f"meeting-{self.slug}"
+
+
+class WebhookEvent(db.Model):
+    """Every verified LiveKit webhook, stored once by its event id."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    event: Mapped[str] = mapped_column(sa.String(64))
+    room_name: Mapped[str | None] = mapped_column(sa.String(128), index=True)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    payload: Mapped[str] = mapped_column(sa.Text)
+
+    def __repr__(self) -> str:
+        return f"<WebhookEvent {self.id} {self.event}>"
+
+
+class Attendance(db.Model):
+    """One join/leave interval of one participant, as the server reported it."""
+
+    __tablename__ = "attendance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meetings.id"), index=True)
+    room_name: Mapped[str] = mapped_column(sa.String(128))
+    participant_sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    identity: Mapped[str] = mapped_column(sa.String(128))
+    display_name: Mapped[str] = mapped_column(sa.String(128), default="")
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<Attendance {self.identity} in {self.room_name}>"

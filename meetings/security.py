@@ -1,0 +1,74 @@
+"""Who is asking: session logins, API bearer tokens, and the headers every answer carries."""
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Flask, Request, Response, current_app, g, request
+
+from meetings.extensions import db, login_manager
+from meetings.models import ApiToken, User, hash_api_token
+
+BEARER = "Bearer "
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    app.after_request(add_security_headers)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if bearer_token_sent(request):
+        return None  # an explicit API token wins over a browser session
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # A disabled account's open sessions stop working on the next request.
+    return user if user is not None and user.is_active else None
+
+
+@login_manager.request_loader
+def load_user_from_bearer_token(request: Request) -> User | None:
+    """Authenticate API clients by `Authorization: Bearer <token>`."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith(BEARER):
+        return None
+    token = db.session.scalar(
+        sa.select(ApiToken).where(ApiToken.token_hash == hash_api_token(header[len(BEARER) :]))
+    )
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return None
+    g.authenticated_by_token = True
+    return token.user
+
+
+def bearer_token_sent(request: Request) -> bool:
+    return request.headers.get("Authorization", "").startswith(BEARER)
+
+
+def livekit_origins() -> str:
+    """The LiveKit origins the browser may connect to (WebSocket and its HTTP fallback)."""
+    parts = urlsplit(current_app.config["LIVEKIT_PUBLIC_URL"])
+    if not parts.netloc:
+        return ""
+    secure = parts.scheme in ("wss", "https")
+    ws, http = ("wss", "https") if secure else ("ws", "http")
+    return f"{ws}://{parts.netloc} {http}://{parts.netloc}"
+
+
+def add_security_headers(response: Response) -> Response:
+    csp = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        "img-src 'self' data: blob:; media-src 'self' blob:; "
+        f"connect-src 'self' {livekit_origins()}; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+    )
+    response.headers.setdefault("Content-Security-Policy", csp)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Permissions-Policy",
+        "camera=(self), microphone=(self), display-capture=(self), geolocation=()",
+    )
+    return response

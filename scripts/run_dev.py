@@ -1,0 +1,143 @@
+"""`make run`: a local LiveKit server plus the app under gunicorn; Ctrl-C stops both.
+
+Dev keys and the session secret are generated once into instance/dev.env. When
+LIVEKIT_URL is set, no local server is started and that server is used instead.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from meetings.livekit_process import (  # noqa: E402
+    LiveKitServer,
+    LiveKitServerConfig,
+    LiveKitStartError,
+    new_api_key,
+)
+
+INSTANCE_DIR = PROJECT_DIR / "instance"
+DEV_ENV = INSTANCE_DIR / "dev.env"
+VENV_BIN = Path(sys.executable).parent
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def dev_settings() -> dict[str, str]:
+    """Generate the local secrets once; later runs reuse them (sessions survive restarts)."""
+    if not DEV_ENV.exists():
+        INSTANCE_DIR.mkdir(exist_ok=True)
+        key, secret = new_api_key()
+        DEV_ENV.write_text(
+            f"SECRET_KEY={secrets.token_urlsafe(48)}\n"
+            f"LIVEKIT_API_KEY={key}\nLIVEKIT_API_SECRET={secret}\n"
+        )
+        DEV_ENV.chmod(0o600)
+    return read_env_file(DEV_ENV)
+
+
+def fail(message: str) -> None:
+    print(f"make run: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def main() -> None:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "8000"))
+    env = {**dev_settings(), **os.environ, "MEETINGS_ENV": "development"}
+    livekit = None
+    if os.environ.get("LIVEKIT_URL"):
+        if not (os.environ.get("LIVEKIT_API_KEY") and os.environ.get("LIVEKIT_API_SECRET")):
+            fail("LIVEKIT_URL is set: also set LIVEKIT_API_KEY and LIVEKIT_API_SECRET for it")
+        print(f"Using the LiveKit server at {env['LIVEKIT_URL']}")
+    else:
+        livekit = start_local_livekit(env, host, port)
+
+    upgrade = [str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"]
+    if subprocess.run(upgrade, cwd=PROJECT_DIR, env=env, capture_output=True).returncode:
+        stop(livekit)
+        fail("database migration failed: run `.venv/bin/flask --app wsgi db upgrade` to see why")
+
+    gunicorn = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"),
+            "--workers",
+            "2",
+            "--threads",
+            "8",
+            "--bind",
+            f"{host}:{port}",
+            "--access-logfile",
+            "-",
+            "wsgi:app",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+    )
+    print_welcome(host, port)
+    # Ctrl-C reaches the whole process group; also stop children on SIGTERM.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while gunicorn.poll() is None and (livekit is None or livekit.process.poll() is None):
+            time.sleep(0.5)
+        print("make run: a process stopped; shutting down", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nStopping…")
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=15)
+        stop(livekit)
+
+
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
+def start_local_livekit(env: dict[str, str], host: str, port: int) -> LiveKitServer:
+    app_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    config = LiveKitServerConfig(
+        api_key=env["LIVEKIT_API_KEY"],
+        api_secret=env["LIVEKIT_API_SECRET"],
+        webhook_urls=[f"http://{app_host}:{port}/livekit/webhook"],
+    )
+    server = LiveKitServer(config, INSTANCE_DIR / "livekit")
+    try:
+        server.start()
+    except LiveKitStartError as error:
+        fail(f"{error}\n(is something else using ports 7880-7882?)")
+    env["LIVEKIT_URL"] = config.url
+    env["LIVEKIT_PUBLIC_URL"] = config.ws_url
+    print(f"LiveKit server on {config.ws_url} (log: {server.log_path})")
+    return server
+
+
+def stop(livekit: LiveKitServer | None) -> None:
+    if livekit is not None:
+        livekit.stop()
+
+
+def print_welcome(host: str, port: int) -> None:
+    print(
+        f"""
+  Meetings is running on http://{host}:{port}
+  Create the first account (an operator) in another terminal:
+    .venv/bin/flask --app wsgi users create you@example.com --name "Your Name" \\
+        --password 'a-long-password' --role ops
+  or register at http://{host}:{port}/auth/register
+  Press Ctrl-C to stop.
+""",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

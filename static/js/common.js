@@ -1,0 +1,55 @@
+// Small helpers every page uses: CSRF header, local times, copy buttons.
+
+export function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+export function show(element) {
+  element.hidden = false;
+}
+
+export function hide(element) {
+  element.hidden = true;
+}
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short" });
+const fullFormat = new Intl.DateTimeFormat(undefined, {
+  weekday: "short",
+  day: "numeric",
+  month: "short",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  timeZoneName: "short",
+});
+
+// Times are rendered in UTC by the server and shown in the reader's own zone here.
+function localiseTimes() {
+  for (const node of document.querySelectorAll("time.local-time")) {
+    const when = new Date(node.getAttribute("datetime"));
+    if (Number.isNaN(when.getTime())) continue;
+    node.textContent = (node.dataset.format === "day" ? dayFormat : fullFormat).format(when);
+    node.title = when.toISOString();
+  }
+}
+
+function wireCopyButtons() {
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    button.addEventListener("click", async () => {
+      const original = button.textContent;
+      try {
+        await navigator.clipboard.writeText(button.dataset.copy);
+        button.textContent = "Copied";
+      } catch {
+        button.textContent = "Press Ctrl+C";
+        const input = document.getElementById("join-link");
+        if (input) input.select();
+      }
+      setTimeout(() => (button.textContent = original), 2000);
+    });
+  }
+}
+
+localiseTimes();
+wireCopyButtons();

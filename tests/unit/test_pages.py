@@ -1,0 +1,202 @@
+"""Pages a person clicks through: sign-up, sign-in, scheduling, the join page."""
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from meetings.extensions import db
+from meetings.models import Meeting, User
+from tests.conftest import PASSWORD, csrf_token_from
+
+
+def form_post(client, url, data):
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    return client.post(url, data={**data, "csrf_token": token})
+
+
+def test_register_signs_in_and_lands_on_dashboard(client):
+    response = form_post(
+        client,
+        "/auth/register",
+        {
+            "display_name": "Ada Lovelace",
+            "email": "Ada@Example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Ada Lovelace" in page
+    assert "No upcoming meetings" in page
+    user = db.session.scalar(sa.select(User))
+    assert user.email == "ada@example.com"
+    assert user.password_hash != PASSWORD
+
+
+def test_register_with_taken_email_says_so_and_creates_nothing(client, make_user):
+    make_user(email="taken@example.com")
+    response = form_post(
+        client,
+        "/auth/register",
+        {
+            "display_name": "Other",
+            "email": "taken@example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
+    assert response.status_code == 200
+    assert "exists already" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
+
+
+def test_register_names_each_bad_field(client):
+    response = form_post(
+        client,
+        "/auth/register",
+        {"display_name": "", "email": "not-an-email", "password": "short", "confirm": "x"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="display_name-error"' in page
+    assert 'id="email-error"' in page
+    assert "between 10 and 256 characters" in page
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(client, make_user):
+    user = make_user()
+    wrong = form_post(client, "/auth/login", {"email": user.email, "password": "nope-nope-nope"})
+    unknown = form_post(client, "/auth/login", {"email": "who@example.com", "password": "x" * 12})
+    assert wrong.status_code == unknown.status_code == 200
+    assert "Wrong email or password." in wrong.get_data(as_text=True)
+    assert "Wrong email or password." in unknown.get_data(as_text=True)
+
+
+def test_form_without_csrf_token_is_refused(client, make_user):
+    user = make_user()
+    response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "Reload the page" in response.get_data(as_text=True)
+
+
+def test_login_does_not_redirect_off_site(client, make_user):
+    user = make_user()
+    token = csrf_token_from(client.get("/auth/login").get_data(as_text=True))
+    response = client.post(
+        "/auth/login?next=https://evil.example/",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard"
+
+
+def test_logout_is_a_post_and_ends_the_session(client, make_user, login):
+    login(make_user())
+    assert client.get("/auth/logout").status_code == 405
+    page = client.get("/dashboard").get_data(as_text=True)
+    client.post("/auth/logout", data={"csrf_token": csrf_token_from(page)})
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_dashboard_requires_sign_in(client):
+    response = client.get("/dashboard")
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+def test_schedule_meeting_through_the_form(client, make_user, login):
+    host = make_user()
+    login(host)
+    response = form_post(
+        client,
+        "/meetings/new",
+        {
+            "title": "Design review",
+            "starts_at": "2099-03-01T09:30",
+            "duration_minutes": "45",
+            "time_zone": "Europe/Paris",
+        },
+    )
+    assert response.status_code == 302
+    meeting = db.session.scalar(sa.select(Meeting))
+    # 09:30 in Paris in March (UTC+1) is 08:30 UTC.
+    assert meeting.starts_at == datetime(2099, 3, 1, 8, 30, tzinfo=UTC)
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"/m/{meeting.slug}" in detail
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "Design review" in dashboard
+
+
+def test_schedule_form_refuses_past_start_and_bad_zone(client, make_user, login):
+    login(make_user())
+    past = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = form_post(
+        client,
+        "/meetings/new",
+        {"title": "Late", "starts_at": past, "duration_minutes": "30", "time_zone": "UTC"},
+    )
+    assert "The start time is in the past." in response.get_data(as_text=True)
+    response = form_post(
+        client,
+        "/meetings/new",
+        {
+            "title": "Lost",
+            "starts_at": "2099-01-01T10:00",
+            "duration_minutes": "30",
+            "time_zone": "Mars/Olympus",
+        },
+    )
+    assert "Unknown time zone" in response.get_data(as_text=True)
+    response = form_post(
+        client,
+        "/meetings/new",
+        {"title": "Long", "starts_at": "2099-01-01T10:00", "duration_minutes": "5000"},
+    )
+    assert "1 minute to 24 hours" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Meeting.id))) == 0
+
+
+def test_dashboard_hides_other_hosts_and_ended_meetings(client, make_user, make_meeting, login):
+    host = make_user()
+    make_meeting(host=host, title="Mine, soon")
+    make_meeting(host=host, title="Mine, over", starts_at=datetime.now(UTC) - timedelta(hours=3))
+    make_meeting(title="Someone else's")
+    login(host)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Mine, soon" in page
+    assert "Mine, over" not in page
+    assert "Someone else" not in page
+
+
+def test_meeting_detail_is_for_its_host_only(client, make_user, make_meeting, login):
+    meeting = make_meeting()
+    login(make_user())
+    assert client.get(f"/meetings/{meeting.slug}").status_code == 404
+
+
+def test_join_page_shows_title_as_text_and_carries_no_secrets(client, make_meeting, app):
+    meeting = make_meeting(title="<script>alert(1)</script> Planning")
+    response = client.get(f"/m/{meeting.slug}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Planning" in page
+    assert app.config["LIVEKIT_API_SECRET"] not in page
+    assert app.config["SECRET_KEY"] not in page
+
+
+def test_unknown_meeting_link_says_so(client):
+    response = client.get("/m/nope-nope-nope")
+    assert response.status_code == 404
+    assert "This meeting link is not valid" in response.get_data(as_text=True)
+
+
+def test_pages_send_security_headers(client):
+    response = client.get("/auth/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "camera=(self)" in response.headers["Permissions-Policy"]

@@ -1,0 +1,17 @@
+"""Entry point for gunicorn (`wsgi:app`) and the `flask --app wsgi` CLI."""
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+CONFIG_NAME = os.environ.get("MEETINGS_ENV", "development")
+if CONFIG_NAME == "development":
+    # Keys that `make run` generated once for the local LiveKit server; read before
+    # config.py so that its classes see them.
+    load_dotenv(Path(__file__).parent / "instance" / "dev.env", override=False)
+
+from config import CONFIGS  # noqa: E402
+from meetings import create_app  # noqa: E402
+
+app = create_app(CONFIGS[CONFIG_NAME])
