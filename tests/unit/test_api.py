@@ -1,0 +1,215 @@
+"""The REST API contract: shapes, auth, and clear errors for bad input."""
+
+import jwt
+import pytest
+
+from meetings.extensions import db
+from meetings.models import ApiToken, Meeting
+from tests.conftest import csrf_token_from
+
+FUTURE = "2099-05-04T10:00:00+02:00"
+
+
+def decode(app, token: str) -> dict:
+    return jwt.decode(token, app.config["LIVEKIT_API_SECRET"], algorithms=["HS256"])
+
+
+def test_create_meeting_with_api_token(client, make_user, api_token):
+    host = make_user(display_name="Grace")
+    response = client.post(
+        "/api/v1/meetings",
+        json={"title": "Launch", "starts_at": FUTURE, "duration_minutes": 60},
+        headers=api_token(host),
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["title"] == "Launch"
+    assert body["starts_at"] == "2099-05-04T08:00:00Z"
+    assert body["duration_minutes"] == 60
+    assert body["join_url"] == f"http://localhost/m/{body['slug']}"
+    assert body["host"] == {"display_name": "Grace"}
+    fetched = client.get(f"/api/v1/meetings/{body['slug']}")
+    assert fetched.status_code == 200
+    assert fetched.get_json() == body
+
+
+def test_create_meeting_without_credentials_is_401(client):
+    response = client.post(
+        "/api/v1/meetings", json={"title": "x", "starts_at": FUTURE, "duration_minutes": 5}
+    )
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthenticated"
+
+
+def test_revoked_or_unknown_token_is_401(client, make_user, api_token):
+    headers = api_token(make_user())
+    token = db.session.scalar(db.select(ApiToken))
+    token.revoked_at = token.created_at
+    db.session.commit()
+    for sent in (headers, {"Authorization": "Bearer mtk_made-up"}):
+        response = client.get("/api/v1/meetings/whatever", headers=sent)
+        assert response.status_code == 401
+        assert response.get_json()["error"]["code"] == "invalid_token"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"starts_at": FUTURE, "duration_minutes": 30}, 422, "title"),
+        ({"title": "", "starts_at": FUTURE, "duration_minutes": 30}, 422, "title"),
+        ({"title": "x" * 201, "starts_at": FUTURE, "duration_minutes": 30}, 422, "title"),
+        (
+            {"title": "t", "starts_at": "2099-05-04T10:00:00", "duration_minutes": 30},
+            422,
+            "starts_at",
+        ),
+        ({"title": "t", "starts_at": "tomorrow", "duration_minutes": 30}, 422, "starts_at"),
+        (
+            {"title": "t", "starts_at": "2001-01-01T10:00:00Z", "duration_minutes": 30},
+            422,
+            "starts_at",
+        ),
+        ({"title": "t", "starts_at": FUTURE, "duration_minutes": 0}, 422, "duration_minutes"),
+        ({"title": "t", "starts_at": FUTURE, "duration_minutes": 1441}, 422, "duration_minutes"),
+        ({"title": "t", "starts_at": FUTURE, "duration_minutes": "30"}, 422, "duration_minutes"),
+        ({"title": "t", "starts_at": FUTURE, "duration_minutes": 30, "color": "red"}, 422, "color"),
+        ([1, 2], 400, None),
+    ],
+)
+def test_bad_meeting_bodies_name_the_field_and_store_nothing(
+    client, make_user, api_token, body, status, field
+):
+    response = client.post("/api/v1/meetings", json=body, headers=api_token(make_user()))
+    assert response.status_code == status
+    error = response.get_json()["error"]
+    assert error.get("field") == field
+    assert error["message"]
+    assert db.session.scalar(db.select(db.func.count(Meeting.id))) == 0
+
+
+def test_body_that_is_not_json_is_400(client, make_user, api_token):
+    response = client.post(
+        "/api/v1/meetings",
+        data="{not json",
+        headers={**api_token(make_user()), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_json"
+
+
+def test_unknown_meeting_is_json_404(client):
+    response = client.get("/api/v1/meetings/nope-nope-nope")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "meeting_not_found"
+
+
+def test_host_token_has_admin_grant_for_one_room(app, client, make_meeting, api_token, fake_rooms):
+    meeting = make_meeting()
+    response = client.post(
+        f"/api/v1/meetings/{meeting.slug}/tokens", json={}, headers=api_token(meeting.host)
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["role"] == "host"
+    assert body["identity"] == f"u-{meeting.host.id}"
+    assert body["livekit_url"] == app.config["LIVEKIT_PUBLIC_URL"]
+    claims = decode(app, body["token"])
+    assert claims["sub"] == f"u-{meeting.host.id}"
+    assert claims["name"] == meeting.host.display_name
+    assert claims["video"]["room"] == meeting.room_name
+    assert claims["video"]["roomJoin"] is True
+    assert claims["video"]["roomAdmin"] is True
+    assert "roomCreate" not in claims["video"]
+    assert claims["exp"] - claims["nbf"] <= 3600
+    assert fake_rooms.created[0]["name"] == meeting.room_name
+
+
+def test_guest_token_has_no_admin_and_a_stable_identity(app, client, make_meeting, fake_rooms):
+    meeting = make_meeting()
+    url = f"/api/v1/meetings/{meeting.slug}/tokens"
+    first = client.post(url, json={"display_name": "  Guest   Star "}).get_json()
+    second = client.post(url, json={"display_name": "Guest Star"}).get_json()
+    assert first["role"] == "guest"
+    assert first["identity"].startswith("g-")
+    assert first["identity"] == second["identity"]
+    claims = decode(app, first["token"])
+    assert claims["name"] == "Guest Star"
+    assert "roomAdmin" not in claims["video"]
+    assert claims["video"]["room"] == meeting.room_name
+    assert claims["exp"] - claims["nbf"] <= 3600
+
+
+def test_signed_in_non_host_is_a_participant(
+    app, client, make_meeting, make_user, login, fake_rooms
+):
+    meeting = make_meeting()
+    user = make_user()
+    login(user)
+    page = client.get(f"/m/{meeting.slug}").get_data(as_text=True)
+    response = client.post(
+        f"/api/v1/meetings/{meeting.slug}/tokens",
+        json={},
+        headers={"X-CSRFToken": csrf_token_from(page)},
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["role"] == "participant"
+    assert body["identity"] == f"u-{user.id}"
+    assert "roomAdmin" not in decode(app, body["token"])["video"]
+
+
+def test_session_call_without_csrf_header_is_refused(
+    client, make_meeting, make_user, login, fake_rooms
+):
+    meeting = make_meeting()
+    login(make_user())
+    response = client.post(f"/api/v1/meetings/{meeting.slug}/tokens", json={})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "csrf_failed"
+    assert fake_rooms.created == []
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("   ", "Enter the name"), ("x" * 65, "at most 64"), ("bad\u0000name", "printable")],
+)
+def test_guest_needs_a_sensible_name(client, make_meeting, fake_rooms, name, message):
+    meeting = make_meeting()
+    response = client.post(f"/api/v1/meetings/{meeting.slug}/tokens", json={"display_name": name})
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["field"] == "display_name"
+    assert message in error["message"]
+    assert fake_rooms.created == []
+
+
+def test_token_when_livekit_is_down_is_503_with_a_clear_message(client, make_meeting, fake_rooms):
+    fake_rooms.unreachable = True
+    meeting = make_meeting()
+    response = client.post(f"/api/v1/meetings/{meeting.slug}/tokens", json={"display_name": "Al"})
+    assert response.status_code == 503
+    assert "not reachable" in response.get_json()["error"]["message"]
+
+
+def test_attendance_is_for_the_host_only(client, make_meeting, make_user, api_token):
+    meeting = make_meeting()
+    url = f"/api/v1/meetings/{meeting.slug}/attendance"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=api_token(make_user())).status_code == 403
+    response = client.get(url, headers=api_token(meeting.host))
+    assert response.status_code == 200
+    assert response.get_json() == []
+
+
+def test_openapi_document_describes_every_api_route(app, client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    routes = {
+        (rule.rule.removeprefix("/api/v1").replace("<", "{").replace(">", "}"), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/") and rule.endpoint != "api.openapi"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    documented = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert documented == routes
+    assert "MeetingCreate" in document["components"]["schemas"]
