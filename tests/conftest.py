@@ -2,18 +2,33 @@
 
 import os
 import re
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import flask_migrate
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from config import TestingConfig
 from meetings import create_app
 from meetings.auth import services as auth_services
 from meetings.extensions import db
+from meetings.livekit_process import (
+    DEFAULT_BINARY,
+    LiveKitServer,
+    LiveKitServerConfig,
+    free_port,
+    free_udp_port,
+    new_api_key,
+)
 from meetings.models import Meeting, Role, User
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -132,3 +147,87 @@ def api_token(app: Flask) -> Callable[[User], dict[str, str]]:
         return {"Authorization": f"Bearer {auth_services.issue_api_token(user, 'test')}"}
 
     return headers_for
+
+
+# ---- tiers 2 and 3: a real livekit-server and a live app it sends webhooks to ----------
+
+
+@dataclass
+class LiveStack:
+    """A livekit-server and an app served over HTTP on loopback, wired to each other."""
+
+    app: Flask
+    base_url: str
+    livekit: LiveKitServer
+
+    @property
+    def livekit_config(self) -> LiveKitServerConfig:
+        return self.livekit.config
+
+    def query(self, fn: Callable[[], Any]) -> Any:
+        """Run `fn` in a fresh app context of the live app (a DB query, a gateway call)."""
+        with self.app.app_context():
+            return fn()
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.2) -> Any:
+    """Poll until `predicate` returns something truthy; fail with a clear message if never."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout}s: {predicate.__doc__ or predicate}")
+        time.sleep(interval)
+
+
+def run_in_thread(fn: Callable[[], Any]) -> Any:
+    """Run `fn` in its own thread: async code and the gateway must not share a thread with
+    Playwright's event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn).result()
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory) -> LiveStack:
+    require(DEFAULT_BINARY.exists() or "LIVEKIT_SERVER_BIN" in os.environ, "livekit-server")
+    workdir = tmp_path_factory.mktemp("live")
+    app_port = free_port()
+    key, secret = new_api_key()
+    config = LiveKitServerConfig(
+        api_key=key,
+        api_secret=secret,
+        port=free_port(),
+        rtc_tcp_port=free_port(),
+        rtc_udp_port=free_udp_port(),
+        webhook_urls=[f"http://127.0.0.1:{app_port}/livekit/webhook"],
+    )
+    livekit = LiveKitServer(config, workdir / "livekit").start()
+    try:
+        yield from _serve_live_app(workdir, app_port, livekit)
+    finally:
+        livekit.stop()
+
+
+def _serve_live_app(workdir: Path, app_port: int, livekit: LiveKitServer):
+    config = livekit.config
+    app = create_app(
+        TestingConfig,
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'live.db'}",
+            "LIVEKIT_URL": config.url,
+            "LIVEKIT_PUBLIC_URL": config.ws_url,
+            "LIVEKIT_API_KEY": config.api_key,
+            "LIVEKIT_API_SECRET": config.api_secret,
+        },
+    )
+    with app.app_context():
+        flask_migrate.upgrade()  # the live tiers run on the real migrations
+    server = make_server("127.0.0.1", app_port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveStack(app=app, base_url=f"http://127.0.0.1:{app_port}", livekit=livekit)
+    finally:
+        server.shutdown()

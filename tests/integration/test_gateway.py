@@ -1,0 +1,96 @@
+"""Every gateway function against the real livekit-server."""
+
+import asyncio
+import time
+from datetime import timedelta
+
+import pytest
+
+from meetings import livekit_gateway as gateway
+from tests.conftest import run_in_thread
+from tests.synthetic import connect
+
+pytestmark = pytest.mark.livekit
+
+
+def unique(name: str) -> str:
+    return f"{name}-{time.monotonic_ns()}"
+
+
+def grant(room: str, identity: str) -> gateway.MediaGrant:
+    return gateway.MediaGrant(
+        room=room,
+        identity=identity,
+        name=identity,
+        can_publish=False,
+        can_subscribe=True,
+        can_publish_data=False,
+        room_admin=False,
+        ttl=timedelta(minutes=5),
+    )
+
+
+def test_provisioned_room_is_listed_and_empty(live_stack):
+    room = unique("gw-room")
+
+    def provision_and_look():
+        gateway.ensure_room(room, empty_timeout=60, departure_timeout=10, metadata={"slug": "x"})
+        gateway.ensure_room(room, empty_timeout=60, departure_timeout=10)  # idempotent
+        return gateway.list_room_names(), gateway.list_participants(room)
+
+    names, participants = run_in_thread(lambda: live_stack.query(provision_and_look))
+    assert room in names
+    assert participants == []
+
+
+def test_token_for_unprovisioned_room_cannot_join(live_stack):
+    room = unique("never-created")
+    token = run_in_thread(lambda: live_stack.query(lambda: gateway.mint_token(grant(room, "g-1"))))
+
+    async def attempt():
+        await connect(live_stack.livekit_config.ws_url, token.jwt)
+
+    with pytest.raises(Exception, match="(?i)room|404|not exist|failed"):
+        run_in_thread(lambda: asyncio.run(attempt()))
+
+
+def test_minted_token_joins_the_provisioned_room(live_stack):
+    room = unique("gw-join")
+
+    def provision():
+        gateway.ensure_room(room, empty_timeout=60, departure_timeout=5)
+        return gateway.mint_token(grant(room, "viewer-1"))
+
+    token = run_in_thread(lambda: live_stack.query(provision))
+
+    async def join_and_list():
+        lk_room = await connect(live_stack.livekit_config.ws_url, token.jwt)
+        try:
+            # The gateway is synchronous: call it from a worker thread, not this loop.
+            return await asyncio.to_thread(live_stack.query, lambda: gateway.list_participants(room))
+        finally:
+            await lk_room.disconnect()
+
+    participants = run_in_thread(lambda: asyncio.run(join_and_list()))
+    assert [p.identity for p in participants] == ["viewer-1"]
+
+
+def test_unreachable_server_is_reported_quickly(live_stack):
+    live_stack.app.config["LIVEKIT_URL"] = "http://127.0.0.1:9"
+    try:
+        started = time.monotonic()
+        reachable = run_in_thread(lambda: live_stack.query(gateway.is_reachable))
+        elapsed = time.monotonic() - started
+    finally:
+        live_stack.app.config["LIVEKIT_URL"] = live_stack.livekit_config.url
+    assert reachable is False
+    assert elapsed < live_stack.app.config["LIVEKIT_TIMEOUT_SECONDS"] + 1
+
+
+def test_health_reports_livekit_state(live_stack):
+    client = live_stack.app.test_client()
+    assert client.get("/healthz").get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "livekit": "ok",
+    }

@@ -1,0 +1,85 @@
+"""The core loop with real parts: REST tokens, two peers in the room, attendance from the
+server's own webhooks."""
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from meetings import livekit_gateway as gateway
+from meetings.auth import services as auth_services
+from meetings.extensions import db
+from meetings.models import Meeting, WebhookEvent
+from tests.conftest import run_in_thread, wait_for
+from tests.synthetic import connect
+
+pytestmark = pytest.mark.livekit
+
+
+def create_host_and_meeting(stack):
+    def create():
+        host = auth_services.create_user(
+            f"host-{time.monotonic_ns()}@example.com", "Hazel Host", "a-long-password"
+        )
+        meeting = Meeting(
+            title="Integration sync",
+            starts_at=datetime.now(UTC) + timedelta(minutes=5),
+            duration_minutes=30,
+            host=host,
+        )
+        db.session.add(meeting)
+        db.session.commit()
+        token = auth_services.issue_api_token(host, "integration")
+        return meeting.slug, meeting.room_name, {"Authorization": f"Bearer {token}"}
+
+    return stack.query(create)
+
+
+def test_two_rest_tokens_meet_and_attendance_comes_from_webhooks(live_stack):
+    slug, room_name, host_headers = create_host_and_meeting(live_stack)
+    api = live_stack.app.test_client()
+    host_ticket = api.post(f"/api/v1/meetings/{slug}/tokens", json={}, headers=host_headers)
+    guest_ticket = api.post(f"/api/v1/meetings/{slug}/tokens", json={"display_name": "Gus"})
+    assert host_ticket.status_code == guest_ticket.status_code == 201
+    host_ticket, guest_ticket = host_ticket.get_json(), guest_ticket.get_json()
+
+    async def meet():
+        host = await connect(host_ticket["livekit_url"], host_ticket["token"])
+        guest = await connect(guest_ticket["livekit_url"], guest_ticket["token"])
+        joined = time.time()
+        in_room = await asyncio.to_thread(
+            live_stack.query, lambda: gateway.list_participants(room_name)
+        )
+        await asyncio.sleep(1.5)
+        await guest.disconnect()
+        await host.disconnect()
+        return in_room, joined, time.time()
+
+    in_room, joined, left = run_in_thread(lambda: asyncio.run(meet()))
+    assert {p.identity for p in in_room} == {host_ticket["identity"], guest_ticket["identity"]}
+
+    def attendance_complete():
+        """both participants have a join and a leave time"""
+        rows = api.get(f"/api/v1/meetings/{slug}/attendance", headers=host_headers).get_json()
+        done = len(rows) == 2 and all(row["left_at"] for row in rows)
+        return rows if done else None
+
+    rows = wait_for(attendance_complete, timeout=20)
+    by_identity = {row["identity"]: row for row in rows}
+    assert by_identity[host_ticket["identity"]]["display_name"] == "Hazel Host"
+    assert by_identity[guest_ticket["identity"]]["display_name"] == "Gus"
+    for row in rows:
+        joined_at = datetime.fromisoformat(row["joined_at"]).timestamp()
+        left_at = datetime.fromisoformat(row["left_at"]).timestamp()
+        # The server reports whole seconds; allow for that and for connection set-up.
+        assert joined - 5 <= joined_at <= joined + 1
+        assert left - 2 <= left_at <= left + 3
+        assert left_at >= joined_at
+
+    def delivered_events():
+        query = db.select(WebhookEvent.event).where(WebhookEvent.room_name == room_name)
+        return set(db.session.scalars(query))
+
+    kinds = live_stack.query(delivered_events)
+    assert {"participant_joined", "participant_left"} <= kinds
