@@ -1,9 +1,13 @@
 """Fixtures for every tier: the app, its client, users, and signed webhooks."""
 
+import json
+import logging
 import os
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -164,6 +168,23 @@ class LiveStack:
     def livekit_config(self) -> LiveKitServerConfig:
         return self.livekit.config
 
+    def http(
+        self, method: str, path: str, body: Any = None, headers: dict | None = None
+    ) -> tuple[int, Any]:
+        """A real HTTP request to the live app: (status, decoded JSON body)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
     def query(self, fn: Callable[[], Any]) -> Any:
         """Run `fn` in a fresh app context of the live app (a DB query, a gateway call)."""
         with self.app.app_context():
@@ -224,6 +245,7 @@ def _serve_live_app(workdir: Path, app_port: int, livekit: LiveKitServer):
     )
     with app.app_context():
         flask_migrate.upgrade()  # the live tiers run on the real migrations
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = make_server("127.0.0.1", app_port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

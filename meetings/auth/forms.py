@@ -2,6 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from meetings.forms import lower, strip
+
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
@@ -10,12 +12,12 @@ class LoginForm(FlaskForm):
 
 class RegisterForm(FlaskForm):
     display_name = StringField(
-        "Display name", validators=[DataRequired(), Length(max=80)], filters=[str.strip]
+        "Display name", validators=[DataRequired(), Length(max=80)], filters=[strip]
     )
     email = EmailField(
         "Email",
         validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
-        filters=[lambda value: value.strip().lower() if value else value],
+        filters=[strip, lower],
     )
     password = PasswordField(
         "Password",

@@ -2,11 +2,12 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from meetings.forms import strip
 from meetings.scheduling.services import MAX_DURATION_MINUTES
 
 
 class MeetingForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)], filters=[str.strip])
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)], filters=[strip])
     starts_at = DateTimeLocalField(
         "Starts", format="%Y-%m-%dT%H:%M", validators=[DataRequired("Pick a start time.")]
     )

@@ -201,15 +201,18 @@ async function publishLocalTracks(room) {
     await toggleDevice(() => local.setCameraEnabled(state.cameraOn));
     return;
   }
+  // Read the choices first: each publication fires updateControls(), which re-reads
+  // state from the participant while the other track is not published yet.
+  const wanted = { [LK.Track.Kind.Audio]: state.micOn, [LK.Track.Kind.Video]: state.cameraOn };
   for (const track of tracks) {
-    const wanted = track.kind === LK.Track.Kind.Audio ? state.micOn : state.cameraOn;
-    if (wanted) await room.localParticipant.publishTrack(track);
+    if (wanted[track.kind]) await room.localParticipant.publishTrack(track);
     else track.stop();
   }
   updateControls();
 }
 
 el.form.addEventListener("submit", join);
+window.addEventListener("resize", () => state.room && layoutTiles());
 
 // ---- in-call controls ---------------------------------------------------------------
 
@@ -316,9 +319,12 @@ function refreshTile(participant) {
 }
 
 function layoutTiles() {
-  const count = state.tiles.size;
-  el.tiles.dataset.count = String(count);
-  const columns = Math.max(1, Math.ceil(Math.sqrt(count)));
+  const count = Math.max(1, state.tiles.size);
+  el.tiles.dataset.count = String(state.tiles.size);
+  // A near-square grid; on a portrait screen the longer side gets the extra tiles.
+  const longSide = Math.ceil(Math.sqrt(count));
+  const portrait = el.tiles.clientHeight > el.tiles.clientWidth;
+  const columns = portrait ? Math.ceil(count / longSide) : longSide;
   el.tiles.style.setProperty("--columns", String(columns));
 }
 

@@ -38,11 +38,10 @@ def create_host_and_meeting(stack):
 
 def test_two_rest_tokens_meet_and_attendance_comes_from_webhooks(live_stack):
     slug, room_name, host_headers = create_host_and_meeting(live_stack)
-    api = live_stack.app.test_client()
-    host_ticket = api.post(f"/api/v1/meetings/{slug}/tokens", json={}, headers=host_headers)
-    guest_ticket = api.post(f"/api/v1/meetings/{slug}/tokens", json={"display_name": "Gus"})
-    assert host_ticket.status_code == guest_ticket.status_code == 201
-    host_ticket, guest_ticket = host_ticket.get_json(), guest_ticket.get_json()
+    tokens_path = f"/api/v1/meetings/{slug}/tokens"
+    host_status, host_ticket = live_stack.http("POST", tokens_path, {}, host_headers)
+    guest_status, guest_ticket = live_stack.http("POST", tokens_path, {"display_name": "Gus"})
+    assert host_status == guest_status == 201
 
     async def meet():
         host = await connect(host_ticket["livekit_url"], host_ticket["token"])
@@ -61,7 +60,9 @@ def test_two_rest_tokens_meet_and_attendance_comes_from_webhooks(live_stack):
 
     def attendance_complete():
         """both participants have a join and a leave time"""
-        rows = api.get(f"/api/v1/meetings/{slug}/attendance", headers=host_headers).get_json()
+        path = f"/api/v1/meetings/{slug}/attendance"
+        status, rows = live_stack.http("GET", path, headers=host_headers)
+        assert status == 200
         done = len(rows) == 2 and all(row["left_at"] for row in rows)
         return rows if done else None
 

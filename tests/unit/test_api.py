@@ -213,3 +213,10 @@ def test_openapi_document_describes_every_api_route(app, client):
     documented = {(path, method) for path, item in document["paths"].items() for method in item}
     assert documented == routes
     assert "MeetingCreate" in document["components"]["schemas"]
+
+
+def test_health_reports_unreachable_livekit_without_failing(client):
+    # TestingConfig points LiveKit at a closed loopback port.
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok", "livekit": "unreachable"}

@@ -200,3 +200,13 @@ def test_pages_send_security_headers(client):
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "camera=(self)" in response.headers["Permissions-Policy"]
+
+
+def test_every_page_renders_for_a_signed_in_host(client, make_user, make_meeting, login):
+    host = make_user()
+    meeting = make_meeting(host=host)
+    for anonymous_page in ("/auth/login", "/auth/register", f"/m/{meeting.slug}"):
+        assert client.get(anonymous_page).status_code == 200, anonymous_page
+    login(host)
+    for page in ("/dashboard", "/meetings/new", f"/meetings/{meeting.slug}", f"/m/{meeting.slug}"):
+        assert client.get(page).status_code == 200, page

@@ -1,0 +1,114 @@
+"""The acceptance walk-through: a host signs up, schedules, and meets a guest with live video."""
+
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import PHONE, PageProblems, screenshot
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "a-long-password-123"
+
+REMOTE_VIDEO_PLAYING = """
+async () => {
+  const video = document.querySelector('.tile.remote video');
+  if (!video || video.videoWidth === 0) return false;
+  const before = video.currentTime;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return video.currentTime > before;
+}
+"""
+
+
+def sign_up(page: Page, name: str, email: str) -> None:
+    page.goto("/auth/register")
+    page.get_by_label("Display name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Upcoming meetings", exact=True)).to_be_visible()
+
+
+def schedule(page: Page, title: str) -> str:
+    page.get_by_role("link", name="Schedule a meeting").first.click()
+    page.get_by_label("Title").fill(title)
+    page.get_by_role("button", name="Schedule").click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    return page.get_by_label("Join link").input_value()
+
+
+PREVIEW_SHOWS_CAMERA = "() => document.querySelector('#preview-video').videoWidth > 0"
+
+
+def join(page: Page, name: str | None = None) -> None:
+    page.wait_for_function(PREVIEW_SHOWS_CAMERA)
+    expect(page.locator("#preview-placeholder")).to_be_hidden()
+    if name is not None:
+        page.get_by_label("Your name").fill(name)
+    page.get_by_role("button", name="Join meeting").click()
+    expect(page.locator("#connection-status")).to_have_text("Connected")
+
+
+def wait_for_remote_video(page: Page, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(REMOTE_VIDEO_PLAYING):
+        assert time.monotonic() < deadline, "no live remote video"
+
+
+def test_host_and_guest_see_each_others_live_video(open_context, live_stack):
+    host_page = open_context().new_page()
+    host_problems = PageProblems(host_page)
+    sign_up(host_page, "Hana Host", f"hana-{time.monotonic_ns()}@example.com")
+    screenshot(host_page, "dashboard-empty")
+    join_url = schedule(host_page, "Browser acceptance")
+    assert join_url.startswith(live_stack.base_url + "/m/")
+    screenshot(host_page, "meeting-detail")
+    host_page.goto("/dashboard")
+    expect(host_page.get_by_role("link", name="Browser acceptance")).to_be_visible()
+    screenshot(host_page, "dashboard")
+
+    host_page.get_by_role("link", name="Join", exact=True).click()
+    expect(host_page.get_by_label("Your name")).to_have_value("Hana Host")
+    screenshot(host_page, "prejoin")
+    join(host_page)
+
+    guest_page = open_context().new_page()
+    guest_problems = PageProblems(guest_page)
+    guest_page.goto(join_url)
+    join(guest_page, "Gita Guest")
+
+    wait_for_remote_video(host_page)
+    wait_for_remote_video(guest_page)
+    expect(host_page.locator(".tile.remote .tile-name")).to_have_text("Gita Guest")
+    expect(guest_page.locator(".tile.remote .tile-name")).to_have_text("Hana Host")
+    screenshot(host_page, "meeting")
+
+    guest_page.get_by_role("button", name="Mute").click()
+    expect(host_page.locator(".tile.remote .mic-state")).to_have_text("Muted")
+
+    guest_page.get_by_role("button", name="Leave").click()
+    expect(guest_page.get_by_role("heading", name="You left the meeting")).to_be_visible()
+    expect(host_page.locator(".tile.remote")).to_have_count(0)
+    screenshot(guest_page, "left")
+    assert host_problems.errors == []
+    assert guest_problems.errors == []
+
+
+def test_guest_on_a_phone_joins_and_sees_the_host(open_context, live_stack):
+    host = open_context().new_page()
+    sign_up(host, "Pat Phone-Host", f"pat-{time.monotonic_ns()}@example.com")
+    join_url = schedule(host, "Phone check")
+    host.goto(join_url)
+    join(host)
+
+    phone = open_context(viewport=PHONE).new_page()
+    phone.goto(join_url)
+    screenshot(phone, "prejoin-phone")
+    join(phone, "Mo Mobile")
+    wait_for_remote_video(phone)
+    screenshot(phone, "meeting-phone")
+    phone.get_by_role("button", name="Leave").click()
+    expect(host.locator(".tile.remote")).to_have_count(0)
