@@ -9,7 +9,8 @@ CONFIG_NAME = os.environ.get("MEETINGS_ENV", "development")
 if CONFIG_NAME == "development":
     # Keys that `make run` generated once for the local LiveKit server; read before
     # config.py so that its classes see them.
-    load_dotenv(Path(__file__).parent / "instance" / "dev.env", override=False)
+    instance_dir = Path(os.environ.get("INSTANCE_DIR", Path(__file__).parent / "instance"))
+    load_dotenv(instance_dir / "dev.env", override=False)
 
 from config import CONFIGS  # noqa: E402
 from meetings import create_app  # noqa: E402

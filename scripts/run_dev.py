@@ -22,7 +22,7 @@ from meetings.livekit_process import (  # noqa: E402
     new_api_key,
 )
 
-INSTANCE_DIR = PROJECT_DIR / "instance"
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", PROJECT_DIR / "instance"))
 DEV_ENV = INSTANCE_DIR / "dev.env"
 VENV_BIN = Path(sys.executable).parent
 
@@ -107,13 +107,16 @@ def start_local_livekit(env: dict[str, str], host: str, port: int) -> LiveKitSer
     config = LiveKitServerConfig(
         api_key=env["LIVEKIT_API_KEY"],
         api_secret=env["LIVEKIT_API_SECRET"],
+        port=int(env.get("LIVEKIT_PORT", 7880)),
+        rtc_tcp_port=int(env.get("LIVEKIT_RTC_TCP_PORT", 7881)),
+        rtc_udp_port=int(env.get("LIVEKIT_RTC_UDP_PORT", 7882)),
         webhook_urls=[f"http://{app_host}:{port}/livekit/webhook"],
     )
     server = LiveKitServer(config, INSTANCE_DIR / "livekit")
     try:
         server.start()
     except LiveKitStartError as error:
-        fail(f"{error}\n(is something else using ports 7880-7882?)")
+        fail(f"{error}\n(is another program using the LiveKit ports? set LIVEKIT_PORT etc.)")
     env["LIVEKIT_URL"] = config.url
     env["LIVEKIT_PUBLIC_URL"] = config.ws_url
     print(f"LiveKit server on {config.ws_url} (log: {server.log_path})")
