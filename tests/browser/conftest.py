@@ -29,7 +29,9 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API leaves an event loop on the main thread while it
+# runs, which breaks asyncio code (the gateway) called from that thread by later tests.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     require(Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None, "Chromium")
     with sync_playwright() as playwright:
