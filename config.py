@@ -45,6 +45,29 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 1024 * 1024
 
+    # Registration: "open", "invite" (ops hands out expiring links) or "closed". Ops can
+    # change it on the settings page; this is the value before they do.
+    REGISTRATION_POLICY = os.environ.get("REGISTRATION_POLICY", "invite")
+    INVITE_VALID_DAYS = _env_int("INVITE_VALID_DAYS", 7)
+    PASSWORD_RESET_VALID_MINUTES = _env_int("PASSWORD_RESET_VALID_MINUTES", 60)
+
+    # Outgoing mail for password resets. Without SMTP_HOST mails are written to the log.
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = _env_int("SMTP_PORT", 587)
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "true").lower() == "true"
+    MAIL_FROM = os.environ.get("MAIL_FROM", "meetings@localhost")
+
+    # Brute-force limits (Flask-Limiter). memory:// is per process: give a redis:// URL
+    # when several app instances run.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "10 per minute")
+    TOKEN_REQUEST_LIMIT = os.environ.get("TOKEN_REQUEST_LIMIT", "60 per minute")
+    # How many proxies in front of the app set X-Forwarded-For (0: none, use the peer).
+    TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
+
     REQUIRED_SETTINGS: tuple[str, ...] = ()
 
 

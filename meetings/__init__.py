@@ -5,8 +5,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from meetings.extensions import csrf, db, login_manager, migrate
+from meetings.extensions import csrf, db, limiter, login_manager, migrate
 
 
 class ConfigurationError(RuntimeError):
@@ -31,6 +32,10 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(_project_path(app, "migrations")))
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        count = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             sa.event.listen(db.engine, "connect", _tune_sqlite)
@@ -41,14 +46,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from meetings.account import bp as account_bp
     from meetings.api import bp as api_bp
     from meetings.auth import bp as auth_bp
     from meetings.health import bp as health_bp
+    from meetings.ops import bp as ops_bp
     from meetings.rooms import bp as rooms_bp
     from meetings.scheduling import bp as scheduling_bp
     from meetings.webhooks import bp as webhooks_bp
 
-    for blueprint in (auth_bp, scheduling_bp, rooms_bp, api_bp, webhooks_bp, health_bp):
+    blueprints = (auth_bp, account_bp, scheduling_bp, rooms_bp, ops_bp, api_bp, webhooks_bp)
+    for blueprint in (*blueprints, health_bp):
         app.register_blueprint(blueprint)
 
 

@@ -83,6 +83,12 @@ def hash_api_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def new_secret(prefix: str = "") -> tuple[str, str]:
+    """A random token for a link or header, and the hash that is stored instead of it."""
+    clear = prefix + secrets.token_urlsafe(32)
+    return clear, hash_api_token(clear)
+
+
 class ApiToken(db.Model):
     __tablename__ = "api_tokens"
 
@@ -104,8 +110,8 @@ class ApiToken(db.Model):
     @classmethod
     def issue(cls, user: User, name: str) -> tuple["ApiToken", str]:
         """A new token row and the clear token, which is shown once and never stored."""
-        clear = cls.PREFIX + secrets.token_urlsafe(32)
-        return cls(user=user, name=name, token_hash=hash_api_token(clear)), clear
+        clear, token_hash = new_secret(cls.PREFIX)
+        return cls(user=user, name=name, token_hash=token_hash), clear
 
 
 # Lower-case letters and digits without look-alikes (0/o, 1/l): easy to read aloud.
@@ -176,3 +182,102 @@ class Attendance(db.Model):
 
     def __repr__(self) -> str:
         return f"<Attendance {self.identity} in {self.room_name}>"
+
+
+class LoginSession(db.Model):
+    """A signed-in browser. The cookie holds only its random id; deleting the row (logout,
+    disable, password reset) ends the session on the server at once."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ip: Mapped[str] = mapped_column(sa.String(64), default="")
+    user_agent: Mapped[str] = mapped_column(sa.String(256), default="")
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<LoginSession {self.id} user={self.user_id}>"
+
+
+class Invite(db.Model):
+    """A registration link made by ops; it expires and works once."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, native_enum=False, length=16, values_callable=_enum_values),
+        default=Role.HOST,
+    )
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_by: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Invite {self.id} {self.email or 'anyone'}>"
+
+    def usable(self, now: datetime) -> bool:
+        return self.used_at is None and now < self.expires_at
+
+
+class PasswordReset(db.Model):
+    """A one-time password reset link."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<PasswordReset {self.id} user={self.user_id}>"
+
+    def usable(self, now: datetime) -> bool:
+        return self.used_at is None and now < self.expires_at
+
+
+class SecurityEvent(db.Model):
+    """Who did what to which account, when and from where."""
+
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    target_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    ip: Mapped[str] = mapped_column(sa.String(64), default="")
+    detail: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    target: Mapped[User | None] = relationship(foreign_keys=[target_user_id])
+
+    def __repr__(self) -> str:
+        return f"<SecurityEvent {self.kind} actor={self.actor_id} target={self.target_user_id}>"
+
+
+class Setting(db.Model):
+    """Service-wide settings that ops change at run time (e.g. the registration policy)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(500))
+
+    def __repr__(self) -> str:
+        return f"<Setting {self.key}={self.value!r}>"

@@ -3,12 +3,14 @@
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, Request, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request, session
 
+from meetings.auth import services as auth_services
 from meetings.extensions import db, login_manager
 from meetings.models import ApiToken, User, hash_api_token
 
 BEARER = "Bearer "
+SESSION_TOKEN_KEY = "login_token"  # noqa: S105 (a session key name, not a secret)
 
 
 def init_app(app: Flask) -> None:
@@ -23,9 +25,9 @@ def init_app(app: Flask) -> None:
 def load_user(user_id: str) -> User | None:
     if bearer_token_sent(request):
         return None  # an explicit API token wins over a browser session
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    # A disabled account's open sessions stop working on the next request.
-    return user if user is not None and user.is_active else None
+    # The cookie only names a server-side session: logout, disabling the account or a
+    # password reset delete it, and the cookie stops working on the next request.
+    return auth_services.session_user(user_id, session.get(SESSION_TOKEN_KEY))
 
 
 @login_manager.request_loader

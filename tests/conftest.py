@@ -79,6 +79,14 @@ def app(tmp_path: Path) -> Flask:
 
 
 @pytest.fixture
+def open_registration(app: Flask, make_user) -> User:
+    """Self-service sign-up allowed; returns the operator who exists already (the first
+    account is always made with the CLI)."""
+    app.config["REGISTRATION_POLICY"] = "open"
+    return make_user(email="operator@example.com", display_name="Operator", role=Role.OPS)
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
@@ -241,10 +249,12 @@ def _serve_live_app(workdir: Path, app_port: int, livekit: LiveKitServer):
             "LIVEKIT_PUBLIC_URL": config.ws_url,
             "LIVEKIT_API_KEY": config.api_key,
             "LIVEKIT_API_SECRET": config.api_secret,
+            "REGISTRATION_POLICY": "open",
         },
     )
     with app.app_context():
         flask_migrate.upgrade()  # the live tiers run on the real migrations
+        auth_services.create_user("ops@example.com", "Olive Ops", PASSWORD, Role.OPS)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = make_server("127.0.0.1", app_port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

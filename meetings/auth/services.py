@@ -1,13 +1,58 @@
-"""Accounts: creating users, checking passwords, issuing API tokens."""
+"""Accounts: registration under the ops policy, sign-in sessions that end server-side,
+password resets, and API tokens."""
+
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
+from meetings import security_log
 from meetings.extensions import db
-from meetings.models import ApiToken, Role, User
+from meetings.models import (
+    ApiToken,
+    Invite,
+    LoginSession,
+    PasswordReset,
+    Role,
+    Setting,
+    User,
+    hash_api_token,
+    new_secret,
+)
+
+REGISTRATION_POLICIES = ("open", "invite", "closed")
+MIN_PASSWORD_LENGTH = 10
 
 
-class EmailTaken(Exception):
-    """An account with this email already exists."""
+class AccountError(Exception):
+    """A request about an account that cannot be granted; the message is for people."""
+
+    field: str | None = None
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field or self.field
+
+
+class EmailTaken(AccountError):
+    field = "email"
+
+
+class RegistrationClosed(AccountError):
+    pass
+
+
+class InvalidLink(AccountError):
+    pass
+
+
+class AccountDisabled(AccountError):
+    pass
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 def normalise_email(email: str) -> str:
@@ -18,32 +63,261 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
-def create_user(email: str, display_name: str, password: str, role: Role = Role.HOST) -> User:
-    """Create and commit an account.
+def user_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count(User.id)))
+
+
+# ---- registration ------------------------------------------------------------------------
+
+
+def registration_policy() -> str:
+    stored = db.session.get(Setting, "registration_policy")
+    return stored.value if stored else current_app.config["REGISTRATION_POLICY"]
+
+
+def set_registration_policy(actor: User, policy: str) -> None:
+    """Raises: ValueError for a policy that does not exist."""
+    if policy not in REGISTRATION_POLICIES:
+        raise ValueError(f"unknown registration policy {policy!r}")
+    setting = db.session.get(Setting, "registration_policy") or Setting(key="registration_policy")
+    setting.value = policy
+    db.session.add(setting)
+    security_log.record("registration_policy_changed", actor=actor, detail=policy)
+    db.session.commit()
+
+
+def create_user(
+    email: str,
+    display_name: str,
+    password: str,
+    role: Role = Role.HOST,
+    actor: User | None = None,
+) -> User:
+    """Create and commit an account (CLI, registration and tests all come through here).
 
     Raises:
         EmailTaken: the email is already registered.
     """
     if find_user_by_email(email) is not None:
-        raise EmailTaken(email)
+        raise EmailTaken("An account with this email exists already. Sign in?")
     user = User(email=normalise_email(email), display_name=display_name.strip(), role=role)
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()
+    security_log.record("user_created", actor=actor, target=user, detail=f"role={role}")
     db.session.commit()
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None (same answer for every failure)."""
-    user = find_user_by_email(email)
-    if user is None or not user.check_password(password) or not user.is_active:
+def usable_invite(token: str | None) -> Invite | None:
+    if not token:
         return None
+    invite = db.session.scalar(sa.select(Invite).where(Invite.token_hash == hash_api_token(token)))
+    return invite if invite is not None and invite.usable(now()) else None
+
+
+def register(email: str, display_name: str, password: str, invite_token: str | None) -> User:
+    """Self-service sign-up, as the registration policy allows.
+
+    Raises:
+        RegistrationClosed: no account may be made this way now.
+        InvalidLink: the invite is unknown, used, expired or for another email.
+        EmailTaken: the email is already registered.
+    """
+    if user_count() == 0:
+        raise RegistrationClosed(
+            "The first account is created by the operator: "
+            "flask --app wsgi users create EMAIL --name NAME --password PASSWORD --role ops"
+        )
+    role = Role.HOST
+    if invite_token:
+        invite = usable_invite(invite_token)
+        if invite is None:
+            raise InvalidLink(
+                "This invite link has expired or was used already. Ask for a new one."
+            )
+        if invite.email and invite.email != normalise_email(email):
+            raise InvalidLink(f"This invite is for {invite.email}.", field="email")
+        invite.used_at = now()
+        role = invite.role
+    elif registration_policy() != "open":
+        raise RegistrationClosed("Registration needs an invite. Ask your operator for a link.")
+    return create_user(email, display_name, password, role)
+
+
+def create_invite(actor: User, email: str | None, role: Role) -> str:
+    """Store an invite and return its token (shown once, in the link ops hands out)."""
+    clear, token_hash = new_secret()
+    days = current_app.config["INVITE_VALID_DAYS"]
+    invite = Invite(
+        token_hash=token_hash,
+        email=normalise_email(email) if email else None,
+        role=role,
+        created_by=actor,
+        expires_at=now() + timedelta(days=days),
+    )
+    db.session.add(invite)
+    security_log.record("invite_created", actor=actor, email=invite.email or "", detail=str(role))
+    db.session.commit()
+    return clear
+
+
+# ---- sign-in sessions -------------------------------------------------------------------
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user with these credentials, or None (one answer for unknown email and wrong
+    password). Failures are written to the security log.
+
+    Raises:
+        AccountDisabled: the credentials are right but ops disabled the account.
+    """
+    user = find_user_by_email(email)
+    if user is None or not user.check_password(password):
+        security_log.record("login_failed", target=user, email=normalise_email(email)[:254])
+        db.session.commit()
+        return None
+    if not user.is_active:
+        security_log.record("login_refused_disabled", target=user)
+        db.session.commit()
+        raise AccountDisabled("This account is disabled. Ask your operator to enable it.")
     return user
+
+
+def start_session(user: User, ip: str, user_agent: str) -> str:
+    """Record a new signed-in browser; returns the token the session cookie carries."""
+    clear, token_hash = new_secret()
+    db.session.add(
+        LoginSession(token_hash=token_hash, user=user, ip=ip[:64], user_agent=user_agent[:256])
+    )
+    security_log.record("login_succeeded", actor=user, target=user)
+    db.session.commit()
+    return clear
+
+
+def session_user(user_id: str, token: str | None) -> User | None:
+    """The active user behind a session cookie, if its server-side session still exists."""
+    if not token or not user_id.isdigit():
+        return None
+    login = db.session.scalar(
+        sa.select(LoginSession).where(LoginSession.token_hash == hash_api_token(token))
+    )
+    if login is None or login.user_id != int(user_id) or not login.user.is_active:
+        return None
+    return login.user
+
+
+def end_session(token: str | None) -> None:
+    if token:
+        db.session.execute(
+            sa.delete(LoginSession).where(LoginSession.token_hash == hash_api_token(token))
+        )
+        db.session.commit()
+
+
+def end_all_sessions(user: User) -> None:
+    """Sign the user out everywhere (the caller commits)."""
+    db.session.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+# ---- password reset ---------------------------------------------------------------------
+
+
+def create_password_reset(user: User, actor: User | None = None) -> str:
+    """Store a one-time reset and return its token."""
+    clear, token_hash = new_secret()
+    minutes = current_app.config["PASSWORD_RESET_VALID_MINUTES"]
+    reset = PasswordReset(
+        token_hash=token_hash, user=user, expires_at=now() + timedelta(minutes=minutes)
+    )
+    db.session.add(reset)
+    security_log.record("password_reset_created", actor=actor, target=user)
+    db.session.commit()
+    return clear
+
+
+def usable_reset(token: str) -> PasswordReset | None:
+    reset = db.session.scalar(
+        sa.select(PasswordReset).where(PasswordReset.token_hash == hash_api_token(token))
+    )
+    return reset if reset is not None and reset.usable(now()) else None
+
+
+def reset_password(token: str, password: str) -> User:
+    """Set a new password with a reset link; the link stops working and every session of the
+    account ends.
+
+    Raises:
+        InvalidLink: the link is unknown, used or expired.
+    """
+    reset = usable_reset(token)
+    if reset is None:
+        raise InvalidLink("This reset link has expired or was used already. Ask for a new one.")
+    reset.used_at = now()
+    reset.user.set_password(password)
+    end_all_sessions(reset.user)
+    security_log.record("password_reset_used", actor=reset.user, target=reset.user)
+    db.session.commit()
+    return reset.user
+
+
+# ---- API tokens -------------------------------------------------------------------------
 
 
 def issue_api_token(user: User, name: str) -> str:
     """Store a new API token for `user` and return it in clear, the only time it is seen."""
     token, clear = ApiToken.issue(user, name)
     db.session.add(token)
+    security_log.record("api_token_created", actor=user, target=user, detail=name)
     db.session.commit()
     return clear
+
+
+def active_api_tokens(user: User) -> list[ApiToken]:
+    query = (
+        sa.select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def revoke_api_token(user: User, token_id: int) -> bool:
+    """Revoke one of the user's own tokens; False when it is not theirs or already revoked."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id or token.revoked_at is not None:
+        return False
+    token.revoked_at = now()
+    security_log.record("api_token_revoked", actor=user, target=user, detail=token.name)
+    db.session.commit()
+    return True
+
+
+# ---- ops: roles and disabling -----------------------------------------------------------
+
+
+def change_role(actor: User, user: User, role: Role) -> None:
+    """Raises: AccountError when ops would take away their own operator role."""
+    if user.role == role:
+        return
+    if user.id == actor.id:
+        raise AccountError("You cannot change your own role; ask another operator.")
+    security_log.record("role_changed", actor=actor, target=user, detail=f"{user.role}->{role}")
+    user.role = role
+    db.session.commit()
+
+
+def set_disabled(actor: User, user: User, disabled: bool) -> None:
+    """Disable or enable an account; disabling ends its sessions at once (tokens stop working
+    because they are checked against the account on every request).
+
+    Raises:
+        AccountError: ops tried to disable their own account.
+    """
+    if disabled and user.id == actor.id:
+        raise AccountError("You cannot disable your own account.")
+    user.disabled = disabled
+    if disabled:
+        end_all_sessions(user)
+    security_log.record("user_disabled" if disabled else "user_enabled", actor=actor, target=user)
+    db.session.commit()
