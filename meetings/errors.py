@@ -49,11 +49,16 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return json_error(error.code or 500, code, error.description or error.name)
         status = error.code or 500
-        page = render_template("errors/error.html", status=status, message=error.description)
+        message = error.description
+        if status == 429:
+            message = "Too many attempts. Wait a minute, then try again."
+        page = render_template("errors/error.html", status=status, message=message)
         return page, status
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
+        if app.testing:
+            raise error  # tests see the real traceback, not a polite page
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if wants_json():
             return json_error(500, "internal_error", "Something went wrong on our side.")

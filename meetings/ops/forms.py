@@ -1,12 +1,13 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional
 
 from meetings.auth.services import REGISTRATION_POLICIES
 from meetings.forms import lower, strip
 from meetings.models import Role
 
-ROLE_CHOICES = [(Role.HOST.value, "Host"), (Role.OPS.value, "Operator")]
+ROLE_CHOICES = [SelectChoice(Role.HOST.value, "Host"), SelectChoice(Role.OPS.value, "Operator")]
 
 
 class RoleForm(FlaskForm):
@@ -31,5 +32,6 @@ POLICY_LABELS = {
 
 class RegistrationPolicyForm(FlaskForm):
     policy = RadioField(
-        "Registration", choices=[(name, POLICY_LABELS[name]) for name in REGISTRATION_POLICIES]
+        "Registration",
+        choices=[SelectChoice(name, POLICY_LABELS[name]) for name in REGISTRATION_POLICIES],
     )

@@ -34,7 +34,9 @@ def test_register_signs_in_and_lands_on_dashboard(client, open_registration):
     assert user.password_hash != PASSWORD
 
 
-def test_register_with_taken_email_says_so_and_creates_nothing(client, make_user, open_registration):
+def test_register_with_taken_email_says_so_and_creates_nothing(
+    client, make_user, open_registration
+):
     make_user(email="taken@example.com")
     response = form_post(
         client,
