@@ -65,6 +65,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "10 per minute")
     TOKEN_REQUEST_LIMIT = os.environ.get("TOKEN_REQUEST_LIMIT", "60 per minute")
+    API_AUTH_FAILURE_LIMIT = os.environ.get("API_AUTH_FAILURE_LIMIT", "30 per minute")
+    RATELIMIT_STRATEGY = "moving-window"  # no burst at a window edge
     # How many proxies in front of the app set X-Forwarded-For (0: none, use the peer).
     TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 

@@ -1,18 +1,24 @@
 """REST API v1: JSON in, JSON out, `Authorization: Bearer <token>` or the browser session."""
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
 from meetings.errors import ApiError
-from meetings.extensions import csrf
+from meetings.extensions import csrf, limiter
 from meetings.security import bearer_token_sent
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer tokens are not sent by browsers on their own, so they need no CSRF token;
 # session-authenticated calls are checked in `authenticate` below.
 csrf.exempt(bp)
+# Guessing API tokens: every 401 from one address counts; past the limit, 429 + Retry-After.
+limiter.limit(
+    lambda: current_app.config["API_AUTH_FAILURE_LIMIT"],
+    deduct_when=lambda response: response.status_code == 401,
+    scope="api-auth-failures",
+)(bp)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

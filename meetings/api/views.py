@@ -1,12 +1,13 @@
 from typing import TypeVar
 
-from flask import jsonify, request, session, url_for
+from flask import current_app, jsonify, request, session, url_for
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 
 from meetings.api import bp, schemas
 from meetings.api.openapi import openapi_document
 from meetings.errors import ApiError
+from meetings.extensions import limiter
 from meetings.models import Meeting
 from meetings.rooms import services as rooms
 from meetings.scheduling import services as scheduling
@@ -83,6 +84,7 @@ def get_meeting(slug: str):
 
 
 @bp.post("/meetings/<slug>/tokens")
+@limiter.limit(lambda: current_app.config["TOKEN_REQUEST_LIMIT"], scope="media-token")
 def create_token(slug: str):
     """A media token for the caller: host, signed-in participant or guest."""
     meeting = meeting_or_404(slug)
@@ -103,7 +105,7 @@ def attendance(slug: str):
     """Who joined and left, from the media server's webhooks; host only."""
     user = require_user()
     meeting = meeting_or_404(slug)
-    if meeting.host_id != user.id:
+    if not scheduling.may_manage(user, meeting):
         raise ApiError(403, "forbidden", "Only the meeting's host may read its attendance.")
     rows = attendance_for(meeting)
     return jsonify(

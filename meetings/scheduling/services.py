@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 
 from meetings.extensions import db
-from meetings.models import Meeting, User
+from meetings.models import Meeting, Role, User
 
 MAX_DURATION_MINUTES = 24 * 60
 # A start a few minutes in the past is a slow form, not a mistake.
@@ -85,6 +85,11 @@ def upcoming_meetings(host: User, now: datetime | None = None) -> list[Meeting]:
         .order_by(Meeting.starts_at)
     )
     return [meeting for meeting in meetings if meeting.ends_at > now]
+
+
+def may_manage(user: User, meeting: Meeting) -> bool:
+    """Hosts manage their own meetings; operators manage every meeting."""
+    return user.is_authenticated and (user.id == meeting.host_id or user.role == Role.OPS)
 
 
 def meeting_by_slug(slug: str) -> Meeting | None:

@@ -47,7 +47,7 @@ def new_meeting():
 def detail(slug: str):
     """The meeting's link and times, for its host."""
     meeting = services.meeting_by_slug(slug)
-    if meeting is None or meeting.host_id != current_user.id:
-        abort(404)
+    if meeting is None or not services.may_manage(current_user, meeting):
+        abort(404, "No meeting of yours has this link.")
     join_url = url_for("rooms.room", slug=meeting.slug, _external=True)
     return render_template("scheduling/detail.html", meeting=meeting, join_url=join_url)

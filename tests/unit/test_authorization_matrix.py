@@ -1,0 +1,138 @@
+"""Every route x every kind of caller -> the status each must get.
+
+A route that is not in MATRIX fails `test_matrix_covers_every_route`: whoever adds a route
+decides here who may use it.
+"""
+
+import re
+
+import pytest
+
+from meetings.models import ApiToken, Role
+from tests.conftest import PASSWORD, csrf_token_from
+
+ROLES = ("anonymous", "guest", "other", "host", "ops")
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+def signed_in(anonymous: int, user: int) -> dict[str, int]:
+    return {"anonymous": anonymous, "guest": anonymous, "other": user, "host": user, "ops": user}
+
+
+def ops_only(allowed: int) -> dict[str, int]:
+    return {"anonymous": 302, "guest": 302, "other": 403, "host": 403, "ops": allowed}
+
+
+# (method, rule) -> expected status per role. `guest` holds a guest session from a join.
+MATRIX = {
+    ("GET", "/"): everyone(302),
+    ("GET", "/healthz"): everyone(200),
+    ("GET", "/auth/login"): signed_in(200, 302),
+    ("POST", "/auth/login"): signed_in(200, 302),
+    ("GET", "/auth/register"): signed_in(200, 302),
+    ("POST", "/auth/register"): signed_in(200, 302),
+    ("POST", "/auth/logout"): everyone(302),
+    ("GET", "/auth/reset"): everyone(200),
+    ("POST", "/auth/reset"): everyone(302),
+    ("GET", "/auth/reset/<token>"): everyone(404),
+    ("POST", "/auth/reset/<token>"): everyone(404),
+    ("GET", "/account"): signed_in(302, 200),
+    ("POST", "/account"): signed_in(302, 200),
+    ("POST", "/account/tokens/<int:token_id>/revoke"): signed_in(302, 302),
+    ("GET", "/dashboard"): signed_in(302, 200),
+    ("GET", "/meetings/new"): signed_in(302, 200),
+    ("POST", "/meetings/new"): signed_in(302, 200),
+    ("GET", "/meetings/<slug>"): {**signed_in(302, 200), "other": 404},
+    ("GET", "/m/<slug>"): everyone(200),
+    ("GET", "/ops/users"): ops_only(200),
+    ("POST", "/ops/users/<int:user_id>/role"): ops_only(302),
+    ("POST", "/ops/users/<int:user_id>/disable"): ops_only(302),
+    ("POST", "/ops/users/<int:user_id>/enable"): ops_only(302),
+    ("POST", "/ops/users/<int:user_id>/reset-link"): ops_only(200),
+    ("POST", "/ops/invites"): ops_only(200),
+    ("GET", "/ops/settings"): ops_only(200),
+    ("POST", "/ops/settings"): ops_only(200),  # no policy chosen: the form again
+    ("GET", "/ops/security"): ops_only(200),
+    ("GET", "/api/v1/openapi.json"): everyone(200),
+    ("POST", "/api/v1/meetings"): signed_in(401, 422),
+    ("GET", "/api/v1/meetings/<slug>"): everyone(200),
+    # Anyone with the link may join; a caller without an account must give a name.
+    ("POST", "/api/v1/meetings/<slug>/tokens"): signed_in(422, 201),
+    ("GET", "/api/v1/meetings/<slug>/attendance"): {**signed_in(401, 200), "other": 403},
+    ("POST", "/livekit/webhook"): everyone(401),
+}
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    return {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_matrix_covers_every_route(app):
+    assert app_routes(app) == set(MATRIX)
+
+
+@pytest.fixture
+def callers(app, make_user, make_meeting, api_token, fake_rooms):
+    """One client per role, plus the values that fill the route parameters."""
+    host = make_user(email="host@example.com")
+    other = make_user(email="other@example.com")
+    ops = make_user(email="ops@example.com", role=Role.OPS)
+    meeting = make_meeting(host=host)
+    clients, bearer = {}, {}
+    for role, user in (("other", other), ("host", host), ("ops", ops)):
+        client = app.test_client()
+        token = csrf_token_from(client.get("/auth/login").get_data(as_text=True))
+        client.post(
+            "/auth/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+        )
+        clients[role] = client
+        bearer[role] = api_token(user)
+    clients["anonymous"] = app.test_client()
+    guest = app.test_client()
+    guest.post(f"/api/v1/meetings/{meeting.slug}/tokens", json={"display_name": "Gwen"})
+    clients["guest"] = guest
+    host_token_id = app.extensions["sqlalchemy"].session.scalar(
+        ApiToken.__table__.select()
+        .with_only_columns(ApiToken.id)
+        .where(ApiToken.user_id == host.id)
+    )
+    values = {
+        "slug": meeting.slug,
+        "token": "not-a-real-reset-token",
+        "token_id": str(host_token_id),
+        "user_id": str(other.id),
+    }
+    return clients, bearer, values
+
+
+def fill(rule: str, values: dict[str, str]) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], rule)
+
+
+def call(client, method: str, path: str, role: str, bearer: dict) -> int:
+    if path.startswith("/api/"):
+        headers = {"Authorization": bearer[role]["Authorization"]} if role in bearer else {}
+        if method == "GET":
+            return client.get(path, headers=headers).status_code
+        return client.post(path, json={}, headers=headers).status_code
+    if method == "GET":
+        return client.get(path).status_code
+    page = client.get("/auth/reset").get_data(as_text=True)
+    form = {"csrf_token": csrf_token_from(page), "email": "x@example.com", "role": "host"}
+    return client.post(path, data=form).status_code
+
+
+@pytest.mark.parametrize(("method", "rule"), sorted(MATRIX))
+def test_each_role_gets_the_allowed_status(callers, method, rule):
+    clients, bearer, values = callers
+    path = fill(rule, values)
+    got = {role: call(clients[role], method, path, role, bearer) for role in ROLES}
+    assert got == MATRIX[(method, rule)]
