@@ -54,7 +54,7 @@ MATRIX = {
     ("POST", "/ops/users/<int:user_id>/reset-link"): ops_only(200),
     ("POST", "/ops/invites"): ops_only(200),
     ("GET", "/ops/settings"): ops_only(200),
-    ("POST", "/ops/settings"): ops_only(200),  # no policy chosen: the form again
+    ("POST", "/ops/settings"): ops_only(302),
     ("GET", "/ops/security"): ops_only(200),
     ("GET", "/api/v1/openapi.json"): everyone(200),
     ("POST", "/api/v1/meetings"): signed_in(401, 422),
