@@ -42,6 +42,7 @@ def load_user_from_bearer_token(request: Request) -> User | None:
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     g.authenticated_by_token = True
+    auth_services.note_api_token_use(token)
     return token.user
 
 

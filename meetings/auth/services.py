@@ -273,6 +273,17 @@ def issue_api_token(user: User, name: str) -> str:
     return clear
 
 
+# "Last used" is shown to people, not audited: once a minute is precise enough and spares
+# a database write on every API call.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def note_api_token_use(token: ApiToken) -> None:
+    if token.last_used_at is None or now() - token.last_used_at > TOKEN_USE_RESOLUTION:
+        token.last_used_at = now()
+        db.session.commit()
+
+
 def active_api_tokens(user: User) -> list[ApiToken]:
     query = (
         sa.select(ApiToken)

@@ -225,6 +225,7 @@ def test_api_tokens_are_shown_once_listed_and_revocable(client, make_user, login
     assert client.get("/api/v1/meetings/none-none-none", headers=headers).status_code == 404
     listing = client.get("/account").get_data(as_text=True)
     assert "calendar sync" in listing
+    assert "never" not in listing  # the call above shows as its last use
     assert token not in listing  # shown once, never again
     token_id = re.search(r"/account/tokens/(\d+)/revoke", listing).group(1)
     form_post(client, f"/account/tokens/{token_id}/revoke", {}, "/account")
@@ -265,3 +266,14 @@ def test_eleventh_wrong_password_is_refused_even_when_right_then_allowed_later(
     allowed = form_post(client, "/auth/login", {"email": user.email, "password": PASSWORD})
     assert allowed.status_code == 302
     assert len(events("login_failed")) == 10
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client, make_user):
+    user = make_user()
+    token = csrf_token_from(client.get("/auth/login").get_data(as_text=True))
+    response = client.post(
+        "/auth/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
