@@ -1,29 +1,50 @@
-# syntax=docker/dockerfile:1
-# Production image: gunicorn serving wsgi:app as a non-root user; migrations run at start.
+# Production image: gunicorn serves wsgi:app as a non-root user; migrations run at start.
+#   docker build -t meetings .
+# Settings come from the environment (see the README's configuration table).
 
+# --- Stage 1: the livekit-client browser bundle, pinned by package-lock.json ---
 FROM node:20-bookworm-slim AS vendor
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
+# --- Stage 2: the app ---
 FROM python:3.11-slim-bookworm
+
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    MEETINGS_ENV=production
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
 WORKDIR /app
+
+# Dependencies first: this layer is reused until requirements.txt changes.
 COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
+
 COPY config.py wsgi.py ./
-COPY meetings ./meetings
-COPY templates ./templates
-COPY static ./static
-COPY migrations ./migrations
-COPY docker/entrypoint.sh /usr/local/bin/entrypoint.sh
-COPY --from=vendor /build/node_modules/livekit-client/dist/livekit-client.umd.js ./static/vendor/
-RUN useradd --create-home --uid 10001 meetings && mkdir -p /app/instance \
-    && chown meetings /app/instance && chmod +x /usr/local/bin/entrypoint.sh
-USER meetings
+COPY meetings/ ./meetings/
+COPY templates/ ./templates/
+COPY static/ ./static/
+COPY migrations/ ./migrations/
+COPY --from=vendor /build/node_modules/livekit-client/dist/livekit-client.umd.js \
+     ./static/vendor/livekit-client.umd.js
+COPY docker/entrypoint.sh /usr/local/bin/meetings-entrypoint
+
+# The code stays root-owned and read-only to the app; only instance/ (the default SQLite
+# database) is writable. Mount a volume there, or set DATABASE_URL.
+RUN chmod 0755 /usr/local/bin/meetings-entrypoint \
+    && useradd --system --uid 10001 --user-group --home-dir /app --no-create-home \
+       --shell /usr/sbin/nologin meetings \
+    && mkdir -p /app/instance \
+    && chown meetings:meetings /app/instance
+
+ENV MEETINGS_ENV=production
+USER 10001
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
-ENTRYPOINT ["entrypoint.sh"]
+
+# /healthz answers 503 when the database is unreachable; urlopen raises on it. Its LiveKit
+# check is bounded by LIVEKIT_TIMEOUT_SECONDS (5 s by default), hence the longer timeouts.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=8)"]
+
+ENTRYPOINT ["meetings-entrypoint"]

@@ -34,10 +34,6 @@ class Config:
     LIVEKIT_EMPTY_TIMEOUT_SECONDS = _env_int("LIVEKIT_EMPTY_TIMEOUT_SECONDS", 300)
     LIVEKIT_DEPARTURE_TIMEOUT_SECONDS = _env_int("LIVEKIT_DEPARTURE_TIMEOUT_SECONDS", 20)
 
-    # Public base URL for links in API answers and calendar files; the request's own
-    # host is used when this is empty.
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
-
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -58,6 +54,9 @@ class Config:
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "true").lower() == "true"
     MAIL_FROM = os.environ.get("MAIL_FROM", "meetings@localhost")
+    # Without SMTP, development writes whole mails (reset links included) to the log;
+    # production only notes that a mail could not be sent.
+    MAIL_BODY_TO_LOG = False
 
     # Brute-force limits (Flask-Limiter). memory:// is per process: give a redis:// URL
     # when several app instances run.
@@ -76,6 +75,8 @@ class Config:
 class DevelopmentConfig(Config):
     """`make run` on a laptop: plain http on loopback, keys from instance/dev.env."""
 
+    MAIL_BODY_TO_LOG = True
+
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
@@ -90,8 +91,9 @@ class ProductionConfig(Config):
 
 class TestingConfig(Config):
     TESTING = True
+    MAIL_BODY_TO_LOG = True
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-hmac"  # noqa: S105 (tests only)
-    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
     LIVEKIT_URL = "http://127.0.0.1:1"
     LIVEKIT_PUBLIC_URL = "ws://127.0.0.1:1"
     LIVEKIT_API_KEY = "testkey"

@@ -97,7 +97,7 @@ class LiveKitServer:
         """Raises: LiveKitStartError when the binary is missing or the port never answers."""
         if not self.binary.exists():
             raise LiveKitStartError(
-                f"{self.binary} is missing: run `make livekit` (needs Go 1.26) "
+                f"{self.binary} is missing: run `make setup` (needs Go 1.26) "
                 "or set LIVEKIT_URL to use an existing server"
             )
         self.workdir.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,10 @@ def send_mail(to: str, subject: str, body: str) -> None:
     message["Subject"] = subject
     message.set_content(body)
     if not config["SMTP_HOST"]:
-        current_app.logger.warning("mail (no SMTP_HOST set) to %s: %s\n%s", to, subject, body)
+        if config["MAIL_BODY_TO_LOG"]:
+            current_app.logger.warning("mail (no SMTP_HOST set) to %s: %s\n%s", to, subject, body)
+        else:
+            current_app.logger.warning("mail to %s not sent: set SMTP_HOST (%s)", to, subject)
         return
     with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
         if config["SMTP_STARTTLS"]:

@@ -10,7 +10,6 @@ from meetings.extensions import db, login_manager
 from meetings.models import ApiToken, User, hash_api_token
 
 BEARER = "Bearer "
-SESSION_TOKEN_KEY = "login_token"  # noqa: S105 (a session key name, not a secret)
 
 
 def init_app(app: Flask) -> None:
@@ -27,7 +26,7 @@ def load_user(user_id: str) -> User | None:
         return None  # an explicit API token wins over a browser session
     # The cookie only names a server-side session: logout, disabling the account or a
     # password reset delete it, and the cookie stops working on the next request.
-    return auth_services.session_user(user_id, session.get(SESSION_TOKEN_KEY))
+    return auth_services.session_user(user_id, session.get(auth_services.SESSION_TOKEN_KEY))
 
 
 @login_manager.request_loader

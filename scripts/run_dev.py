@@ -135,7 +135,7 @@ def print_welcome(host: str, port: int) -> None:
   Create the first account (an operator) in another terminal:
     .venv/bin/flask --app wsgi users create you@example.com --name "Your Name" \\
         --password 'a-long-password' --role ops
-  or register at http://{host}:{port}/auth/register
+  then invite people from Operations -> Users.
   Press Ctrl-C to stop.
 """,
         flush=True,

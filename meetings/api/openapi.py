@@ -116,7 +116,7 @@ def openapi_document() -> dict:
             },
             "/meetings/{slug}/tokens": {
                 "post": {
-                    "summary": "Get a media token to join (host with bearer token, else guest)",
+                    "summary": "Get a media token to join: host, signed-in participant or guest",
                     "parameters": [SLUG],
                     "security": [{"bearer": []}, {}],
                     "requestBody": _body(schemas.TokenRequest),

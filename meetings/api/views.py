@@ -106,7 +106,9 @@ def attendance(slug: str):
     user = require_user()
     meeting = meeting_or_404(slug)
     if not scheduling.may_manage(user, meeting):
-        raise ApiError(403, "forbidden", "Only the meeting's host may read its attendance.")
+        raise ApiError(
+            403, "forbidden", "Only the meeting's host or an operator may read its attendance."
+        )
     rows = attendance_for(meeting)
     return jsonify(
         [

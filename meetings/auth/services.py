@@ -21,6 +21,8 @@ from meetings.models import (
 )
 
 REGISTRATION_POLICIES = ("open", "invite", "closed")
+# The Flask session key holding the login token (the cookie names a LoginSession row).
+SESSION_TOKEN_KEY = "login_token"  # noqa: S105 (a key name, not a secret)
 MIN_PASSWORD_LENGTH = 10
 
 

@@ -16,7 +16,6 @@ from meetings.auth import bp, services
 from meetings.auth.forms import LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from meetings.extensions import limiter
 from meetings.mail import send_mail
-from meetings.security import SESSION_TOKEN_KEY
 
 
 def safe_next_url(target: str | None) -> str:
@@ -43,13 +42,18 @@ def login_failure_limit() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
-    login_failure_limit, key_func=attempted_email, methods=["POST"],
-    deduct_when=login_attempt_failed, scope="login-account",
-)  # fmt: skip
+    login_failure_limit,
+    key_func=attempted_email,
+    methods=["POST"],
+    deduct_when=login_attempt_failed,
+    scope="login-account",
+)
 @limiter.limit(
-    login_failure_limit, methods=["POST"], deduct_when=login_attempt_failed,
+    login_failure_limit,
+    methods=["POST"],
+    deduct_when=login_attempt_failed,
     scope="login-address",
-)  # fmt: skip
+)
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -91,16 +95,20 @@ def register():
             return redirect(url_for("scheduling.dashboard"))
     is_open = not first_account and (policy == "open" or invite is not None)
     return render_template(
-        "auth/register.html", form=form, is_open=is_open, invite=invite, policy=policy,
+        "auth/register.html",
+        form=form,
+        is_open=is_open,
+        invite=invite,
+        policy=policy,
         first_account=first_account,
-    )  # fmt: skip
+    )
 
 
 @bp.post("/logout")
 @login_required
 def logout():
     """End the session, on the server too."""
-    services.end_session(session.get(SESSION_TOKEN_KEY))
+    services.end_session(session.get(services.SESSION_TOKEN_KEY))
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -146,7 +154,7 @@ def _start_session(user) -> None:
         user, request.remote_addr or "", request.headers.get("User-Agent", "")
     )
     session.clear()
-    session[SESSION_TOKEN_KEY] = token
+    session[services.SESSION_TOKEN_KEY] = token
     login_user(user)
 
 

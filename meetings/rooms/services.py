@@ -38,7 +38,7 @@ class JoinTicket:
             "livekit_url": self.livekit_url,
             "identity": self.identity,
             "role": self.role.value,
-            "expires_at": self.expires_at.isoformat(),
+            "expires_at": self.expires_at.isoformat().replace("+00:00", "Z"),
         }
 
 
