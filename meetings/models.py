@@ -203,51 +203,49 @@ class LoginSession(db.Model):
         return f"<LoginSession {self.id} user={self.user_id}>"
 
 
-class Invite(db.Model):
-    """A registration link made by ops; it expires and works once."""
+class OneTimeLink:
+    """Columns of a link that expires and works once; only the token's hash is stored."""
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def usable(self, now: datetime) -> bool:
+        return self.used_at is None and now < self.expires_at
+
+
+class Invite(OneTimeLink, db.Model):
+    """A registration link made by ops."""
 
     __tablename__ = "invites"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     email: Mapped[str | None] = mapped_column(sa.String(254))
     role: Mapped[Role] = mapped_column(
         sa.Enum(Role, native_enum=False, length=16, values_callable=_enum_values),
         default=Role.HOST,
     )
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_by: Mapped[User] = relationship()
 
     def __repr__(self) -> str:
         return f"<Invite {self.id} {self.email or 'anyone'}>"
 
-    def usable(self, now: datetime) -> bool:
-        return self.used_at is None and now < self.expires_at
 
-
-class PasswordReset(db.Model):
-    """A one-time password reset link."""
+class PasswordReset(OneTimeLink, db.Model):
+    """A password reset link."""
 
     __tablename__ = "password_resets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 
     def __repr__(self) -> str:
         return f"<PasswordReset {self.id} user={self.user_id}>"
-
-    def usable(self, now: datetime) -> bool:
-        return self.used_at is None and now < self.expires_at
 
 
 class SecurityEvent(db.Model):
