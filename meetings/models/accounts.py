@@ -1,9 +1,6 @@
-"""Database models. Times are stored as naive UTC and read back as aware UTC."""
+"""Accounts: users, API tokens, sign-in sessions, one-time links, the security log."""
 
-import enum
-import hashlib
-import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -11,37 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from meetings.extensions import db
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(sa.TypeDecorator):
-    """A timestamp that is always UTC-aware in Python, whatever the engine stores."""
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; use an aware UTC datetime")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else value.replace(tzinfo=UTC)
-
-
-def _enum_values(enum_class: type[enum.Enum]) -> list[str]:
-    # Store the lower-case values users see ("host"), not the Python member names.
-    return [member.value for member in enum_class]
-
-
-class Role(enum.StrEnum):
-    HOST = "host"
-    OPS = "ops"
+from meetings.models.base import Role, UTCDateTime, _enum_values, new_secret, utcnow
 
 
 class User(UserMixin, db.Model):
@@ -57,8 +24,6 @@ class User(UserMixin, db.Model):
     )
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    meetings: Mapped[list["Meeting"]] = relationship(back_populates="host")
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
@@ -76,17 +41,6 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
-
-
-def hash_api_token(token: str) -> str:
-    # Tokens are 256 random bits, so a plain SHA-256 is enough: no salt, no stretching.
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_secret(prefix: str = "") -> tuple[str, str]:
-    """A random token for a link or header, and the hash that is stored instead of it."""
-    clear = prefix + secrets.token_urlsafe(32)
-    return clear, hash_api_token(clear)
 
 
 class ApiToken(db.Model):
@@ -112,76 +66,6 @@ class ApiToken(db.Model):
         """A new token row and the clear token, which is shown once and never stored."""
         clear, token_hash = new_secret(cls.PREFIX)
         return cls(user=user, name=name, token_hash=token_hash), clear
-
-
-# Lower-case letters and digits without look-alikes (0/o, 1/l): easy to read aloud.
-SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
-
-
-def new_slug() -> str:
-    """An unguessable meeting slug such as `k3vq-8mzt-p2wa` (60 random bits)."""
-    groups = ("".join(secrets.choice(SLUG_ALPHABET) for _ in range(4)) for _ in range(3))
-    return "-".join(groups)
-
-
-class Meeting(db.Model):
-    __tablename__ = "meetings"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_slug)
-    title: Mapped[str] = mapped_column(sa.String(200))
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    duration_minutes: Mapped[int]
-    host_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    host: Mapped[User] = relationship(back_populates="meetings")
-
-    def __repr__(self) -> str:
-        return f"<Meeting {self.slug} {self.title!r}>"
-
-    @property
-    def ends_at(self) -> datetime:
-        return self.starts_at + timedelta(minutes=self.duration_minutes)
-
-    @property
-    def room_name(self) -> str:
-        """The LiveKit room this meeting runs in."""
-        return f"meeting-{self.slug}"
-
-
-class WebhookEvent(db.Model):
-    """Every verified LiveKit webhook, stored once by its event id."""
-
-    __tablename__ = "webhook_events"
-
-    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    event: Mapped[str] = mapped_column(sa.String(64))
-    room_name: Mapped[str | None] = mapped_column(sa.String(128), index=True)
-    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    payload: Mapped[str] = mapped_column(sa.Text)
-
-    def __repr__(self) -> str:
-        return f"<WebhookEvent {self.id} {self.event}>"
-
-
-class Attendance(db.Model):
-    """One join/leave interval of one participant, as the server reported it."""
-
-    __tablename__ = "attendance"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meetings.id"), index=True)
-    room_name: Mapped[str] = mapped_column(sa.String(128))
-    participant_sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    identity: Mapped[str] = mapped_column(sa.String(128))
-    display_name: Mapped[str] = mapped_column(sa.String(128), default="")
-    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    def __repr__(self) -> str:
-        return f"<Attendance {self.identity} in {self.room_name}>"
 
 
 class LoginSession(db.Model):

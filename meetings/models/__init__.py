@@ -1,0 +1,36 @@
+"""Database models, one module per area. Times are naive UTC in the database and aware
+UTC in Python."""
+
+from meetings.models.accounts import (
+    ApiToken,
+    Invite,
+    LoginSession,
+    OneTimeLink,
+    PasswordReset,
+    SecurityEvent,
+    Setting,
+    User,
+)
+from meetings.models.base import Role, UTCDateTime, hash_api_token, new_secret, utcnow
+from meetings.models.ledger import Attendance, WebhookEvent
+from meetings.models.meetings import Meeting, new_slug
+
+__all__ = [
+    "ApiToken",
+    "Attendance",
+    "Invite",
+    "LoginSession",
+    "Meeting",
+    "OneTimeLink",
+    "PasswordReset",
+    "Role",
+    "SecurityEvent",
+    "Setting",
+    "UTCDateTime",
+    "User",
+    "WebhookEvent",
+    "hash_api_token",
+    "new_secret",
+    "new_slug",
+    "utcnow",
+]
