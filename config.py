@@ -34,6 +34,11 @@ class Config:
     LIVEKIT_EMPTY_TIMEOUT_SECONDS = _env_int("LIVEKIT_EMPTY_TIMEOUT_SECONDS", 300)
     LIVEKIT_DEPARTURE_TIMEOUT_SECONDS = _env_int("LIVEKIT_DEPARTURE_TIMEOUT_SECONDS", 20)
 
+    # The join window: tokens from this long before an occurrence to this long after its
+    # end. Hosts and co-hosts may always open the next occurrence early.
+    JOIN_EARLY_MINUTES = _env_int("JOIN_EARLY_MINUTES", 10)
+    JOIN_GRACE_MINUTES = _env_int("JOIN_GRACE_MINUTES", 15)
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -49,13 +49,23 @@ def register_blueprints(app: Flask) -> None:
     from meetings.account import bp as account_bp
     from meetings.api import bp as api_bp
     from meetings.auth import bp as auth_bp
+    from meetings.calendar import bp as calendar_bp
     from meetings.health import bp as health_bp
     from meetings.ops import bp as ops_bp
     from meetings.rooms import bp as rooms_bp
     from meetings.scheduling import bp as scheduling_bp
     from meetings.webhooks import bp as webhooks_bp
 
-    blueprints = (auth_bp, account_bp, scheduling_bp, rooms_bp, ops_bp, api_bp, webhooks_bp)
+    blueprints = (
+        auth_bp,
+        account_bp,
+        scheduling_bp,
+        calendar_bp,
+        rooms_bp,
+        ops_bp,
+        api_bp,
+        webhooks_bp,
+    )
     for blueprint in (*blueprints, health_bp):
         app.register_blueprint(blueprint)
 

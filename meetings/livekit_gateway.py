@@ -124,15 +124,16 @@ def verify_webhook(body: str, authorization: str | None) -> api.WebhookEvent:
         raise InvalidWebhook(str(exc) or type(exc).__name__) from exc
 
 
-def ensure_room(
+def provision_room(
     name: str,
     *,
     empty_timeout: int,
     departure_timeout: int,
     max_participants: int = 0,
     metadata: dict | None = None,
-) -> None:
-    """Create the room on the server; a room that already exists is left as it is.
+) -> list[Participant]:
+    """Create the room if needed (an existing room is left as it is) and say who is in it,
+    in one client session.
 
     Raises:
         LiveKitUnavailable: the server did not answer.
@@ -144,7 +145,39 @@ def ensure_room(
         max_participants=max_participants,
         metadata=json.dumps(metadata or {}),
     )
-    _call(lambda lk: lk.room.create_room(request))
+
+    async def create_and_list(lk: api.LiveKitAPI):
+        await lk.room.create_room(request)
+        return await lk.room.list_participants(api.ListParticipantsRequest(room=name))
+
+    response = _call(create_and_list)
+    return [Participant(p.identity, p.name, p.sid) for p in response.participants]
+
+
+@dataclass(frozen=True)
+class LiveRoom:
+    name: str
+    metadata: dict
+    max_participants: int
+    num_participants: int
+
+
+def list_rooms() -> list[LiveRoom]:
+    """The rooms live on the server with their metadata.
+
+    Raises:
+        LiveKitUnavailable: the server did not answer.
+    """
+    response = _call(lambda lk: lk.room.list_rooms(api.ListRoomsRequest()))
+    return [
+        LiveRoom(
+            name=room.name,
+            metadata=json.loads(room.metadata) if room.metadata else {},
+            max_participants=room.max_participants,
+            num_participants=room.num_participants,
+        )
+        for room in response.rooms
+    ]
 
 
 def list_participants(room: str) -> list[Participant]:
@@ -165,8 +198,7 @@ def list_room_names() -> list[str]:
     Raises:
         LiveKitUnavailable: the server did not answer.
     """
-    response = _call(lambda lk: lk.room.list_rooms(api.ListRoomsRequest()))
-    return [room.name for room in response.rooms]
+    return [room.name for room in list_rooms()]
 
 
 def is_reachable() -> bool:

@@ -34,6 +34,7 @@ from meetings.livekit_process import (
     new_api_key,
 )
 from meetings.models import Meeting, Role, User
+from meetings.scheduling import recurrence as rec
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT_DIR / "tests" / "artifacts"
@@ -113,17 +114,25 @@ def make_meeting(app: Flask, make_user) -> Callable[..., Meeting]:
     def make(**overrides) -> Meeting:
         fields = {
             "title": "Weekly sync",
-            "starts_at": datetime.now(UTC) + timedelta(hours=1),
-            "duration_minutes": 30,
+            "starts_at": datetime.now(UTC).replace(second=0, microsecond=0),  # open now
+            "duration_minutes": 60,
         } | overrides
         if "host" not in fields:
             fields["host"] = make_user()
+        fields.setdefault(
+            "series_ends_at", fields["starts_at"] + timedelta(minutes=fields["duration_minutes"])
+        )
         meeting = Meeting(**fields)
         db.session.add(meeting)
         db.session.commit()
         return meeting
 
     return make
+
+
+def first_room(meeting: Meeting) -> str:
+    """The LiveKit room of the meeting's first occurrence."""
+    return rec.occurrences(meeting)[0].room_name
 
 
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

@@ -1,3 +1,4 @@
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from flask import current_app, jsonify, request, session, url_for
@@ -10,10 +11,14 @@ from meetings.errors import ApiError
 from meetings.extensions import limiter
 from meetings.models import Meeting
 from meetings.rooms import services as rooms
+from meetings.scheduling import recurrence as rec
 from meetings.scheduling import services as scheduling
 from meetings.webhooks.services import attendance_for
 
 M = TypeVar("M", bound=BaseModel)
+# Fields a PATCH may set to null (to clear them); the others need a value.
+NULLABLE = {"description", "recurrence", "access_code", "max_participants"}
+MAX_LISTING_DAYS = 366
 
 
 def parse_body(model: type[M]) -> M:
@@ -47,15 +52,104 @@ def meeting_or_404(slug: str) -> Meeting:
     return meeting
 
 
-def meeting_json(meeting: Meeting) -> dict:
+def managed_meeting(slug: str) -> Meeting:
+    user = require_user()
+    meeting = meeting_or_404(slug)
+    if not scheduling.may_manage(user, meeting):
+        raise ApiError(403, "forbidden", "Only the meeting's hosts or an operator may do this.")
+    return meeting
+
+
+def recurrence_json(meeting: Meeting) -> dict | None:
+    rule = rec.Recurrence.of(meeting)
+    if rule is None:
+        return None
     return {
+        "freq": rule.freq.value,
+        "interval": rule.interval,
+        "by_weekday": list(rule.by_weekday),
+        "count": rule.count,
+        "until": rule.until.isoformat() if rule.until else None,
+    }
+
+
+def meeting_json(meeting: Meeting) -> dict:
+    """What anyone holding the link sees; hosts also see invitees, co-hosts and the code."""
+    body = {
         "slug": meeting.slug,
         "title": meeting.title,
+        "description": meeting.description,
         "starts_at": schemas.to_iso(meeting.starts_at),
         "duration_minutes": meeting.duration_minutes,
+        "time_zone": meeting.time_zone,
+        "recurrence": recurrence_json(meeting),
+        "access": meeting.access.value,
+        "access_code_required": bool(meeting.access_code),
+        "lobby": meeting.lobby,
+        "join_before_host": meeting.join_before_host,
+        "max_participants": meeting.max_participants,
+        "join_muted": meeting.join_muted,
+        "webinar": meeting.webinar,
+        "recording_allowed": meeting.recording_allowed,
+        "auto_record": meeting.auto_record,
+        "cancelled": meeting.is_cancelled,
         "join_url": url_for("rooms.room", slug=meeting.slug, _external=True),
+        "ics_url": url_for("calendar.meeting_ics", slug=meeting.slug, _external=True),
         "host": {"display_name": meeting.host.display_name},
     }
+    if current_user.is_authenticated and scheduling.may_manage(current_user, meeting):
+        body["access_code"] = meeting.access_code
+        body["invitees"] = meeting.invitee_emails
+        body["co_hosts"] = [user.email for user in meeting.co_hosts]
+    return body
+
+
+def occurrence_json(occurrence: rec.Occurrence) -> dict:
+    return {
+        "slug": occurrence.meeting.slug,
+        "title": occurrence.meeting.title,
+        "key": occurrence.key,
+        "starts_at": schemas.to_iso(occurrence.starts_at),
+        "ends_at": schemas.to_iso(occurrence.ends_at),
+        "join_url": url_for("rooms.room", slug=occurrence.meeting.slug, _external=True),
+        "ics_url": url_for(
+            "calendar.occurrence_ics",
+            slug=occurrence.meeting.slug,
+            key=occurrence.key,
+            _external=True,
+        ),
+    }
+
+
+def settings_from(body: schemas.MeetingFields, base: scheduling.MeetingSettings):
+    """Apply the fields the client sent onto `base`.
+
+    Raises:
+        ApiError: 422 when a required setting is set to null.
+    """
+    changes = {}
+    for name in body.model_fields_set:
+        value = getattr(body, name)
+        if value is None and name not in NULLABLE:
+            raise ApiError(422, "invalid_field", f"{name} cannot be null.", name)
+        if name == "recurrence" and value is not None:
+            value = rec.Recurrence(
+                freq=value.freq,
+                interval=value.interval,
+                by_weekday=tuple(value.by_weekday),
+                count=value.count,
+                until=value.until,
+            )
+        elif name in ("invitees", "co_hosts"):
+            value = tuple(value)
+        elif name == "description":
+            value = value or ""
+        changes[name] = value
+    return base.updated(**changes)
+
+
+def invalid(error: scheduling.InvalidMeeting) -> ApiError:
+    return ApiError(422, "invalid_field", error.message, error.field)
 
 
 @bp.get("/openapi.json")
@@ -69,18 +163,65 @@ def create_meeting():
     """Schedule a meeting for the caller."""
     host = require_user()
     body = parse_body(schemas.MeetingCreate)
-    draft = scheduling.MeetingDraft(body.title, body.starts_at, body.duration_minutes)
+    base = scheduling.MeetingSettings(body.title, body.starts_at, body.duration_minutes)
     try:
-        meeting = scheduling.create_meeting(host, draft)
+        meeting = scheduling.create_meeting(host, settings_from(body, base))
     except scheduling.InvalidMeeting as error:
-        raise ApiError(422, "invalid_field", error.message, error.field) from error
+        raise invalid(error) from error
     return jsonify(meeting_json(meeting)), 201
+
+
+@bp.get("/meetings")
+def list_occurrences():
+    """Occurrences of the caller's meetings between `from` and `to` (ISO 8601)."""
+    user = require_user()
+    now = datetime.now(UTC)
+    start = _query_time("from", now)
+    end = _query_time("to", start + timedelta(days=30))
+    if end <= start or end - start > timedelta(days=MAX_LISTING_DAYS):
+        raise ApiError(422, "invalid_field", "`to` must be after `from`, within a year.", "to")
+    items = scheduling.hosted_occurrences(user, start, end)
+    return jsonify({"items": [occurrence_json(o) for o in items]})
+
+
+def _query_time(name: str, default: datetime) -> datetime:
+    raw = request.args.get(name)
+    if not raw:
+        return default
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(422, "invalid_field", f"`{name}` is not an ISO 8601 time.", name) from None
+    if value.tzinfo is None:
+        raise ApiError(422, "invalid_field", f"Give `{name}` with its UTC offset.", name)
+    return value
 
 
 @bp.get("/meetings/<slug>")
 def get_meeting(slug: str):
     """One meeting; anyone holding the link may read it."""
     return jsonify(meeting_json(meeting_or_404(slug)))
+
+
+@bp.patch("/meetings/<slug>")
+def update_meeting(slug: str):
+    """Change some settings of a meeting; fields not sent keep their values."""
+    meeting = managed_meeting(slug)
+    body = parse_body(schemas.MeetingUpdate)
+    try:
+        settings = settings_from(body, scheduling.MeetingSettings.of(meeting))
+        scheduling.update_meeting(meeting, settings)
+    except scheduling.InvalidMeeting as error:
+        raise invalid(error) from error
+    return jsonify(meeting_json(meeting))
+
+
+@bp.delete("/meetings/<slug>")
+def cancel_meeting(slug: str):
+    """Cancel a meeting: its link then says it was cancelled."""
+    meeting = managed_meeting(slug)
+    scheduling.cancel_meeting(meeting)
+    return jsonify(meeting_json(meeting))
 
 
 @bp.post("/meetings/<slug>/tokens")
@@ -96,19 +237,14 @@ def create_token(slug: str):
     if user is None:
         # The same browser keeps its guest identity across reconnects and reloads.
         guest_identity = session.setdefault("guest_identity", rooms.new_guest_identity())
-    ticket = rooms.issue_join_ticket(meeting, user, guest_identity, display_name)
+    ticket = rooms.issue_join_ticket(meeting, user, guest_identity, display_name, body.access_code)
     return jsonify(ticket.as_json()), 201
 
 
 @bp.get("/meetings/<slug>/attendance")
 def attendance(slug: str):
-    """Who joined and left, from the media server's webhooks; host only."""
-    user = require_user()
-    meeting = meeting_or_404(slug)
-    if not scheduling.may_manage(user, meeting):
-        raise ApiError(
-            403, "forbidden", "Only the meeting's host or an operator may read its attendance."
-        )
+    """Who joined and left, from the media server's webhooks; hosts and ops."""
+    meeting = managed_meeting(slug)
     rows = attendance_for(meeting)
     return jsonify(
         [

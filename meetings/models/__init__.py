@@ -13,14 +13,17 @@ from meetings.models.accounts import (
 )
 from meetings.models.base import Role, UTCDateTime, hash_api_token, new_secret, utcnow
 from meetings.models.ledger import Attendance, WebhookEvent
-from meetings.models.meetings import Meeting, new_slug
+from meetings.models.meetings import Access, Frequency, Meeting, MeetingInvitee, new_slug
 
 __all__ = [
+    "Access",
     "ApiToken",
     "Attendance",
+    "Frequency",
     "Invite",
     "LoginSession",
     "Meeting",
+    "MeetingInvitee",
     "OneTimeLink",
     "PasswordReset",
     "Role",

@@ -23,6 +23,8 @@ class User(UserMixin, db.Model):
         default=Role.HOST,
     )
     disabled: Mapped[bool] = mapped_column(default=False)
+    # Secret in the user's calendar feed URL (the URL is the credential calendar apps use).
+    calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

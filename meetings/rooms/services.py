@@ -1,27 +1,52 @@
-"""Joining a meeting: who you are in the room, and the media token that lets you in."""
+"""Joining a meeting: who may enter which occurrence, when, with which media grants.
+
+The schedule decides: a token is only minted inside an occurrence's join window, for the
+room of that occurrence, which is provisioned on the server first (the server runs with
+auto_create off, so no room exists that this code did not create).
+"""
 
 import enum
+import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 
 from meetings import livekit_gateway as gateway
 from meetings.errors import ApiError
-from meetings.models import Meeting, User
+from meetings.models import Access, Meeting, User
+from meetings.scheduling import recurrence as rec
+from meetings.scheduling.recurrence import Occurrence
 
 MAX_DISPLAY_NAME = 64
+UNREACHABLE = "The meeting server is not reachable right now. Try again in a moment."
 
 
 class JoinRole(enum.StrEnum):
-    HOST = "host"
+    HOST = "host"  # the host or a co-host
     PARTICIPANT = "participant"
     GUEST = "guest"
 
 
 class JoinRefused(ApiError):
     """Nobody gets a token for this request; the message says why, for people."""
+
+
+class Phase(enum.StrEnum):
+    CANCELLED = "cancelled"
+    NOT_OPEN = "not_open"
+    OPEN = "open"
+    OVER = "over"
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where a meeting stands in its schedule at one moment."""
+
+    phase: Phase
+    occurrence: Occurrence | None = None
+    opens_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +56,9 @@ class JoinTicket:
     identity: str
     role: JoinRole
     expires_at: datetime
+    occurrence: Occurrence
+    can_publish: bool
+    join_muted: bool
 
     def as_json(self) -> dict:
         return {
@@ -38,8 +66,19 @@ class JoinTicket:
             "livekit_url": self.livekit_url,
             "identity": self.identity,
             "role": self.role.value,
-            "expires_at": self.expires_at.isoformat().replace("+00:00", "Z"),
+            "expires_at": _iso(self.expires_at),
+            "occurrence": {
+                "key": self.occurrence.key,
+                "starts_at": _iso(self.occurrence.starts_at),
+                "ends_at": _iso(self.occurrence.ends_at),
+            },
+            "can_publish": self.can_publish,
+            "join_muted": self.join_muted,
         }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def new_guest_identity() -> str:
@@ -62,46 +101,146 @@ def clean_display_name(raw: str | None, fallback: str = "") -> str:
 def role_for(meeting: Meeting, user: User | None) -> JoinRole:
     if user is None:
         return JoinRole.GUEST
-    return JoinRole.HOST if user.id == meeting.host_id else JoinRole.PARTICIPANT
+    return JoinRole.HOST if meeting.is_host(user) else JoinRole.PARTICIPANT
 
 
-def issue_join_ticket(
-    meeting: Meeting, user: User | None, guest_identity: str | None, display_name: str
-) -> JoinTicket:
-    """Provision the meeting's room and mint a token for one person.
+# ---- the schedule -------------------------------------------------------------------------
+
+
+def window(meeting: Meeting, now: datetime | None = None, *, early_access: bool = False) -> Window:
+    """Is the meeting open now? Hosts (`early_access`) may open the next occurrence early."""
+    now = now or datetime.now(UTC)
+    config = current_app.config
+    if meeting.is_cancelled:
+        return Window(Phase.CANCELLED)
+    grace = timedelta(minutes=config["JOIN_GRACE_MINUTES"])
+    occurrence = rec.current_or_next(meeting, now, grace)
+    if occurrence is None:
+        return Window(Phase.OVER)
+    opens_at = occurrence.starts_at - timedelta(minutes=config["JOIN_EARLY_MINUTES"])
+    if now < opens_at and not early_access:
+        return Window(Phase.NOT_OPEN, occurrence, opens_at)
+    return Window(Phase.OPEN, occurrence, opens_at)
+
+
+# ---- who may enter ------------------------------------------------------------------------
+
+
+def check_audience(meeting: Meeting, user: User | None) -> None:
+    """Raises: JoinRefused when the meeting is not for this person (401 or 403)."""
+    if meeting.is_host(user):
+        return
+    if meeting.access in (Access.SIGNED_IN, Access.INVITED) and user is None:
+        raise JoinRefused(401, "sign_in_required", "Sign in to join this meeting.")
+    if meeting.access == Access.INVITED and user.email not in meeting.invitee_emails:
+        message = "This meeting is for invited people only. Ask the host to invite you."
+        raise JoinRefused(403, "not_invited", message)
+
+
+def check_access_code(meeting: Meeting, user: User | None, access_code: str | None) -> None:
+    """Raises: JoinRefused naming `access_code` when it is missing or wrong (hosts need none)."""
+    if not meeting.access_code or meeting.is_host(user):
+        return
+    given = (access_code or "").strip().encode()
+    if not hmac.compare_digest(given, meeting.access_code.encode()):
+        message = "Enter the meeting's access code." if not access_code else "Wrong access code."
+        raise JoinRefused(403, "access_code_invalid", message, "access_code")
+
+
+def open_occurrence(meeting: Meeting, user: User | None) -> Occurrence:
+    """The occurrence this person may join now.
+
+    Raises:
+        JoinRefused: cancelled (410), over (410), or not open yet (409, with when it opens).
+    """
+    state = window(meeting, early_access=meeting.is_host(user))
+    if state.phase == Phase.CANCELLED:
+        raise JoinRefused(410, "meeting_cancelled", "This meeting was cancelled by its host.")
+    if state.phase == Phase.OVER:
+        raise JoinRefused(410, "meeting_over", "This meeting is over.")
+    if state.phase == Phase.NOT_OPEN:
+        message = f"This meeting opens at {_iso(state.opens_at)}."
+        raise JoinRefused(409, "not_open_yet", message)
+    return state.occurrence
+
+
+# ---- the media plane ----------------------------------------------------------------------
+
+
+def provision(occurrence: Occurrence) -> list[gateway.Participant]:
+    """Create the occurrence's room on the server; returns who is in it.
 
     Raises:
         JoinRefused: the media server cannot be reached (503).
     """
-    role = role_for(meeting, user)
-    identity = user.livekit_identity if user is not None else guest_identity
-    if not identity:
-        raise ValueError("a guest needs an identity")
+    meeting = occurrence.meeting
     config = current_app.config
     try:
-        gateway.ensure_room(
-            meeting.room_name,
+        return gateway.provision_room(
+            occurrence.room_name,
             empty_timeout=config["LIVEKIT_EMPTY_TIMEOUT_SECONDS"],
             departure_timeout=config["LIVEKIT_DEPARTURE_TIMEOUT_SECONDS"],
+            # The server's own limit is a backstop: we refuse with a clear message first.
+            max_participants=meeting.max_participants or 0,
             metadata={
                 "slug": meeting.slug,
                 "title": meeting.title,
+                "occurrence": occurrence.key,
                 "host_identity": meeting.host.livekit_identity,
             },
         )
     except gateway.LiveKitError as error:
-        current_app.logger.warning("provisioning %s failed: %s", meeting.room_name, error)
-        message = "The meeting server is not reachable right now. Try again in a moment."
-        raise JoinRefused(503, "livekit_unavailable", message) from error
+        current_app.logger.warning("provisioning %s failed: %s", occurrence.room_name, error)
+        raise JoinRefused(503, "livekit_unavailable", UNREACHABLE) from error
+
+
+def check_room(
+    meeting: Meeting, role: JoinRole, identity: str, present: list[gateway.Participant]
+) -> None:
+    """Raises: JoinRefused when the host is not there yet (if required) or the room is full."""
+    others = [p for p in present if p.identity != identity]  # a rejoin is not a newcomer
+    hosts = meeting.host_identities()
+    host_present = any(p.identity in hosts for p in others)
+    if role != JoinRole.HOST and not meeting.join_before_host and not host_present:
+        message = "Waiting for the host to start the meeting."
+        raise JoinRefused(409, "waiting_for_host", message)
+    if meeting.max_participants and len(others) >= meeting.max_participants:
+        message = f"This meeting is full ({meeting.max_participants} people). Try again later."
+        raise JoinRefused(409, "meeting_full", message)
+
+
+def issue_join_ticket(
+    meeting: Meeting,
+    user: User | None,
+    guest_identity: str | None,
+    display_name: str,
+    access_code: str | None = None,
+) -> JoinTicket:
+    """Check the schedule and access rules, provision the room, mint a least-privilege token.
+
+    Raises:
+        JoinRefused: with the status and message the person should see.
+    """
+    check_audience(meeting, user)
+    check_access_code(meeting, user, access_code)
+    occurrence = open_occurrence(meeting, user)
+    role = role_for(meeting, user)
+    identity = user.livekit_identity if user is not None else guest_identity
+    if not identity:
+        raise ValueError("a guest needs an identity")
+    check_room(meeting, role, identity, provision(occurrence))
+    # Webinar attendees watch and listen; they may still chat (data messages).
+    can_publish = role == JoinRole.HOST or not meeting.webinar
+    config = current_app.config
     minted = gateway.mint_token(
         gateway.MediaGrant(
-            room=meeting.room_name,
+            room=occurrence.room_name,
             identity=identity,
             name=display_name,
-            can_publish=True,
+            can_publish=can_publish,
             can_subscribe=True,
             can_publish_data=True,
-            room_admin=role is JoinRole.HOST,
+            room_admin=role == JoinRole.HOST,
             ttl=timedelta(seconds=config["LIVEKIT_TOKEN_TTL_SECONDS"]),
             metadata={"role": role.value},
         )
@@ -112,4 +251,7 @@ def issue_join_ticket(
         identity=identity,
         role=role,
         expires_at=minted.expires_at,
+        occurrence=occurrence,
+        can_publish=can_publish,
+        join_muted=meeting.join_muted and role != JoinRole.HOST,
     )

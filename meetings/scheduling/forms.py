@@ -1,13 +1,39 @@
+from zoneinfo import ZoneInfo
+
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, HiddenField, IntegerField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from meetings.forms import strip
-from meetings.scheduling.services import MAX_DURATION_MINUTES
+from meetings.models import Access, Frequency, Meeting
+from meetings.scheduling.recurrence import MAX_OCCURRENCES, WEEKDAYS, Recurrence
+from meetings.scheduling.services import MAX_DURATION_MINUTES, MeetingSettings, local_to_utc
+
+WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class CheckboxList(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class MeetingForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)], filters=[strip])
+    description = TextAreaField(
+        "Description", validators=[Optional(), Length(max=5000)], filters=[strip]
+    )
     starts_at = DateTimeLocalField(
         "Starts", format="%Y-%m-%dT%H:%M", validators=[DataRequired("Pick a start time.")]
     )
@@ -19,5 +45,130 @@ class MeetingForm(FlaskForm):
             NumberRange(1, MAX_DURATION_MINUTES, "The duration must be 1 minute to 24 hours."),
         ],
     )
-    # Filled by the page with the browser's zone (Intl API); the host never types it.
-    time_zone = HiddenField("Time zone", default="UTC", validators=[Optional(), Length(max=64)])
+    # Filled with the browser's zone by the page; hosts may pick another.
+    time_zone = StringField(
+        "Time zone", default="UTC", validators=[Length(max=64)], filters=[strip]
+    )
+
+    repeat = SelectField(
+        "Repeats",
+        default="",
+        choices=[
+            SelectChoice("", "Does not repeat"),
+            SelectChoice("daily", "Daily"),
+            SelectChoice("weekly", "Weekly"),
+            SelectChoice("monthly", "Monthly"),
+        ],
+    )
+    interval = IntegerField("Every", default=1, validators=[Optional(), NumberRange(1, 99)])
+    by_weekday = CheckboxList(
+        "On",
+        choices=[
+            SelectChoice(day, label) for day, label in zip(WEEKDAYS, WEEKDAY_LABELS, strict=True)
+        ],
+        validate_choice=True,
+    )
+    ends = RadioField(
+        "Ends",
+        default="count",
+        choices=[SelectChoice("count", "After"), SelectChoice("until", "On")],
+    )
+    count = IntegerField(
+        "Occurrences", default=10, validators=[Optional(), NumberRange(1, MAX_OCCURRENCES)]
+    )
+    until = DateField("Last day", validators=[Optional()])
+
+    access = RadioField(
+        "Who may join",
+        default=Access.LINK.value,
+        choices=[
+            SelectChoice(Access.LINK.value, "Anyone with the link"),
+            SelectChoice(Access.SIGNED_IN.value, "Signed-in users only"),
+            SelectChoice(Access.INVITED.value, "Invited people only"),
+        ],
+    )
+    invitees = TextAreaField("Invited emails (one per line)", validators=[Length(max=20000)])
+    co_hosts = TextAreaField(
+        "Co-hosts (emails of accounts, one per line)", validators=[Length(max=5000)]
+    )
+    access_code = StringField("Access code (optional)", validators=[Optional(), Length(max=64)])
+    max_participants = IntegerField("Max participants", validators=[Optional()])
+    lobby = BooleanField("Lobby: I admit people", default=True)
+    join_before_host = BooleanField("Allow joining before the host", default=True)
+    join_muted = BooleanField("Participants join muted")
+    webinar = BooleanField("Webinar: only hosts and promoted speakers publish")
+    recording_allowed = BooleanField("Allow recording")
+    auto_record = BooleanField("Record automatically")
+
+    def to_settings(self) -> MeetingSettings:
+        """Raises: InvalidMeeting for an unknown time zone."""
+        recurrence = None
+        if self.repeat.data:
+            by_until = self.ends.data == "until"
+            recurrence = Recurrence(
+                freq=Frequency(self.repeat.data),
+                interval=self.interval.data or 1,
+                by_weekday=tuple(self.by_weekday.data or ())
+                if self.repeat.data == "weekly"
+                else (),
+                count=None if by_until else self.count.data,
+                until=self.until.data if by_until else None,
+            )
+        zone = self.time_zone.data or "UTC"
+        return MeetingSettings(
+            title=self.title.data,
+            description=self.description.data or "",
+            starts_at=local_to_utc(self.starts_at.data, zone),
+            duration_minutes=self.duration_minutes.data,
+            time_zone=zone,
+            recurrence=recurrence,
+            access=Access(self.access.data),
+            invitees=tuple(_lines(self.invitees.data)),
+            access_code=self.access_code.data or None,
+            lobby=self.lobby.data,
+            join_before_host=self.join_before_host.data,
+            max_participants=self.max_participants.data,
+            join_muted=self.join_muted.data,
+            webinar=self.webinar.data,
+            recording_allowed=self.recording_allowed.data,
+            auto_record=self.auto_record.data,
+            co_hosts=tuple(_lines(self.co_hosts.data)),
+        )
+
+    @classmethod
+    def for_meeting(cls, meeting: Meeting) -> "MeetingForm":
+        """The edit form, filled with the meeting's settings in its own time zone."""
+        rule = Recurrence.of(meeting)
+        local_start = meeting.starts_at.astimezone(ZoneInfo(meeting.time_zone))
+        return cls(
+            title=meeting.title,
+            description=meeting.description,
+            starts_at=local_start.replace(tzinfo=None),
+            duration_minutes=meeting.duration_minutes,
+            time_zone=meeting.time_zone,
+            repeat=rule.freq.value if rule else "",
+            interval=rule.interval if rule else 1,
+            by_weekday=list(rule.by_weekday) if rule else [],
+            ends="until" if rule and rule.until else "count",
+            count=rule.count if rule and rule.count else 10,
+            until=rule.until if rule else None,
+            access=meeting.access.value,
+            invitees="\n".join(meeting.invitee_emails),
+            co_hosts="\n".join(user.email for user in meeting.co_hosts),
+            access_code=meeting.access_code or "",
+            max_participants=meeting.max_participants,
+            lobby=meeting.lobby,
+            join_before_host=meeting.join_before_host,
+            join_muted=meeting.join_muted,
+            webinar=meeting.webinar,
+            recording_allowed=meeting.recording_allowed,
+            auto_record=meeting.auto_record,
+        )
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").replace(",", "\n").splitlines() if line.strip()]
+
+
+class CancelForm(FlaskForm):
+    pass

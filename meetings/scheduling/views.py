@@ -1,8 +1,17 @@
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from meetings.scheduling import bp, services
-from meetings.scheduling.forms import MeetingForm
+from meetings.scheduling.forms import CancelForm, MeetingForm
+
+# Where a service-level error about a setting shows up on the form.
+FORM_FIELD = {
+    "recurrence": "repeat",
+    "recurrence.interval": "interval",
+    "recurrence.count": "count",
+    "recurrence.until": "until",
+    "recurrence.by_weekday": "by_weekday",
+}
 
 
 @bp.get("/")
@@ -16,9 +25,12 @@ def index():
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    """The host's upcoming meetings."""
-    meetings = services.upcoming_meetings(current_user)
-    return render_template("scheduling/dashboard.html", meetings=meetings)
+    """Upcoming and past occurrences of the meetings the user hosts or co-hosts."""
+    return render_template(
+        "scheduling/dashboard.html",
+        upcoming=services.upcoming_occurrences(current_user),
+        past=services.past_occurrences(current_user),
+    )
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
@@ -27,27 +39,67 @@ def new_meeting():
     """Schedule a meeting."""
     form = MeetingForm()
     if form.validate_on_submit():
-        try:
-            draft = services.MeetingDraft(
-                title=form.title.data,
-                starts_at=services.local_to_utc(form.starts_at.data, form.time_zone.data or "UTC"),
-                duration_minutes=form.duration_minutes.data,
-            )
-            meeting = services.create_meeting(current_user, draft)
-        except services.InvalidMeeting as error:
-            getattr(form, error.field).errors.append(error.message)
-        else:
+        meeting = _save(form, lambda settings: services.create_meeting(current_user, settings))
+        if meeting is not None:
             flash("Meeting scheduled. Share the link with your guests.", "success")
             return redirect(url_for("scheduling.detail", slug=meeting.slug))
-    return render_template("scheduling/new.html", form=form)
+    return render_template("scheduling/edit.html", form=form, meeting=None)
+
+
+@bp.route("/meetings/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_meeting(slug: str):
+    """Change a meeting's settings; calendar files get a higher SEQUENCE."""
+    meeting = _managed_or_404(slug)
+    if meeting.is_cancelled:
+        flash("This meeting was cancelled; it cannot be changed.", "error")
+        return redirect(url_for("scheduling.detail", slug=slug))
+    form = MeetingForm() if request.method == "POST" else MeetingForm.for_meeting(meeting)
+    if form.validate_on_submit():
+        saved = _save(form, lambda settings: services.update_meeting(meeting, settings))
+        if saved is not None:
+            flash("Meeting updated. Calendars that subscribed will pick it up.", "success")
+            return redirect(url_for("scheduling.detail", slug=slug))
+    return render_template("scheduling/edit.html", form=form, meeting=meeting)
+
+
+@bp.post("/meetings/<slug>/cancel")
+@login_required
+def cancel_meeting(slug: str):
+    """Cancel every future occurrence; the link says the meeting was cancelled."""
+    meeting = _managed_or_404(slug)
+    if CancelForm().validate_on_submit():
+        services.cancel_meeting(meeting)
+        flash("Meeting cancelled. Its link now says so.", "success")
+    return redirect(url_for("scheduling.detail", slug=slug))
 
 
 @bp.get("/meetings/<slug>")
 @login_required
 def detail(slug: str):
-    """The meeting's link and times, for its host."""
+    """The meeting's link, settings, next occurrences and calendar files."""
+    meeting = _managed_or_404(slug)
+    return render_template(
+        "scheduling/detail.html",
+        meeting=meeting,
+        join_url=url_for("rooms.room", slug=meeting.slug, _external=True),
+        occurrences=services.next_occurrences(meeting),
+        cancel_form=CancelForm(),
+    )
+
+
+def _managed_or_404(slug: str):
     meeting = services.meeting_by_slug(slug)
     if meeting is None or not services.may_manage(current_user, meeting):
         abort(404, "No meeting of yours has this link.")
-    join_url = url_for("rooms.room", slug=meeting.slug, _external=True)
-    return render_template("scheduling/detail.html", meeting=meeting, join_url=join_url)
+    return meeting
+
+
+def _save(form: MeetingForm, store):
+    """Run `store(settings)`; on a bad setting put the message on its field, return None."""
+    try:
+        return store(form.to_settings())
+    except services.InvalidMeeting as error:
+        field = getattr(form, FORM_FIELD.get(error.field, error.field), None)
+        (field.errors if field is not None else form.form_errors).append(error.message)
+        return None

@@ -1,5 +1,6 @@
 """The webhook ledger: each verified event stored once, attendance derived from it."""
 
+import re
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -68,11 +69,15 @@ def apply_event(event: LiveKitEvent) -> None:
         row.left_at = _from_epoch(event.created_at) or datetime.now(UTC)
 
 
+# Room names are "meeting-<slug>-<YYYYMMDDHHMM>", one per occurrence (see recurrence.py).
+ROOM_NAME = re.compile(r"^meeting-(?P<slug>[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})-\d{12}$")
+
+
 def _meeting_id_for_room(room_name: str) -> int | None:
-    prefix = "meeting-"
-    if not room_name.startswith(prefix):
+    match = ROOM_NAME.match(room_name)
+    if match is None:
         return None
-    return db.session.scalar(sa.select(Meeting.id).where(Meeting.slug == room_name[len(prefix) :]))
+    return db.session.scalar(sa.select(Meeting.id).where(Meeting.slug == match["slug"]))
 
 
 def attendance_for(meeting: Meeting) -> list[Attendance]:

@@ -14,6 +14,7 @@ export function hide(element) {
 }
 
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short" });
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
 const fullFormat = new Intl.DateTimeFormat(undefined, {
   weekday: "short",
   day: "numeric",
@@ -29,7 +30,8 @@ function localiseTimes() {
   for (const node of document.querySelectorAll("time.local-time")) {
     const when = new Date(node.getAttribute("datetime"));
     if (Number.isNaN(when.getTime())) continue;
-    node.textContent = (node.dataset.format === "day" ? dayFormat : fullFormat).format(when);
+    const format = { day: dayFormat, time: timeFormat }[node.dataset.format] || fullFormat;
+    node.textContent = format.format(when);
     node.title = when.toISOString();
   }
 }
@@ -51,5 +53,15 @@ function wireCopyButtons() {
   }
 }
 
+// Forms that destroy something ask first (the server does not depend on it).
+function wireConfirmations() {
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  }
+}
+
 localiseTimes();
 wireCopyButtons();
+wireConfirmations();

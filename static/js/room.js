@@ -16,6 +16,8 @@ const el = {
   prejoinCamera: document.getElementById("prejoin-camera"),
   deviceNote: document.getElementById("device-note"),
   joinError: document.getElementById("join-error"),
+  joinWaiting: document.getElementById("join-waiting"),
+  accessCode: document.getElementById("access-code"),
   joinButton: document.getElementById("join-button"),
   stage: document.getElementById("stage"),
   banner: document.getElementById("banner"),
@@ -31,8 +33,8 @@ const el = {
 };
 
 const state = {
-  micOn: true,
-  cameraOn: true,
+  micOn: !page.joinMuted && page.canPublish,
+  cameraOn: page.canPublish,
   previewTracks: [],
   room: null,
   tiles: new Map(), // identity -> tile element
@@ -130,20 +132,31 @@ el.prejoinCamera.addEventListener("click", () => {
 
 // ---- joining ------------------------------------------------------------------------
 
+class TicketRefused extends Error {
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+  }
+}
+
 async function fetchTicket(displayName) {
+  const request = { display_name: displayName };
+  if (el.accessCode) request.access_code = el.accessCode.value;
   const response = await fetch(page.tokenUrl, {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: JSON.stringify({ display_name: displayName }),
+    body: JSON.stringify(request),
     credentials: "same-origin",
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const message = body.error ? body.error.message : `The server answered ${response.status}.`;
-    throw new Error(message);
+    const error = body.error || { message: `The server answered ${response.status}.` };
+    throw new TicketRefused(error.message, error.code);
   }
   return body;
 }
+
+const HOST_POLL_MS = 3000;
 
 function showJoinError(message) {
   el.joinError.textContent = message;
@@ -164,8 +177,17 @@ async function join(event) {
   setStatus("connecting");
   try {
     const ticket = await fetchTicket(displayName);
+    hide(el.joinWaiting);
     await connect(ticket);
   } catch (error) {
+    if (error.code === "waiting_for_host") {
+      // The host is not there yet: wait visibly and ask again until they are.
+      show(el.joinWaiting);
+      el.joinButton.textContent = "Waiting for the host…";
+      setTimeout(join, HOST_POLL_MS);
+      return;
+    }
+    hide(el.joinWaiting);
     setStatus("idle");
     showJoinError(error.message || "Could not join. Try again.");
     el.joinButton.disabled = false;
@@ -186,8 +208,12 @@ async function connect(ticket) {
   setStatus("connected");
   addTile(room.localParticipant, true);
   for (const participant of room.remoteParticipants.values()) addTile(participant, false);
-  await publishLocalTracks(room);
-  el.toggleMic.focus();
+  // The server decides: webinar attendees cannot publish, and some meetings start muted.
+  el.toggleMic.hidden = el.toggleCamera.hidden = !ticket.can_publish;
+  if (ticket.join_muted) state.micOn = false;
+  if (ticket.can_publish) await publishLocalTracks(room);
+  else stopPreview();
+  el.leave.focus();
 }
 
 async function publishLocalTracks(room) {
@@ -396,6 +422,9 @@ function wireRoomEvents(room) {
 
 // ---- start --------------------------------------------------------------------------
 
+setToggle(el.prejoinMic, state.micOn, "Microphone on", "Microphone off");
+setToggle(el.prejoinCamera, state.cameraOn, "Camera on", "Camera off");
 if (!el.name.value) el.name.focus();
-startPreview();
+if (page.canPublish) startPreview();
+else el.previewPlaceholder.textContent = "You will watch and listen";
 window.addEventListener("pagehide", () => state.room && state.room.disconnect());

@@ -1,15 +1,36 @@
-// The scheduling form: send the browser's time zone, and suggest the next half hour.
+// The scheduling form: the browser's time zone for new meetings, a zone list, and only the
+// recurrence and access fields that apply.
 const form = document.getElementById("meeting-form");
-const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+const isNew = form.dataset.new === "true";
+const zoneInput = form.querySelector('input[name="time_zone"]');
+const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
-form.querySelector('input[name="time_zone"]').value = zone;
-for (const node of document.querySelectorAll("[data-time-zone]")) node.textContent = zone;
+if (isNew && (!zoneInput.value || zoneInput.value === "UTC")) zoneInput.value = browserZone;
+if (Intl.supportedValuesOf) {
+  const list = document.getElementById("time-zones");
+  for (const zone of Intl.supportedValuesOf("timeZone")) list.append(new Option(zone));
+}
 
 const start = form.querySelector('input[name="starts_at"]');
-if (!start.value) {
+if (isNew && !start.value) {
   const next = new Date();
   next.setSeconds(0, 0);
   next.setMinutes(next.getMinutes() < 30 ? 30 : 60);
   const pad = (n) => String(n).padStart(2, "0");
   start.value = `${next.getFullYear()}-${pad(next.getMonth() + 1)}-${pad(next.getDate())}T${pad(next.getHours())}:${pad(next.getMinutes())}`;
 }
+
+const repeat = form.querySelector('select[name="repeat"]');
+function showRelevant() {
+  const access = form.querySelector('input[name="access"]:checked');
+  const visible = {
+    "data-show-when-repeat": repeat.value !== "",
+    "data-show-when-weekly": repeat.value === "weekly",
+    "data-show-when-invited": access && access.value === "invited",
+  };
+  for (const [attribute, on] of Object.entries(visible)) {
+    for (const node of form.querySelectorAll(`[${attribute}]`)) node.hidden = !on;
+  }
+}
+form.addEventListener("change", showRelevant);
+showRelevant();

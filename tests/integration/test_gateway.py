@@ -34,13 +34,17 @@ def test_provisioned_room_is_listed_and_empty(live_stack):
     room = unique("gw-room")
 
     def provision_and_look():
-        gateway.ensure_room(room, empty_timeout=60, departure_timeout=10, metadata={"slug": "x"})
-        gateway.ensure_room(room, empty_timeout=60, departure_timeout=10)  # idempotent
-        return gateway.list_room_names(), gateway.list_participants(room)
+        first = gateway.provision_room(
+            room, empty_timeout=60, departure_timeout=10, max_participants=7, metadata={"slug": "x"}
+        )
+        again = gateway.provision_room(room, empty_timeout=60, departure_timeout=10)  # idempotent
+        return first, again, gateway.list_rooms(), gateway.list_participants(room)
 
-    names, participants = run_in_thread(lambda: live_stack.query(provision_and_look))
-    assert room in names
-    assert participants == []
+    first, again, rooms, participants = run_in_thread(lambda: live_stack.query(provision_and_look))
+    [listed] = [r for r in rooms if r.name == room]
+    assert listed.metadata == {"slug": "x"}
+    assert listed.max_participants == 7
+    assert first == again == participants == []
 
 
 def test_token_for_unprovisioned_room_cannot_join(live_stack):
@@ -58,7 +62,7 @@ def test_minted_token_joins_the_provisioned_room(live_stack):
     room = unique("gw-join")
 
     def provision():
-        gateway.ensure_room(room, empty_timeout=60, departure_timeout=5)
+        gateway.provision_room(room, empty_timeout=60, departure_timeout=5)
         return gateway.mint_token(grant(room, "viewer-1"))
 
     token = run_in_thread(lambda: live_stack.query(provision))

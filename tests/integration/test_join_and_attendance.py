@@ -10,8 +10,9 @@ import pytest
 from meetings import livekit_gateway as gateway
 from meetings.auth import services as auth_services
 from meetings.extensions import db
-from meetings.models import Meeting, WebhookEvent
-from tests.conftest import run_in_thread, wait_for
+from meetings.models import WebhookEvent
+from meetings.scheduling.services import MeetingSettings, create_meeting
+from tests.conftest import first_room, run_in_thread, wait_for
 from tests.synthetic import connect
 
 pytestmark = pytest.mark.livekit
@@ -22,16 +23,12 @@ def create_host_and_meeting(stack):
         host = auth_services.create_user(
             f"host-{time.monotonic_ns()}@example.com", "Hazel Host", "a-long-password"
         )
-        meeting = Meeting(
-            title="Integration sync",
-            starts_at=datetime.now(UTC) + timedelta(minutes=5),
-            duration_minutes=30,
-            host=host,
+        settings = MeetingSettings(
+            "Integration sync", datetime.now(UTC) + timedelta(minutes=5), duration_minutes=30
         )
-        db.session.add(meeting)
-        db.session.commit()
+        meeting = create_meeting(host, settings)
         token = auth_services.issue_api_token(host, "integration")
-        return meeting.slug, meeting.room_name, {"Authorization": f"Bearer {token}"}
+        return meeting.slug, first_room(meeting), {"Authorization": f"Bearer {token}"}
 
     return stack.query(create)
 

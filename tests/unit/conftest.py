@@ -9,15 +9,22 @@ class FakeRooms:
     def __init__(self):
         self.created: list[dict] = []
         self.unreachable = False
+        self.present: dict[str, list[livekit_gateway.Participant]] = {}
 
-    def ensure_room(self, name, **settings):
+    def provision_room(self, name, **settings):
         if self.unreachable:
             raise livekit_gateway.LiveKitUnavailable("connection refused")
         self.created.append({"name": name, **settings})
+        return self.present.get(name, [])
+
+    def seat(self, room: str, *identities: str) -> None:
+        """Pretend these identities are in the room."""
+        people = [livekit_gateway.Participant(i, i, f"PA_{i}") for i in identities]
+        self.present[room] = people
 
 
 @pytest.fixture
 def fake_rooms(monkeypatch) -> FakeRooms:
     fake = FakeRooms()
-    monkeypatch.setattr(livekit_gateway, "ensure_room", fake.ensure_room)
+    monkeypatch.setattr(livekit_gateway, "provision_room", fake.provision_room)
     return fake

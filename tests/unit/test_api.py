@@ -5,7 +5,7 @@ import pytest
 
 from meetings.extensions import db
 from meetings.models import ApiToken, Meeting
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, first_room
 
 FUTURE = "2099-05-04T10:00:00+02:00"
 
@@ -28,9 +28,13 @@ def test_create_meeting_with_api_token(client, make_user, api_token):
     assert body["duration_minutes"] == 60
     assert body["join_url"] == f"http://localhost/m/{body['slug']}"
     assert body["host"] == {"display_name": "Grace"}
-    fetched = client.get(f"/api/v1/meetings/{body['slug']}")
+    assert body["access_code"] is None
+    fetched = client.get(f"/api/v1/meetings/{body['slug']}", headers=api_token(host))
     assert fetched.status_code == 200
     assert fetched.get_json() == body
+    anonymous = client.get(f"/api/v1/meetings/{body['slug']}").get_json()
+    assert "access_code" not in anonymous
+    assert "invitees" not in anonymous
 
 
 def test_create_meeting_without_credentials_is_401(client):
@@ -116,12 +120,12 @@ def test_host_token_has_admin_grant_for_one_room(app, client, make_meeting, api_
     claims = decode(app, body["token"])
     assert claims["sub"] == f"u-{meeting.host.id}"
     assert claims["name"] == meeting.host.display_name
-    assert claims["video"]["room"] == meeting.room_name
+    assert claims["video"]["room"] == first_room(meeting)
     assert claims["video"]["roomJoin"] is True
     assert claims["video"]["roomAdmin"] is True
     assert "roomCreate" not in claims["video"]
     assert claims["exp"] - claims["nbf"] <= 3600
-    assert fake_rooms.created[0]["name"] == meeting.room_name
+    assert fake_rooms.created[0]["name"] == first_room(meeting)
 
 
 def test_guest_token_has_no_admin_and_a_stable_identity(app, client, make_meeting, fake_rooms):
@@ -135,7 +139,7 @@ def test_guest_token_has_no_admin_and_a_stable_identity(app, client, make_meetin
     claims = decode(app, first["token"])
     assert claims["name"] == "Guest Star"
     assert "roomAdmin" not in claims["video"]
-    assert claims["video"]["room"] == meeting.room_name
+    assert claims["video"]["room"] == first_room(meeting)
     assert claims["exp"] - claims["nbf"] <= 3600
 
 

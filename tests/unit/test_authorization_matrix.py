@@ -9,6 +9,7 @@ import re
 import pytest
 
 from meetings.models import ApiToken, Role
+from meetings.scheduling import recurrence as rec
 from tests.conftest import PASSWORD, csrf_token_from
 
 ROLES = ("anonymous", "guest", "other", "host", "ops")
@@ -46,7 +47,17 @@ MATRIX = {
     ("GET", "/meetings/new"): signed_in(302, 200),
     ("POST", "/meetings/new"): signed_in(302, 200),
     ("GET", "/meetings/<slug>"): {**signed_in(302, 200), "other": 404},
+    # Co-hosts and operators manage a meeting like its host; others must not learn it exists.
+    ("GET", "/meetings/<slug>/edit"): {**signed_in(302, 200), "other": 404},
+    ("POST", "/meetings/<slug>/edit"): {**signed_in(302, 200), "other": 404},
+    ("POST", "/meetings/<slug>/cancel"): {**signed_in(302, 302), "other": 404},
     ("GET", "/m/<slug>"): everyone(200),
+    # Calendar files go to whoever holds the meeting link, like the join page.
+    ("GET", "/meetings/<slug>/calendar.ics"): everyone(200),
+    ("GET", "/meetings/<slug>/occurrences/<key>.ics"): everyone(200),
+    # The feed's token is its credential; the fake token in `values` opens no feed.
+    ("GET", "/calendar/<token>.ics"): everyone(404),
+    ("POST", "/calendar/feed-token"): signed_in(302, 302),
     ("GET", "/ops/users"): ops_only(200),
     ("POST", "/ops/users/<int:user_id>/role"): ops_only(302),
     ("POST", "/ops/users/<int:user_id>/disable"): ops_only(302),
@@ -58,7 +69,10 @@ MATRIX = {
     ("GET", "/ops/security"): ops_only(200),
     ("GET", "/api/v1/openapi.json"): everyone(200),
     ("POST", "/api/v1/meetings"): signed_in(401, 422),
+    ("GET", "/api/v1/meetings"): signed_in(401, 200),
     ("GET", "/api/v1/meetings/<slug>"): everyone(200),
+    ("PATCH", "/api/v1/meetings/<slug>"): {**signed_in(401, 200), "other": 403},
+    ("DELETE", "/api/v1/meetings/<slug>"): {**signed_in(401, 200), "other": 403},
     # Anyone with the link may join; a caller without an account must give a name.
     ("POST", "/api/v1/meetings/<slug>/tokens"): signed_in(422, 201),
     ("GET", "/api/v1/meetings/<slug>/attendance"): {**signed_in(401, 200), "other": 403},
@@ -106,6 +120,7 @@ def callers(app, make_user, make_meeting, api_token, fake_rooms):
     )
     values = {
         "slug": meeting.slug,
+        "key": rec.occurrences(meeting)[0].key,
         "token": "not-a-real-reset-token",
         "token_id": str(host_token_id),
         "user_id": str(other.id),
@@ -120,9 +135,8 @@ def fill(rule: str, values: dict[str, str]) -> str:
 def call(client, method: str, path: str, role: str, bearer: dict) -> int:
     if path.startswith("/api/"):
         headers = {"Authorization": bearer[role]["Authorization"]} if role in bearer else {}
-        if method == "GET":
-            return client.get(path, headers=headers).status_code
-        return client.post(path, json={}, headers=headers).status_code
+        body = None if method in ("GET", "DELETE") else {}
+        return client.open(path, method=method, json=body, headers=headers).status_code
     if method == "GET":
         return client.get(path).status_code
     page = client.get("/auth/reset").get_data(as_text=True)

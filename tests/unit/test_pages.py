@@ -160,7 +160,7 @@ def test_schedule_form_refuses_past_start_and_bad_zone(client, make_user, login)
     assert db.session.scalar(sa.select(sa.func.count(Meeting.id))) == 0
 
 
-def test_dashboard_hides_other_hosts_and_ended_meetings(client, make_user, make_meeting, login):
+def test_dashboard_lists_own_meetings_as_upcoming_and_past(client, make_user, make_meeting, login):
     host = make_user()
     make_meeting(host=host, title="Mine, soon")
     make_meeting(host=host, title="Mine, over", starts_at=datetime.now(UTC) - timedelta(hours=3))
@@ -168,7 +168,10 @@ def test_dashboard_hides_other_hosts_and_ended_meetings(client, make_user, make_
     login(host)
     page = client.get("/dashboard").get_data(as_text=True)
     assert "Mine, soon" in page
-    assert "Mine, over" not in page
+    upcoming, past = page.split("Past meetings", 1)
+    assert "Mine, soon" in upcoming
+    assert "Mine, over" in past
+    assert "Mine, over" not in upcoming
     assert "Someone else" not in page
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from meetings.extensions import db
 from meetings.models import Attendance, WebhookEvent
+from tests.conftest import first_room
 from tests.webhook_factory import participant_event, sign, to_body, webhook_request
 
 URL = "/livekit/webhook"
@@ -77,7 +78,7 @@ def test_same_event_five_times_is_stored_once(client, keys):
 
 def test_left_before_joined_still_gives_one_complete_interval(client, keys, make_meeting):
     meeting = make_meeting()
-    room = meeting.room_name
+    room = first_room(meeting)
     joined = participant_event(
         "participant_joined", room, "g-1", "PA_9", name="Bo", joined_at=1_900_000_000
     )

@@ -1,0 +1,66 @@
+from flask import Response, abort, flash, redirect, url_for
+from flask_login import current_user, login_required
+
+from meetings.calendar import bp, ics, services
+from meetings.models import Meeting
+from meetings.scheduling import recurrence
+from meetings.scheduling.services import meeting_by_slug
+
+UNKNOWN_MEETING = "This meeting link is not valid. Check it with the person who sent it."
+UNKNOWN_FEED = "This calendar feed address is not valid. Copy the current one from your account."
+
+
+@bp.get("/meetings/<slug>/calendar.ics")
+def meeting_ics(slug: str):
+    """The meeting as a calendar file, for anyone holding its link (as the join page)."""
+    meeting = _meeting_or_404(slug)
+    body = ics.meeting_calendar(meeting, _join_url(meeting))
+    return _ics_response(body, f"{meeting.slug}.ics")
+
+
+@bp.get("/meetings/<slug>/occurrences/<key>.ics")
+def occurrence_ics(slug: str, key: str):
+    """One occurrence of the meeting as a calendar file."""
+    meeting = _meeting_or_404(slug)
+    occurrence = recurrence.occurrence_by_key(meeting, key)
+    if occurrence is None:
+        abort(404, "This meeting has no occurrence at that time.")
+    body = ics.occurrence_calendar(occurrence, _join_url(meeting))
+    return _ics_response(body, f"{meeting.slug}-{occurrence.key}.ics")
+
+
+@bp.get("/calendar/<token>.ics")
+def feed(token: str):
+    """The user's calendar feed; the token in the address is the only credential."""
+    user = services.feed_user(token)
+    if user is None:
+        abort(404, UNKNOWN_FEED)
+    meetings = services.feed_meetings(user)
+    body = ics.feed_calendar(user, [(meeting, _join_url(meeting)) for meeting in meetings])
+    return _ics_response(body, "meetings.ics")
+
+
+@bp.post("/calendar/feed-token")
+@login_required
+def rotate_feed_token():
+    """Create or replace the user's calendar feed address."""
+    services.rotate_feed_token(current_user)
+    flash("New calendar feed address created. The old one stops working.", "success")
+    return redirect(url_for("account.index"))
+
+
+def _meeting_or_404(slug: str) -> Meeting:
+    meeting = meeting_by_slug(slug)
+    if meeting is None:
+        abort(404, UNKNOWN_MEETING)
+    return meeting
+
+
+def _join_url(meeting: Meeting) -> str:
+    return url_for("rooms.room", slug=meeting.slug, _external=True)
+
+
+def _ics_response(body: bytes, filename: str) -> Response:
+    response = Response(body, content_type="text/calendar; charset=utf-8")
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    return response
