@@ -118,9 +118,22 @@ def window(meeting: Meeting, now: datetime | None = None, *, early_access: bool 
     if occurrence is None:
         return Window(Phase.OVER)
     opens_at = occurrence.starts_at - timedelta(minutes=config["JOIN_EARLY_MINUTES"])
-    if now < opens_at and not early_access:
+    if now < opens_at and not early_access and not host_is_in(occurrence):
         return Window(Phase.NOT_OPEN, occurrence, opens_at)
     return Window(Phase.OPEN, occurrence, opens_at)
+
+
+def host_is_in(occurrence: Occurrence) -> bool:
+    """A host who opened the meeting early lets everyone in, as people expect.
+
+    An unreachable server counts as "no": the page then shows the schedule.
+    """
+    try:
+        present = gateway.list_participants(occurrence.room_name)
+    except gateway.LiveKitError:
+        return False
+    hosts = occurrence.meeting.host_identities()
+    return any(participant.identity in hosts for participant in present)
 
 
 # ---- who may enter ------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-// "Not open yet": a live countdown, then a reload that shows the pre-join page.
+// "Not open yet": a live countdown, then a reload that shows the pre-join page. The page also
+// reloads every half minute: a host who opens the meeting early lets everyone in.
 const countdown = document.getElementById("countdown");
 
 function pad(n) {
@@ -18,4 +19,9 @@ function tick() {
   setTimeout(tick, 1000 - (remaining % 1000));
 }
 
-if (countdown) tick();
+const HOST_CHECK_MS = 30_000;
+
+if (countdown) {
+  tick();
+  setTimeout(() => window.location.reload(), HOST_CHECK_MS);
+}

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from meetings.auth import services as auth_services
 from meetings.scheduling.services import MeetingSettings, create_meeting
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import PageProblems, screenshot
 from tests.browser.test_two_browsers_meet import join, wait_for_remote_video
 from tests.conftest import PASSWORD
 from tests.synthetic import BackgroundParticipants
@@ -79,3 +79,89 @@ def test_a_meeting_that_has_not_opened_shows_a_countdown(open_context, live_stac
     expect(page.get_by_role("heading", name="This meeting has not opened yet")).to_be_visible()
     expect(page.locator("#countdown")).to_contain_text("Opens in 1:4")
     screenshot(page, "not-open-yet")
+
+
+# With a webinar ticket, ask the browser's own SDK to publish the camera anyway: the server
+# must refuse, whatever the page's buttons show.
+FORCE_PUBLISH = """
+async ([url, token]) => {
+  const room = new window.LivekitClient.Room();
+  await room.connect(url, token);
+  try {
+    await room.localParticipant.setCameraEnabled(true);
+    return room.localParticipant.videoTrackPublications.size > 0 ? null : "nothing published";
+  } catch (error) {
+    return String(error.message || error);
+  } finally {
+    await room.disconnect();
+  }
+}
+"""
+
+
+def test_a_webinar_attendee_watches_and_cannot_publish(open_context, live_stack):
+    slug, host_email = scheduled(live_stack, webinar=True)
+    host = open_context().new_page()
+    sign_in(host, host_email)
+    host.goto(f"/m/{slug}")
+    join(host)
+
+    attendee = open_context().new_page()
+    attendee.goto(f"/m/{slug}")
+    expect(attendee.get_by_text("This is a webinar: you will watch and listen")).to_be_visible()
+    attendee.get_by_label("Your name").fill("Watching Wes")
+    attendee.get_by_role("button", name="Join meeting").click()
+    expect(attendee.locator("#connection-status")).to_have_text("Connected")
+    wait_for_remote_video(attendee)
+    expect(attendee.get_by_role("button", name="Mute")).to_be_hidden()
+    expect(host.locator(".tile.remote")).to_have_count(1)
+    expect(host.locator(".tile.remote")).to_have_attribute("data-video", "false")
+    screenshot(attendee, "webinar-attendee")
+
+    status, ticket = live_stack.http(
+        "POST", f"/api/v1/meetings/{slug}/tokens", {"display_name": "Sneaky Sam"}
+    )
+    assert (status, ticket["can_publish"]) == (201, False)
+    refusal = attendee.evaluate(FORCE_PUBLISH, [ticket["livekit_url"], ticket["token"]])
+    assert refusal is not None, "the server let a webinar attendee publish"
+    assert "insufficient permissions" in refusal
+
+
+def test_a_host_schedules_edits_and_cancels_a_weekly_series(open_context, live_stack):
+    _, host_email = scheduled(live_stack)
+    page = open_context().new_page()
+    problems = PageProblems(page)
+    sign_in(page, host_email)
+    page.get_by_role("link", name="Schedule a meeting").first.click()
+    page.get_by_label("Title").fill("Team sync")
+    page.get_by_label("Repeats").select_option("weekly")
+    page.get_by_role("checkbox", name="Mon").check()
+    page.get_by_role("checkbox", name="Thu").check()
+    page.get_by_label("Occurrences").fill("4")
+    page.get_by_label("Co-hosts").fill("nobody-here@example.com")
+    page.get_by_role("button", name="Schedule").click()
+    expect(page.get_by_text("No active account for nobody-here@example.com")).to_be_visible()
+    screenshot(page, "schedule-form-error")
+    page.get_by_label("Co-hosts").fill("")
+    page.get_by_role("button", name="Schedule").click()
+
+    expect(page.get_by_role("heading", name="Team sync")).to_be_visible()
+    expect(page.locator(".occurrence-list li")).to_have_count(4)
+    screenshot(page, "series-detail")
+    page.goto("/dashboard")
+    expect(page.get_by_role("link", name="Team sync", exact=True)).to_have_count(4)
+    screenshot(page, "dashboard-series")
+
+    page.get_by_role("link", name="Team sync", exact=True).first.click()
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Title").fill("Team sync (moved)")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("heading", name="Team sync (moved)")).to_be_visible()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cancel meeting").click()
+    expect(page.get_by_text("This meeting was cancelled. Its link says so.")).to_be_visible()
+    page.goto(page.get_by_label("Join link").input_value())
+    expect(page.get_by_role("heading", name="This meeting was cancelled")).to_be_visible()
+    screenshot(page, "cancelled-link")
+    assert problems.errors == []

@@ -67,10 +67,10 @@ def test_host_and_guest_see_each_others_live_video(open_context, live_stack):
     assert join_url.startswith(live_stack.base_url + "/m/")
     screenshot(host_page, "meeting-detail")
     host_page.goto("/dashboard")
-    expect(host_page.get_by_role("link", name="Browser acceptance")).to_be_visible()
+    expect(host_page.get_by_role("link", name="Browser acceptance", exact=True)).to_be_visible()
     screenshot(host_page, "dashboard")
 
-    host_page.get_by_role("link", name="Join", exact=True).click()
+    host_page.get_by_role("link", name="Join Browser acceptance").click()
     expect(host_page.get_by_label("Your name")).to_have_value("Hana Host")
     screenshot(host_page, "prejoin")
     join(host_page)

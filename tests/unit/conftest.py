@@ -17,6 +17,13 @@ class FakeRooms:
         self.created.append({"name": name, **settings})
         return self.present.get(name, [])
 
+    def list_participants(self, room: str):
+        if self.unreachable:
+            raise livekit_gateway.LiveKitUnavailable("connection refused")
+        if room not in self.present:
+            raise livekit_gateway.RoomNotFound(room)
+        return self.present[room]
+
     def seat(self, room: str, *identities: str) -> None:
         """Pretend these identities are in the room."""
         people = [livekit_gateway.Participant(i, i, f"PA_{i}") for i in identities]
@@ -27,4 +34,5 @@ class FakeRooms:
 def fake_rooms(monkeypatch) -> FakeRooms:
     fake = FakeRooms()
     monkeypatch.setattr(livekit_gateway, "provision_room", fake.provision_room)
+    monkeypatch.setattr(livekit_gateway, "list_participants", fake.list_participants)
     return fake

@@ -201,6 +201,24 @@ def test_guests_wait_for_the_window_but_hosts_may_open_early(
     assert fake_rooms.created[0]["name"] == first_room(meeting)
 
 
+def test_a_host_who_opened_early_lets_guests_in(client, make_meeting, fake_rooms):
+    meeting = make_meeting(starts_at=datetime.now(UTC) + timedelta(hours=2))
+    fake_rooms.seat(first_room(meeting), "someone-else")
+    assert "has not opened yet" in client.get(f"/m/{meeting.slug}").get_data(as_text=True)
+    fake_rooms.seat(first_room(meeting), meeting.host.livekit_identity)
+    page = client.get(f"/m/{meeting.slug}").get_data(as_text=True)
+    assert "Join meeting" in page
+    assert token(client, meeting, display_name="Early Eve").status_code == 201
+
+
+def test_an_unreachable_server_before_the_window_shows_the_schedule(
+    client, make_meeting, fake_rooms
+):
+    meeting = make_meeting(starts_at=datetime.now(UTC) + timedelta(hours=2))
+    fake_rooms.unreachable = True
+    assert "has not opened yet" in client.get(f"/m/{meeting.slug}").get_data(as_text=True)
+
+
 def test_a_finished_meeting_is_over(client, make_meeting, fake_rooms):
     meeting = make_meeting(starts_at=datetime.now(UTC) - timedelta(hours=3), duration_minutes=30)
     assert "This meeting is over" in client.get(f"/m/{meeting.slug}").get_data(as_text=True)
