@@ -14,21 +14,35 @@ from meetings.models.accounts import (
 from meetings.models.base import Role, UTCDateTime, hash_api_token, new_secret, utcnow
 from meetings.models.ledger import Attendance, WebhookEvent
 from meetings.models.meetings import Access, Frequency, Meeting, MeetingInvitee, new_slug
+from meetings.models.moderation import (
+    AuditEntry,
+    AuditResult,
+    LobbyEntry,
+    LobbyStatus,
+    OccurrenceState,
+    Standing,
+)
 
 __all__ = [
     "Access",
     "ApiToken",
     "Attendance",
+    "AuditEntry",
+    "AuditResult",
     "Frequency",
     "Invite",
+    "LobbyEntry",
+    "LobbyStatus",
     "LoginSession",
     "Meeting",
     "MeetingInvitee",
+    "OccurrenceState",
     "OneTimeLink",
     "PasswordReset",
     "Role",
     "SecurityEvent",
     "Setting",
+    "Standing",
     "UTCDateTime",
     "User",
     "WebhookEvent",
