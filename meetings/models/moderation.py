@@ -42,6 +42,8 @@ class LobbyEntry(db.Model):
         default=LobbyStatus.WAITING,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The waiting page polls; someone who closed it drops out of the host's queue.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 

@@ -48,6 +48,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.Enum('waiting', 'admitted', 'denied', name='lobbystatus', native_enum=False, length=16), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(), nullable=False),
     sa.Column('decided_at', sa.DateTime(), nullable=True),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], ),
