@@ -224,3 +224,132 @@ async def _run(settings: Settings, operation: Callable[[api.LiveKitAPI], Awaitab
         raise LiveKitUnavailable(f"{exc.code}: {exc.message}") from exc
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         raise LiveKitUnavailable(str(exc) or type(exc).__name__) from exc
+
+
+# ---- moderation ---------------------------------------------------------------------------
+
+TRACK_SOURCES = {
+    api.TrackSource.CAMERA: "camera",
+    api.TrackSource.MICROPHONE: "microphone",
+    api.TrackSource.SCREEN_SHARE: "screen_share",
+    api.TrackSource.SCREEN_SHARE_AUDIO: "screen_share_audio",
+}
+
+
+@dataclass(frozen=True)
+class PublishedTrack:
+    sid: str
+    source: str  # "microphone", "camera", "screen_share", "screen_share_audio" or "unknown"
+    muted: bool
+
+
+@dataclass(frozen=True)
+class LiveParticipant:
+    """One person in a room as the server sees them: metadata, permission and tracks."""
+
+    identity: str
+    name: str
+    metadata: dict
+    can_publish: bool
+    tracks: tuple[PublishedTrack, ...]
+
+    def track(self, source: str) -> PublishedTrack | None:
+        return next((track for track in self.tracks if track.source == source), None)
+
+
+def _live_participant(info: api.ParticipantInfo) -> LiveParticipant:
+    try:
+        metadata = json.loads(info.metadata) if info.metadata else {}
+    except ValueError:
+        metadata = {}
+    tracks = tuple(
+        PublishedTrack(track.sid, TRACK_SOURCES.get(track.source, "unknown"), track.muted)
+        for track in info.tracks
+    )
+    return LiveParticipant(info.identity, info.name, metadata, info.permission.can_publish, tracks)
+
+
+def get_participant(room: str, identity: str) -> LiveParticipant:
+    """Raises: RoomNotFound (no such room or person), LiveKitUnavailable."""
+    request = api.RoomParticipantIdentity(room=room, identity=identity)
+    return _live_participant(_call(lambda lk: lk.room.get_participant(request)))
+
+
+def list_live_participants(room: str) -> list[LiveParticipant]:
+    """Raises: RoomNotFound, LiveKitUnavailable."""
+    request = api.ListParticipantsRequest(room=room)
+    response = _call(lambda lk: lk.room.list_participants(request))
+    return [_live_participant(info) for info in response.participants]
+
+
+def mute_track(room: str, identity: str, track_sid: str) -> None:
+    """Mute one published track on the server; the publisher cannot send it muted.
+
+    Raises: RoomNotFound, LiveKitUnavailable.
+    """
+    request = api.MuteRoomTrackRequest(
+        room=room, identity=identity, track_sid=track_sid, muted=True
+    )
+    _call(lambda lk: lk.room.mute_published_track(request))
+
+
+def remove_participant(room: str, identity: str) -> None:
+    """Raises: RoomNotFound, LiveKitUnavailable."""
+    request = api.RoomParticipantIdentity(room=room, identity=identity)
+    _call(lambda lk: lk.room.remove_participant(request))
+
+
+def set_publishing(room: str, identity: str, can_publish: bool, metadata: dict) -> None:
+    """Let a participant publish (or not) from now on, without a rejoin.
+
+    The whole permission is sent because UpdateParticipant replaces it; the other
+    fields keep what the participant had.
+
+    Raises: RoomNotFound, LiveKitUnavailable.
+    """
+
+    async def update(lk: api.LiveKitAPI):
+        current = await lk.room.get_participant(
+            api.RoomParticipantIdentity(room=room, identity=identity)
+        )
+        permission = api.ParticipantPermission()
+        permission.CopyFrom(current.permission)
+        permission.can_publish = can_publish
+        request = api.UpdateParticipantRequest(
+            room=room, identity=identity, permission=permission, metadata=json.dumps(metadata)
+        )
+        return await lk.room.update_participant(request)
+
+    _call(update)
+
+
+def set_metadata(room: str, identity: str, metadata: dict) -> None:
+    """Raises: RoomNotFound, LiveKitUnavailable."""
+    request = api.UpdateParticipantRequest(
+        room=room, identity=identity, metadata=json.dumps(metadata)
+    )
+    _call(lambda lk: lk.room.update_participant(request))
+
+
+def send_data(room: str, payload: dict, topic: str, identities: list[str]) -> None:
+    """A reliable data message from the server to some participants.
+
+    Raises: RoomNotFound, LiveKitUnavailable.
+    """
+    request = api.SendDataRequest(
+        room=room,
+        data=json.dumps(payload).encode(),
+        kind=api.DataPacket.Kind.RELIABLE,
+        destination_identities=identities,
+        topic=topic,
+    )
+    _call(lambda lk: lk.room.send_data(request))
+
+
+def delete_room(room: str) -> None:
+    """Close the room for everyone in it.
+
+    Raises: RoomNotFound, LiveKitUnavailable.
+    """
+    request = api.DeleteRoomRequest(room=room)
+    _call(lambda lk: lk.room.delete_room(request))

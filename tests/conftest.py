@@ -116,6 +116,7 @@ def make_meeting(app: Flask, make_user) -> Callable[..., Meeting]:
             "title": "Weekly sync",
             "starts_at": datetime.now(UTC).replace(second=0, microsecond=0),  # open now
             "duration_minutes": 60,
+            "lobby": False,  # tests of the lobby turn it on
         } | overrides
         if "host" not in fields:
             fields["host"] = make_user()

@@ -125,14 +125,21 @@ SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "stri
 
 @cache
 def openapi_document() -> dict:
-    request_models = (schemas.MeetingCreate, schemas.MeetingUpdate, schemas.TokenRequest)
+    from meetings.api.openapi_moderation import moderation_paths
+
+    request_models = (
+        schemas.MeetingCreate,
+        schemas.MeetingUpdate,
+        schemas.TokenRequest,
+        schemas.MuteRequest,
+    )
     components = {}
     for model in request_models:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components |= schema.pop("$defs", {})
         components[model.__name__] = schema
     components |= {"Error": ERROR, "Meeting": MEETING, "Token": TOKEN}
-    return {
+    document = {
         "openapi": "3.0.3",
         "info": {
             "title": "Meetings API",
@@ -228,3 +235,5 @@ def openapi_document() -> dict:
             },
         },
     }
+    document["paths"] |= moderation_paths()
+    return document

@@ -62,3 +62,7 @@ class TokenRequest(Body):
 
 def to_iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
+
+
+class MuteRequest(Body):
+    source: Literal["microphone", "camera", "screen_share"] = "microphone"

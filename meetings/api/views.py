@@ -9,7 +9,8 @@ from meetings.api import bp, schemas
 from meetings.api.openapi import openapi_document
 from meetings.errors import ApiError
 from meetings.extensions import limiter
-from meetings.models import Meeting
+from meetings.models import Access, LobbyEntry, Meeting
+from meetings.moderation import state
 from meetings.rooms import services as rooms
 from meetings.scheduling import recurrence as rec
 from meetings.scheduling import services as scheduling
@@ -163,7 +164,11 @@ def create_meeting():
     """Schedule a meeting for the caller."""
     host = require_user()
     body = parse_body(schemas.MeetingCreate)
-    base = scheduling.MeetingSettings(body.title, body.starts_at, body.duration_minutes)
+    # The lobby is on by default where anyone with the link may come in.
+    lobby_default = body.access in (None, Access.LINK)
+    base = scheduling.MeetingSettings(
+        body.title, body.starts_at, body.duration_minutes, lobby=lobby_default
+    )
     try:
         meeting = scheduling.create_meeting(host, settings_from(body, base))
     except scheduling.InvalidMeeting as error:
@@ -238,6 +243,10 @@ def create_token(slug: str):
         # The same browser keeps its guest identity across reconnects and reloads.
         guest_identity = session.setdefault("guest_identity", rooms.new_guest_identity())
     ticket = rooms.issue_join_ticket(meeting, user, guest_identity, display_name, body.access_code)
+    if isinstance(ticket, LobbyEntry):
+        # The person waits; their page asks `GET .../lobby/<lobby_id>` until a host decides.
+        waiting = {"status": "waiting", "lobby_id": ticket.id, "position": state.position(ticket)}
+        return jsonify(waiting), 202
     return jsonify(ticket.as_json()), 201
 
 

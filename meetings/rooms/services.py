@@ -15,7 +15,8 @@ from flask import current_app
 
 from meetings import livekit_gateway as gateway
 from meetings.errors import ApiError
-from meetings.models import Access, Meeting, User
+from meetings.models import Access, LobbyEntry, Meeting, User
+from meetings.moderation import state
 from meetings.scheduling import recurrence as rec
 from meetings.scheduling.recurrence import Occurrence
 
@@ -208,18 +209,47 @@ def provision(occurrence: Occurrence) -> list[gateway.Participant]:
 
 
 def check_room(
-    meeting: Meeting, role: JoinRole, identity: str, present: list[gateway.Participant]
+    meeting: Meeting,
+    role: JoinRole,
+    identity: str,
+    present: list[gateway.Participant],
+    *,
+    admitted: bool = False,
 ) -> None:
     """Raises: JoinRefused when the host is not there yet (if required) or the room is full."""
     others = [p for p in present if p.identity != identity]  # a rejoin is not a newcomer
     hosts = meeting.host_identities()
     host_present = any(p.identity in hosts for p in others)
-    if role != JoinRole.HOST and not meeting.join_before_host and not host_present:
+    # Someone a host let in from the lobby has met the host's decision already.
+    must_wait = not meeting.join_before_host and not admitted
+    if role != JoinRole.HOST and must_wait and not host_present:
         message = "Waiting for the host to start the meeting."
         raise JoinRefused(409, "waiting_for_host", message)
     if meeting.max_participants and len(others) >= meeting.max_participants:
         message = f"This meeting is full ({meeting.max_participants} people). Try again later."
         raise JoinRefused(409, "meeting_full", message)
+
+
+def check_standing(meeting: Meeting, occurrence: Occurrence, identity: str) -> None:
+    """Raises: JoinRefused for someone removed, or when a host ended the occurrence."""
+    if state.is_ended(meeting, occurrence.key):
+        raise JoinRefused(410, "meeting_ended", "The host ended this meeting.")
+    if state.is_removed(meeting, occurrence.key, identity):
+        message = "The host removed you from this meeting."
+        raise JoinRefused(403, "removed", message)
+
+
+def check_not_locked(meeting: Meeting, occurrence: Occurrence) -> None:
+    if state.is_locked(meeting, occurrence.key):
+        message = "The host locked this meeting: nobody new can join right now."
+        raise JoinRefused(423, "meeting_locked", message)
+
+
+def check_lobby_denial(meeting: Meeting, occurrence: Occurrence, identity: str) -> None:
+    until = state.denied_until(state.latest_entry(meeting, occurrence.key, identity))
+    if until is not None:
+        message = f"The host declined your request. You can ask again after {_iso(until)}."
+        raise JoinRefused(403, "lobby_denied", message)
 
 
 def issue_join_ticket(
@@ -228,22 +258,44 @@ def issue_join_ticket(
     guest_identity: str | None,
     display_name: str,
     access_code: str | None = None,
-) -> JoinTicket:
-    """Check the schedule and access rules, provision the room, mint a least-privilege token.
+) -> "JoinTicket | LobbyEntry":
+    """Check the schedule, access rules and host decisions; then either queue the person in
+    the lobby (a LobbyEntry comes back) or provision the room and mint a least-privilege token.
 
     Raises:
         JoinRefused: with the status and message the person should see.
     """
     check_audience(meeting, user)
-    check_access_code(meeting, user, access_code)
     occurrence = open_occurrence(meeting, user)
     role = role_for(meeting, user)
     identity = user.livekit_identity if user is not None else guest_identity
     if not identity:
         raise ValueError("a guest needs an identity")
-    check_room(meeting, role, identity, provision(occurrence))
-    # Webinar attendees watch and listen; they may still chat (data messages).
-    can_publish = role == JoinRole.HOST or not meeting.webinar
+    if role == JoinRole.HOST:
+        state.reopen(meeting, occurrence.key)
+        check_room(meeting, role, identity, provision(occurrence))
+        return mint_ticket(meeting, occurrence, role, identity, display_name)
+    check_standing(meeting, occurrence, identity)
+    admitted = state.is_admitted(meeting, occurrence.key, identity)
+    if not admitted:
+        check_access_code(meeting, user, access_code)
+        check_not_locked(meeting, occurrence)
+        if meeting.lobby:
+            check_lobby_denial(meeting, occurrence, identity)
+            return state.queue(meeting, occurrence.key, identity, user, display_name)
+    # Someone a host admitted before the lock rejoins: not a new join.
+    present = provision(occurrence)
+    check_room(meeting, role, identity, present, admitted=admitted)
+    return mint_ticket(meeting, occurrence, role, identity, display_name)
+
+
+def mint_ticket(
+    meeting: Meeting, occurrence: Occurrence, role: JoinRole, identity: str, display_name: str
+) -> JoinTicket:
+    """A token for exactly this occurrence's room with the grants the person's role allows."""
+    # Webinar attendees watch and listen (and chat) unless a host made them a speaker.
+    promoted = state.is_promoted(meeting, occurrence.key, identity)
+    can_publish = role == JoinRole.HOST or not meeting.webinar or promoted
     config = current_app.config
     minted = gateway.mint_token(
         gateway.MediaGrant(
@@ -255,7 +307,7 @@ def issue_join_ticket(
             can_publish_data=True,
             room_admin=role == JoinRole.HOST,
             ttl=timedelta(seconds=config["LIVEKIT_TOKEN_TTL_SECONDS"]),
-            metadata={"role": role.value},
+            metadata={"role": role.value, "speaker": promoted},
         )
     )
     return JoinTicket(

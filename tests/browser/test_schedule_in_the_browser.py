@@ -22,7 +22,7 @@ def scheduled(stack, starts_in: timedelta = timedelta(minutes=1), **settings) ->
     def create():
         email = f"host-{time.monotonic_ns()}@example.com"
         host = auth_services.create_user(email, "Hilde Host", PASSWORD)
-        fields = {"duration_minutes": 60} | settings
+        fields = {"duration_minutes": 60, "lobby": False} | settings
         start = datetime.now(UTC) + starts_in
         return create_meeting(host, MeetingSettings("Scheduled call", start, **fields)).slug, email
 

@@ -24,7 +24,10 @@ def create_host_and_meeting(stack):
             f"host-{time.monotonic_ns()}@example.com", "Hazel Host", "a-long-password"
         )
         settings = MeetingSettings(
-            "Integration sync", datetime.now(UTC) + timedelta(minutes=5), duration_minutes=30
+            "Integration sync",
+            datetime.now(UTC) + timedelta(minutes=5),
+            duration_minutes=30,
+            lobby=False,
         )
         meeting = create_meeting(host, settings)
         token = auth_services.issue_api_token(host, "integration")

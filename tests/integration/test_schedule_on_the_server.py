@@ -23,7 +23,7 @@ def schedule(stack, **settings):
         host = auth_services.create_user(
             f"host-{time.monotonic_ns()}@example.com", "Server Host", PASSWORD
         )
-        fields = {"duration_minutes": 60} | settings
+        fields = {"duration_minutes": 60, "lobby": False} | settings
         meeting = create_meeting(
             host,
             MeetingSettings("On the server", datetime.now(UTC) + timedelta(minutes=2), **fields),

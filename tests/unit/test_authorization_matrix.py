@@ -23,6 +23,10 @@ def signed_in(anonymous: int, user: int) -> dict[str, int]:
     return {"anonymous": anonymous, "guest": anonymous, "other": user, "host": user, "ops": user}
 
 
+def moderators(allowed: int) -> dict[str, int]:
+    return {"anonymous": 403, "guest": 403, "other": 403, "host": allowed, "ops": allowed}
+
+
 def ops_only(allowed: int) -> dict[str, int]:
     return {"anonymous": 302, "guest": 302, "other": 403, "host": 403, "ops": allowed}
 
@@ -76,6 +80,23 @@ MATRIX = {
     # Anyone with the link may join; a caller without an account must give a name.
     ("POST", "/api/v1/meetings/<slug>/tokens"): signed_in(422, 201),
     ("GET", "/api/v1/meetings/<slug>/attendance"): {**signed_in(401, 200), "other": 403},
+    # Moderation: anyone but hosts and operators gets 403 (audited); `identity` is nobody
+    # in the room, so a host learns that (404) without anything reaching the server.
+    **{
+        ("POST", f"/api/v1/meetings/<slug>/participants/<identity>/{action}"): moderators(404)
+        for action in ("mute", "remove", "promote", "demote", "ask_unmute")
+    },
+    ("POST", "/api/v1/meetings/<slug>/participants/<identity>/make_co_host"): moderators(422),
+    **{
+        ("POST", f"/api/v1/meetings/<slug>/{action}"): moderators(200)
+        for action in ("mute_all", "lock", "unlock", "end")
+    },
+    ("GET", "/api/v1/meetings/<slug>/lobby"): moderators(200),
+    ("POST", "/api/v1/meetings/<slug>/lobby/<lobby_id>/admit"): moderators(404),
+    ("POST", "/api/v1/meetings/<slug>/lobby/<lobby_id>/deny"): moderators(404),
+    # A lobby place answers only the person waiting in it.
+    ("GET", "/api/v1/meetings/<slug>/lobby/<lobby_id>"): everyone(404),
+    ("GET", "/api/v1/meetings/<slug>/audit"): {**signed_in(401, 200), "other": 403},
     ("POST", "/livekit/webhook"): everyone(401),
 }
 
@@ -124,6 +145,8 @@ def callers(app, make_user, make_meeting, api_token, fake_rooms):
         "token": "not-a-real-reset-token",
         "token_id": str(host_token_id),
         "user_id": str(other.id),
+        "identity": "g-nobody",
+        "lobby_id": "no-such-place",
     }
     return clients, bearer, values
 

@@ -1,0 +1,157 @@
+"""REST API v1: the lobby and host moderation.
+
+Hosts, co-hosts and operators act; anyone else gets 403, the attempt is audited and
+nothing reaches LiveKit.
+"""
+
+from datetime import UTC, datetime
+
+from flask import jsonify, request, session
+from flask_login import current_user
+
+from meetings.api import bp, schemas
+from meetings.api.views import managed_meeting, meeting_or_404, parse_body
+from meetings.errors import ApiError
+from meetings.models import LobbyEntry, LobbyStatus
+from meetings.moderation import audit, services, state
+from meetings.moderation.audit import Actor
+from meetings.rooms import services as rooms
+
+PARTICIPANT_ACTIONS = ("mute", "remove", "promote", "demote", "ask_unmute", "make_co_host")
+MEETING_ACTIONS = ("mute_all", "lock", "unlock", "end")
+
+
+def caller() -> tuple:
+    user = current_user if current_user.is_authenticated else None
+    actor = Actor.of(user, session.get("guest_identity"), request.remote_addr)
+    return user, actor
+
+
+def moderation(slug: str, action: str, target: str = "") -> services.Moderation:
+    meeting = meeting_or_404(slug)
+    user, actor = caller()
+    return services.moderation_for(meeting, user, actor, action, target)
+
+
+def moderate_participant(slug: str, identity: str, action: str):
+    """Mute (`{"source": ...}`), remove, promote, demote, ask to unmute, make co-host."""
+    context = moderation(slug, action, identity)
+    if action == "mute":
+        services.mute(context, identity, parse_body(schemas.MuteRequest).source)
+    elif action == "remove":
+        services.remove(context, identity)
+    elif action in ("promote", "demote"):
+        services.set_speaker(context, identity, action == "promote")
+    elif action == "ask_unmute":
+        services.ask_to_unmute(context, identity)
+    else:
+        services.make_co_host(context, identity)
+    return jsonify({"ok": True, "action": action, "identity": identity})
+
+
+def moderate_meeting(slug: str, action: str):
+    """Mute all, lock, unlock, or end the meeting for everyone."""
+    context = moderation(slug, action)
+    body = {"ok": True, "action": action}
+    if action == "mute_all":
+        body["muted"] = services.mute_all(context)
+    elif action in ("lock", "unlock"):
+        services.set_locked(context, action == "lock")
+    else:
+        services.end_for_all(context)
+    return jsonify(body)
+
+
+# One URL per action, so each appears by name in the OpenAPI document and the route matrix.
+for _action in PARTICIPANT_ACTIONS:
+    bp.add_url_rule(
+        f"/meetings/<slug>/participants/<identity>/{_action}",
+        endpoint=f"participant_{_action}",
+        view_func=moderate_participant,
+        methods=["POST"],
+        defaults={"action": _action},
+    )
+for _action in MEETING_ACTIONS:
+    bp.add_url_rule(
+        f"/meetings/<slug>/{_action}",
+        endpoint=f"meeting_{_action}",
+        view_func=moderate_meeting,
+        methods=["POST"],
+        defaults={"action": _action},
+    )
+
+
+# ---- the lobby ---------------------------------------------------------------------------
+
+
+def lobby_json(entry: LobbyEntry, now: datetime) -> dict:
+    return {
+        "id": entry.id,
+        "display_name": entry.display_name,
+        "signed_in": entry.user_id is not None,
+        "waiting_seconds": int((now - entry.created_at).total_seconds()),
+    }
+
+
+@bp.get("/meetings/<slug>/lobby")
+def lobby(slug: str):
+    """Who is waiting, first come first (hosts)."""
+    context = moderation(slug, "view_lobby")
+    now = datetime.now(UTC)
+    entries = services.lobby_queue(context)
+    return jsonify({"items": [lobby_json(entry, now) for entry in entries]})
+
+
+def decide(slug: str, lobby_id: str, decision: str):
+    """Let one waiting person in, or turn them away for ten minutes."""
+    context = moderation(slug, decision, lobby_id)
+    entry = state.entry_by_id(context.meeting, lobby_id)
+    if entry is None or entry.occurrence_key != context.occurrence.key:
+        raise ApiError(404, "not_in_lobby", "Nobody with this id is waiting.")
+    if entry.status != LobbyStatus.WAITING:
+        raise ApiError(409, "already_decided", f"{entry.display_name} was {entry.status} already.")
+    services.decide(context, entry, decision == "admit")
+    return jsonify({"ok": True, "id": entry.id, "status": entry.status.value})
+
+
+for _decision in ("admit", "deny"):
+    bp.add_url_rule(
+        f"/meetings/<slug>/lobby/<lobby_id>/{_decision}",
+        endpoint=f"lobby_{_decision}",
+        view_func=decide,
+        methods=["POST"],
+        defaults={"decision": _decision},
+    )
+
+
+@bp.get("/meetings/<slug>/lobby/<lobby_id>")
+def lobby_status(slug: str, lobby_id: str):
+    """The waiting person's own place; the media token once a host let them in."""
+    meeting = meeting_or_404(slug)
+    entry = state.entry_by_id(meeting, lobby_id)
+    user, _ = caller()
+    identity = user.livekit_identity if user is not None else session.get("guest_identity")
+    if entry is None or entry.identity != identity:
+        raise ApiError(404, "not_in_lobby", "This lobby place is not yours or does not exist.")
+    if entry.status == LobbyStatus.DENIED:
+        raise ApiError(403, "lobby_denied", "The host declined your request to join.")
+    if entry.status == LobbyStatus.WAITING:
+        occurrence = rooms.open_occurrence(meeting, user)
+        rooms.check_standing(meeting, occurrence, identity)
+        state.seen(entry)
+        return jsonify(
+            {"status": "waiting", "lobby_id": entry.id, "position": state.position(entry)}
+        )
+    ticket = rooms.issue_join_ticket(meeting, user, identity, entry.display_name)
+    return jsonify(ticket.as_json())
+
+
+# ---- the audit log -----------------------------------------------------------------------
+
+
+@bp.get("/meetings/<slug>/audit")
+def meeting_audit(slug: str):
+    """Every lobby decision and moderation action in this meeting, newest first (hosts)."""
+    meeting = managed_meeting(slug)
+    rows = audit.entries(audit.AuditFilter(meeting=meeting))
+    return jsonify({"items": [audit.as_json(row) for row in rows]})

@@ -1,0 +1,125 @@
+"""OpenAPI paths of the lobby, host moderation and the audit log."""
+
+from meetings.api.openapi import SLUG, _body, _errors, _json
+from meetings.api.schemas import MuteRequest
+
+IDENTITY = {"name": "identity", "in": "path", "required": True, "schema": {"type": "string"}}
+LOBBY_ID = {"name": "lobby_id", "in": "path", "required": True, "schema": {"type": "string"}}
+OK = {"type": "object", "properties": {"ok": {"type": "boolean"}, "action": {"type": "string"}}}
+WAITING = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["waiting"]},
+        "lobby_id": {"type": "string"},
+        "position": {"type": "integer", "description": "1 for the first in line"},
+    },
+}
+LOBBY = {
+    "type": "object",
+    "properties": {
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "display_name": {"type": "string"},
+                    "signed_in": {"type": "boolean"},
+                    "waiting_seconds": {"type": "integer"},
+                },
+            },
+        }
+    },
+}
+AUDIT = {
+    "type": "object",
+    "properties": {
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    name: {"type": "string"}
+                    for name in ("at", "meeting", "occurrence", "actor", "action", "target")
+                }
+                | {
+                    "detail": {"type": "string"},
+                    "result": {"type": "string", "enum": ["ok", "failed", "refused"]},
+                    "error": {"type": "string"},
+                },
+            },
+        }
+    },
+}
+PARTICIPANT_SUMMARIES = {
+    "mute": "Mute a participant's microphone, camera or screen share on the server",
+    "remove": "Remove a participant; they get no new token for this occurrence",
+    "promote": "Let a webinar attendee publish, without a rejoin",
+    "demote": "Take a speaker's publishing right away",
+    "ask_unmute": "Ask a participant to unmute; they decide",
+    "make_co_host": "Give a signed-in participant host powers in this meeting",
+}
+MEETING_SUMMARIES = {
+    "mute_all": "Mute every microphone but the hosts'",
+    "lock": "Take nobody new, lobby included",
+    "unlock": "Take new people again",
+    "end": "End the meeting for everyone (the room is deleted)",
+}
+HOSTS_ONLY = "Hosts, co-hosts and operators; others get 403 and the attempt is audited."
+
+
+def _action(summary: str, parameters: list, body=None) -> dict:
+    operation = {
+        "summary": summary,
+        "description": HOSTS_ONLY,
+        "parameters": parameters,
+        "security": [{"bearer": []}, {}],
+        "responses": {"200": _json(OK, "Done"), **_errors(403, 404, 409, 422, 503)},
+    }
+    if body is not None:
+        operation["requestBody"] = body
+    return {"post": operation}
+
+
+def moderation_paths() -> dict:
+    paths = {}
+    for action, summary in PARTICIPANT_SUMMARIES.items():
+        body = _body(MuteRequest) if action == "mute" else None
+        path = f"/meetings/{{slug}}/participants/{{identity}}/{action}"
+        paths[path] = _action(summary, [SLUG, IDENTITY], body)
+    for action, summary in MEETING_SUMMARIES.items():
+        paths[f"/meetings/{{slug}}/{action}"] = _action(summary, [SLUG])
+    for decision in ("admit", "deny"):
+        summary = "Let a waiting person in" if decision == "admit" else "Turn a waiting person away"
+        paths[f"/meetings/{{slug}}/lobby/{{lobby_id}}/{decision}"] = _action(
+            summary, [SLUG, LOBBY_ID]
+        )
+    paths["/meetings/{slug}/lobby"] = {
+        "get": {
+            "summary": "Who waits in the lobby, first come first (hosts)",
+            "parameters": [SLUG],
+            "responses": {"200": _json(LOBBY, "Waiting people"), **_errors(403, 404, 409)},
+        }
+    }
+    paths["/meetings/{slug}/lobby/{lobby_id}"] = {
+        "get": {
+            "summary": "The waiting person's own place; their media token once admitted",
+            "parameters": [SLUG, LOBBY_ID],
+            "responses": {
+                "200": _json(
+                    {"oneOf": [WAITING, {"$ref": "#/components/schemas/Token"}]},
+                    "Still waiting, or admitted (a token)",
+                ),
+                **_errors(403, 404, 409, 410),
+            },
+        }
+    }
+    paths["/meetings/{slug}/audit"] = {
+        "get": {
+            "summary": "Lobby decisions and moderation actions of this meeting, newest first",
+            "parameters": [SLUG],
+            "security": [{"bearer": []}],
+            "responses": {"200": _json(AUDIT, "Audit entries"), **_errors(401, 403, 404)},
+        }
+    }
+    return paths

@@ -1,0 +1,127 @@
+"""The audit log: every lobby decision and moderation action, including refusals."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from meetings.extensions import db
+from meetings.models import AuditEntry, AuditResult, Meeting, User
+
+PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asked: a signed-in user, or a label for a guest or an anonymous caller."""
+
+    user: User | None
+    label: str
+
+    @classmethod
+    def of(cls, user: User | None, guest_identity: str | None, address: str | None) -> "Actor":
+        if user is not None:
+            return cls(user, user.email)
+        if guest_identity:
+            return cls(None, f"guest {guest_identity}")
+        return cls(None, f"anonymous from {address or 'unknown address'}")
+
+
+def record(
+    actor: Actor,
+    action: str,
+    result: AuditResult,
+    *,
+    meeting: Meeting | None = None,
+    occurrence_key: str | None = None,
+    target: str = "",
+    detail: str = "",
+    error: str = "",
+) -> AuditEntry:
+    """Store one entry and commit, so a failure later in the request cannot lose it."""
+    entry = AuditEntry(
+        meeting=meeting,
+        occurrence_key=occurrence_key,
+        actor=actor.user,
+        actor_label=actor.label[:200],
+        action=action,
+        target=target[:200],
+        detail=detail[:500],
+        result=result,
+        error=error[:500],
+    )
+    db.session.add(entry)
+    db.session.commit()
+    return entry
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    meeting: Meeting | None = None
+    action: str | None = None
+    result: AuditResult | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def entries(wanted: AuditFilter, limit: int | None = PAGE_SIZE) -> list[AuditEntry]:
+    """Newest first."""
+    query = sa.select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    if wanted.meeting is not None:
+        query = query.where(AuditEntry.meeting_id == wanted.meeting.id)
+    if wanted.action:
+        query = query.where(AuditEntry.action == wanted.action)
+    if wanted.result is not None:
+        query = query.where(AuditEntry.result == wanted.result)
+    if wanted.since is not None:
+        query = query.where(AuditEntry.created_at >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(AuditEntry.created_at < wanted.until)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def as_json(entry: AuditEntry) -> dict:
+    return {
+        "at": entry.created_at.isoformat().replace("+00:00", "Z"),
+        "meeting": entry.meeting.slug if entry.meeting else None,
+        "occurrence": entry.occurrence_key,
+        "actor": entry.actor_label,
+        "action": entry.action,
+        "target": entry.target,
+        "detail": entry.detail,
+        "result": entry.result.value,
+        "error": entry.error,
+    }
+
+
+CSV_COLUMNS = (
+    "at",
+    "meeting",
+    "occurrence",
+    "actor",
+    "action",
+    "target",
+    "detail",
+    "result",
+    "error",
+)
+
+
+def as_csv(rows: list[AuditEntry]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _no_formula(value) for key, value in as_json(row).items()})
+    return out.getvalue()
+
+
+def _no_formula(value):
+    # Names come from users; a leading = + - @ would run as a formula in a spreadsheet.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value

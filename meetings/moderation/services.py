@@ -1,0 +1,235 @@
+"""Host moderation, enforced by the media server and written to the audit log.
+
+Every action names the occurrence that is running now, calls LiveKit's RoomService through
+the gateway, and records who did what to whom with the result, including failures. Nothing
+local claims success unless the server said yes.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import sqlalchemy as sa
+
+from meetings import livekit_gateway as gateway
+from meetings.errors import ApiError
+from meetings.extensions import db
+from meetings.models import AuditResult, LobbyEntry, Meeting, User
+from meetings.moderation import audit, state
+from meetings.moderation.audit import Actor
+from meetings.rooms import services as rooms
+from meetings.scheduling.recurrence import Occurrence
+from meetings.scheduling.services import may_manage
+
+T = TypeVar("T")
+SOURCES = ("microphone", "camera", "screen_share")
+UNREACHABLE = "The meeting server is not reachable, so nothing changed. Try again."
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """A host acting on the occurrence of a meeting that is running now."""
+
+    meeting: Meeting
+    occurrence: Occurrence
+    actor: Actor
+
+    @property
+    def room(self) -> str:
+        return self.occurrence.room_name
+
+    def log(self, action: str, result: AuditResult, target: str = "", **extra) -> None:
+        audit.record(
+            self.actor,
+            action,
+            result,
+            meeting=self.meeting,
+            occurrence_key=self.occurrence.key,
+            target=target,
+            **extra,
+        )
+
+    def call(self, action: str, target: str, operation: Callable[[], T], detail: str = "") -> T:
+        """Run a RoomService call; audit the outcome; turn failures into clear API errors."""
+        try:
+            result = operation()
+        except gateway.RoomNotFound as error:
+            self.log(action, AuditResult.FAILED, target, detail=detail, error=str(error))
+            message = (
+                f"{target!r} is not in the meeting right now."
+                if target
+                else "The meeting's room is not open on the server right now."
+            )
+            raise ApiError(404, "not_in_meeting", message) from error
+        except gateway.LiveKitError as error:
+            self.log(action, AuditResult.FAILED, target, detail=detail, error=str(error))
+            raise ApiError(503, "livekit_unavailable", UNREACHABLE) from error
+        self.log(action, AuditResult.OK, target, detail=detail)
+        return result
+
+
+def moderation_for(meeting: Meeting, user: User | None, actor: Actor, action: str, target: str):
+    """The caller's moderation context.
+
+    Raises:
+        ApiError: 403 for anyone but the meeting's hosts and operators (the attempt is
+            audited, nothing is sent to LiveKit); 409 when no occurrence is running.
+    """
+    if user is None or not may_manage(user, meeting):
+        audit.record(actor, action, AuditResult.REFUSED, meeting=meeting, target=target)
+        raise ApiError(403, "forbidden", "Only the meeting's hosts may do this.")
+    window = rooms.window(meeting, early_access=True)
+    if window.phase != rooms.Phase.OPEN:
+        raise ApiError(409, "not_running", "This meeting is not running now.")
+    return Moderation(meeting, window.occurrence, actor)
+
+
+# ---- people in the room ------------------------------------------------------------------
+
+
+def mute(moderation: Moderation, identity: str, source: str) -> None:
+    """Mute one of a participant's tracks on the server (they cannot send it muted)."""
+    if source not in SOURCES:
+        raise ApiError(
+            422, "invalid_field", f"source must be one of {', '.join(SOURCES)}.", "source"
+        )
+    person = moderation.call(
+        "mute", identity, lambda: gateway.get_participant(moderation.room, identity), source
+    )
+    track = person.track(source)
+    if track is None:
+        moderation.log("mute", AuditResult.FAILED, identity, detail=source, error="no such track")
+        raise ApiError(404, "no_track", f"{person.name or identity} has no {source} track.")
+    moderation.call(
+        "mute",
+        identity,
+        lambda: gateway.mute_track(moderation.room, identity, track.sid),
+        source,
+    )
+
+
+def mute_all(moderation: Moderation) -> int:
+    """Mute every microphone but the hosts'; returns how many were muted."""
+    people = moderation.call(
+        "mute_all", "", lambda: gateway.list_live_participants(moderation.room)
+    )
+    hosts = moderation.meeting.host_identities()
+    muted = 0
+    for person in people:
+        microphone = person.track("microphone")
+        if person.identity in hosts or microphone is None or microphone.muted:
+            continue
+        moderation.call(
+            "mute",
+            person.identity,
+            lambda p=person, m=microphone: gateway.mute_track(moderation.room, p.identity, m.sid),
+            "microphone",
+        )
+        muted += 1
+    return muted
+
+
+def ask_to_unmute(moderation: Moderation, identity: str) -> None:
+    """A request the participant answers; the host never turns someone's mic on."""
+    moderation.call(
+        "ask_unmute",
+        identity,
+        lambda: _send_after_check(moderation.room, identity, {"type": "ask_unmute"}),
+    )
+
+
+def _send_after_check(room: str, identity: str, payload: dict) -> None:
+    gateway.get_participant(room, identity)  # 404 for someone not there
+    gateway.send_data(room, payload, "moderation", [identity])
+
+
+def remove(moderation: Moderation, identity: str) -> None:
+    """Take someone out; they get no new token for this occurrence."""
+    if identity in moderation.meeting.host_identities():
+        raise ApiError(409, "is_host", "Hosts cannot be removed; take their co-host role first.")
+    moderation.call(
+        "remove", identity, lambda: gateway.remove_participant(moderation.room, identity)
+    )
+    # Stored once the server said yes: a failed removal must not look like a removal.
+    standing = state.standing_for_update(moderation.meeting, moderation.occurrence.key, identity)
+    standing.removed_at = datetime.now(UTC)
+    db.session.commit()
+
+
+def set_speaker(moderation: Moderation, identity: str, speaker: bool) -> None:
+    """Promote an attendee to speaker (or back): effective at once, kept across rejoins."""
+    action = "promote" if speaker else "demote"
+
+    def update() -> None:
+        person = gateway.get_participant(moderation.room, identity)
+        metadata = person.metadata | {"speaker": speaker}
+        gateway.set_publishing(
+            moderation.room, identity, speaker or _may_publish(moderation, identity), metadata
+        )
+
+    moderation.call(action, identity, update)
+    standing = state.standing_for_update(moderation.meeting, moderation.occurrence.key, identity)
+    standing.promoted = speaker
+    db.session.commit()
+
+
+def _may_publish(moderation: Moderation, identity: str) -> bool:
+    """Without a promotion: hosts always, others only outside webinars."""
+    return identity in moderation.meeting.host_identities() or not moderation.meeting.webinar
+
+
+def make_co_host(moderation: Moderation, identity: str) -> None:
+    """Give a signed-in participant host powers in this meeting."""
+    user = _user_by_identity(identity)
+    if user is None:
+        moderation.log("make_co_host", AuditResult.FAILED, identity, error="not a user")
+        raise ApiError(422, "not_a_user", "Only people signed in with an account can be co-hosts.")
+
+    def update() -> None:
+        person = gateway.get_participant(moderation.room, identity)
+        metadata = person.metadata | {"role": rooms.JoinRole.HOST.value}
+        gateway.set_publishing(moderation.room, identity, True, metadata)
+
+    moderation.call("make_co_host", identity, update)
+    if user not in moderation.meeting.co_hosts and user.id != moderation.meeting.host_id:
+        moderation.meeting.co_hosts.append(user)
+    db.session.commit()
+
+
+def _user_by_identity(identity: str) -> User | None:
+    if not identity.startswith("u-") or not identity[2:].isdigit():
+        return None
+    return db.session.scalar(sa.select(User).where(User.id == int(identity[2:])))
+
+
+# ---- the whole occurrence ----------------------------------------------------------------
+
+
+def set_locked(moderation: Moderation, locked: bool) -> None:
+    """A locked meeting takes nobody new, lobby included; people inside stay."""
+    found = state.occurrence_state_for_update(moderation.meeting, moderation.occurrence.key)
+    found.locked_at = datetime.now(UTC) if locked else None
+    db.session.commit()
+    moderation.log("lock" if locked else "unlock", AuditResult.OK)
+
+
+def end_for_all(moderation: Moderation) -> None:
+    """Close the room on the server: every page shows that the host ended the meeting."""
+    moderation.call("end", "", lambda: gateway.delete_room(moderation.room))
+    found = state.occurrence_state_for_update(moderation.meeting, moderation.occurrence.key)
+    found.ended_at = datetime.now(UTC)
+    db.session.commit()
+
+
+# ---- the lobby ---------------------------------------------------------------------------
+
+
+def lobby_queue(moderation: Moderation) -> list[LobbyEntry]:
+    return state.waiting(moderation.meeting, moderation.occurrence.key)
+
+
+def decide(moderation: Moderation, entry: LobbyEntry, admit: bool) -> None:
+    state.decide(entry, admit, moderation.actor.user)
+    action = "admit" if admit else "deny"
+    moderation.log(action, AuditResult.OK, entry.identity, detail=entry.display_name)

@@ -1,0 +1,181 @@
+"""What hosts decided, as stored in the database: lobby entries, standings, lock and end.
+
+Kept in the database, not in process memory, so every app instance sees the same lobby.
+This module only reads and writes rows; the join and moderation services decide.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from meetings.extensions import db
+from meetings.models import LobbyEntry, LobbyStatus, Meeting, OccurrenceState, Standing, User
+
+DENIAL_COOLDOWN = timedelta(minutes=10)
+# The waiting page asks every second; after this long without a word it was closed.
+SEEN_WITHIN = timedelta(seconds=20)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ---- lobby -------------------------------------------------------------------------------
+
+
+def latest_entry(meeting: Meeting, occurrence_key: str, identity: str) -> LobbyEntry | None:
+    query = (
+        sa.select(LobbyEntry)
+        .where(
+            LobbyEntry.meeting_id == meeting.id,
+            LobbyEntry.occurrence_key == occurrence_key,
+            LobbyEntry.identity == identity,
+        )
+        .order_by(LobbyEntry.created_at.desc())
+        .limit(1)
+    )
+    return db.session.scalar(query)
+
+
+def is_admitted(meeting: Meeting, occurrence_key: str, identity: str) -> bool:
+    entry = latest_entry(meeting, occurrence_key, identity)
+    return entry is not None and entry.status == LobbyStatus.ADMITTED
+
+
+def denied_until(entry: LobbyEntry | None) -> datetime | None:
+    """When a denied person may ask again, or None if they may ask now."""
+    if entry is None or entry.status != LobbyStatus.DENIED or entry.decided_at is None:
+        return None
+    until = entry.decided_at + DENIAL_COOLDOWN
+    return until if until > _now() else None
+
+
+def queue(
+    meeting: Meeting, occurrence_key: str, identity: str, user: User | None, display_name: str
+) -> LobbyEntry:
+    """The person's waiting entry: the one they already have, or a new one at the back."""
+    entry = latest_entry(meeting, occurrence_key, identity)
+    if entry is None or entry.status == LobbyStatus.DENIED:
+        entry = LobbyEntry(
+            meeting=meeting,
+            occurrence_key=occurrence_key,
+            identity=identity,
+            user_id=user.id if user else None,
+            display_name=display_name,
+        )
+        db.session.add(entry)
+    elif entry.status == LobbyStatus.WAITING:
+        entry.display_name = display_name
+        if entry.last_seen_at < _now() - SEEN_WITHIN:
+            entry.created_at = _now()  # they left and came back: the back of the queue
+    entry.last_seen_at = _now()
+    db.session.commit()
+    return entry
+
+
+def seen(entry: LobbyEntry) -> None:
+    entry.last_seen_at = _now()
+    db.session.commit()
+
+
+def waiting(meeting: Meeting, occurrence_key: str) -> list[LobbyEntry]:
+    """People waiting now, first come first."""
+    query = (
+        sa.select(LobbyEntry)
+        .where(
+            LobbyEntry.meeting_id == meeting.id,
+            LobbyEntry.occurrence_key == occurrence_key,
+            LobbyEntry.status == LobbyStatus.WAITING,
+            LobbyEntry.last_seen_at >= _now() - SEEN_WITHIN,
+        )
+        .order_by(LobbyEntry.created_at, LobbyEntry.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def position(entry: LobbyEntry) -> int:
+    """1 for the first in line."""
+    ahead = [
+        other.id
+        for other in waiting(entry.meeting, entry.occurrence_key)
+        if (other.created_at, other.id) < (entry.created_at, entry.id)
+    ]
+    return len(ahead) + 1
+
+
+def entry_by_id(meeting: Meeting, lobby_id: str) -> LobbyEntry | None:
+    entry = db.session.get(LobbyEntry, lobby_id)
+    return entry if entry is not None and entry.meeting_id == meeting.id else None
+
+
+def decide(entry: LobbyEntry, admit: bool, by: User) -> None:
+    entry.status = LobbyStatus.ADMITTED if admit else LobbyStatus.DENIED
+    entry.decided_at = _now()
+    entry.decided_by_id = by.id
+    db.session.commit()
+
+
+# ---- standings, lock and end -------------------------------------------------------------
+
+
+def standing(meeting: Meeting, occurrence_key: str, identity: str) -> Standing | None:
+    return db.session.scalar(
+        sa.select(Standing).where(
+            Standing.meeting_id == meeting.id,
+            Standing.occurrence_key == occurrence_key,
+            Standing.identity == identity,
+        )
+    )
+
+
+def standing_for_update(meeting: Meeting, occurrence_key: str, identity: str) -> Standing:
+    found = standing(meeting, occurrence_key, identity)
+    if found is None:
+        found = Standing(meeting_id=meeting.id, occurrence_key=occurrence_key, identity=identity)
+        db.session.add(found)
+    return found
+
+
+def is_removed(meeting: Meeting, occurrence_key: str, identity: str) -> bool:
+    found = standing(meeting, occurrence_key, identity)
+    return found is not None and found.removed_at is not None
+
+
+def is_promoted(meeting: Meeting, occurrence_key: str, identity: str) -> bool:
+    found = standing(meeting, occurrence_key, identity)
+    return found is not None and found.promoted
+
+
+def occurrence_state(meeting: Meeting, occurrence_key: str) -> OccurrenceState | None:
+    return db.session.scalar(
+        sa.select(OccurrenceState).where(
+            OccurrenceState.meeting_id == meeting.id,
+            OccurrenceState.occurrence_key == occurrence_key,
+        )
+    )
+
+
+def occurrence_state_for_update(meeting: Meeting, occurrence_key: str) -> OccurrenceState:
+    found = occurrence_state(meeting, occurrence_key)
+    if found is None:
+        found = OccurrenceState(meeting_id=meeting.id, occurrence_key=occurrence_key)
+        db.session.add(found)
+    return found
+
+
+def is_locked(meeting: Meeting, occurrence_key: str) -> bool:
+    found = occurrence_state(meeting, occurrence_key)
+    return found is not None and found.locked_at is not None
+
+
+def is_ended(meeting: Meeting, occurrence_key: str) -> bool:
+    found = occurrence_state(meeting, occurrence_key)
+    return found is not None and found.ended_at is not None
+
+
+def reopen(meeting: Meeting, occurrence_key: str) -> None:
+    """A host who comes back after ending a meeting starts it again."""
+    found = occurrence_state(meeting, occurrence_key)
+    if found is not None and found.ended_at is not None:
+        found.ended_at = None
+        db.session.commit()

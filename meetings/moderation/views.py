@@ -1,0 +1,1 @@
+"""Pages of the audit log: a meeting's for its hosts, everything for operators."""

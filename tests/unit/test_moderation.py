@@ -1,0 +1,277 @@
+"""Lobby and moderation decisions: who may do what, what reaches the server, what is audited.
+
+RoomService is faked here (view logic); tests/integration/test_moderation_on_the_server.py
+runs the same actions against a real livekit-server.
+"""
+
+import csv
+import io
+
+import pytest
+import sqlalchemy as sa
+
+from meetings.extensions import db
+from meetings.models import AuditEntry, AuditResult
+from tests.conftest import first_room
+
+
+@pytest.fixture
+def lobby_meeting(make_meeting):
+    return make_meeting(lobby=True)
+
+
+def ask_to_join(app, meeting, name):
+    """A new browser asks for a token; returns (client, response)."""
+    guest = app.test_client()
+    response = guest.post(f"/api/v1/meetings/{meeting.slug}/tokens", json={"display_name": name})
+    return guest, response
+
+
+def as_host(client, api_token, meeting, method, path, json=None):
+    url = f"/api/v1/meetings/{meeting.slug}/{path}"
+    return client.open(url, method=method, json=json, headers=api_token(meeting.host))
+
+
+def audit_rows() -> list[AuditEntry]:
+    return list(db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)))
+
+
+# ---- the lobby ---------------------------------------------------------------------------
+
+
+def test_guests_wait_in_order_until_a_host_decides(
+    app, client, api_token, lobby_meeting, fake_rooms
+):
+    ada, first = ask_to_join(app, lobby_meeting, "Ada")
+    bob, second = ask_to_join(app, lobby_meeting, "Bob")
+    assert (first.status_code, first.get_json()["position"]) == (202, 1)
+    assert (second.status_code, second.get_json()["position"]) == (202, 2)
+    assert "token" not in first.get_json()
+    queue = as_host(client, api_token, lobby_meeting, "GET", "lobby").get_json()["items"]
+    assert [person["display_name"] for person in queue] == ["Ada", "Bob"]
+
+    ada_place = f"/api/v1/meetings/{lobby_meeting.slug}/lobby/{first.get_json()['lobby_id']}"
+    bob_place = f"/api/v1/meetings/{lobby_meeting.slug}/lobby/{second.get_json()['lobby_id']}"
+    assert ada.get(ada_place).get_json()["status"] == "waiting"
+    assert (
+        as_host(
+            client, api_token, lobby_meeting, "POST", f"lobby/{queue[0]['id']}/admit"
+        ).status_code
+        == 200
+    )
+    admitted = ada.get(ada_place)
+    assert admitted.status_code == 200 and admitted.get_json()["token"]
+    assert bob.get(bob_place).get_json()["position"] == 1
+    # Someone else cannot collect Ada's token with her lobby id.
+    assert bob.get(ada_place).status_code == 404
+
+    assert (
+        as_host(
+            client, api_token, lobby_meeting, "POST", f"lobby/{queue[1]['id']}/deny"
+        ).status_code
+        == 200
+    )
+    assert bob.get(bob_place).get_json()["error"]["code"] == "lobby_denied"
+    again = bob.post(f"/api/v1/meetings/{lobby_meeting.slug}/tokens", json={"display_name": "Bob"})
+    assert again.status_code == 403
+    assert "ask again after" in again.get_json()["error"]["message"]
+    decisions = audit_rows()
+    assert [(row.action, row.detail) for row in decisions] == [("admit", "Ada"), ("deny", "Bob")]
+    assert decisions[0].target == admitted.get_json()["identity"]
+
+
+def test_a_host_arriving_does_not_admit_anyone(app, client, api_token, lobby_meeting, fake_rooms):
+    _, waiting = ask_to_join(app, lobby_meeting, "Early Eve")
+    host_ticket = client.post(
+        f"/api/v1/meetings/{lobby_meeting.slug}/tokens",
+        json={},
+        headers=api_token(lobby_meeting.host),
+    )
+    assert host_ticket.status_code == 201
+    queue = as_host(client, api_token, lobby_meeting, "GET", "lobby").get_json()["items"]
+    assert [person["id"] for person in queue] == [waiting.get_json()["lobby_id"]]
+
+
+def test_admitted_people_rejoin_without_waiting_again(
+    app, client, api_token, lobby_meeting, fake_rooms
+):
+    guest, waiting = ask_to_join(app, lobby_meeting, "Rita")
+    as_host(
+        client, api_token, lobby_meeting, "POST", f"lobby/{waiting.get_json()['lobby_id']}/admit"
+    )
+    rejoin = guest.post(
+        f"/api/v1/meetings/{lobby_meeting.slug}/tokens", json={"display_name": "Rita"}
+    )
+    assert rejoin.status_code == 201
+
+
+# ---- who may moderate --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("caller", ["guest", "other user"])
+def test_non_hosts_are_refused_audited_and_nothing_reaches_the_server(
+    app, make_meeting, make_user, api_token, fake_rooms, caller
+):
+    meeting = make_meeting()
+    fake_rooms.seat(first_room(meeting), "g-victim")
+    client = app.test_client()
+    headers = {}
+    if caller == "guest":
+        client.post(f"/api/v1/meetings/{meeting.slug}/tokens", json={"display_name": "Mallory"})
+    else:
+        headers = api_token(make_user())
+    base = f"/api/v1/meetings/{meeting.slug}"
+    for path in ("participants/g-victim/remove", "participants/g-victim/mute", "end", "lock"):
+        response = client.post(f"{base}/{path}", json={}, headers=headers)
+        assert response.status_code == 403
+    assert fake_rooms.calls == []
+    refused = audit_rows()
+    assert [row.action for row in refused] == ["remove", "mute", "end", "lock"]
+    assert {row.result for row in refused} == {AuditResult.REFUSED}
+    assert refused[0].target == "g-victim"
+
+
+# ---- actions -----------------------------------------------------------------------------
+
+
+def test_mute_names_the_track_and_unknown_people_get_404(
+    client, api_token, make_meeting, fake_rooms
+):
+    meeting = make_meeting()
+    room = first_room(meeting)
+    fake_rooms.seat(room, "g-loud")
+    response = as_host(client, api_token, meeting, "POST", "participants/g-loud/mute", {})
+    assert response.status_code == 200
+    assert fake_rooms.calls == [("mute", room, "g-loud", "TR_g-loud")]
+    camera = as_host(
+        client, api_token, meeting, "POST", "participants/g-loud/mute", {"source": "camera"}
+    )
+    assert (camera.status_code, camera.get_json()["error"]["code"]) == (404, "no_track")
+    nobody = as_host(client, api_token, meeting, "POST", "participants/g-gone/mute", {})
+    assert nobody.status_code == 404
+    assert "'g-gone' is not in the meeting" in nobody.get_json()["error"]["message"]
+    bad = as_host(client, api_token, meeting, "POST", "participants/g-loud/mute", {"source": "x"})
+    assert bad.status_code == 422
+
+
+def test_removed_people_get_no_new_token(app, client, api_token, make_meeting, fake_rooms):
+    meeting = make_meeting()
+    guest, first = ask_to_join(app, meeting, "Troll")
+    identity = first.get_json()["identity"]
+    fake_rooms.seat(first_room(meeting), identity)
+    assert (
+        as_host(client, api_token, meeting, "POST", f"participants/{identity}/remove").status_code
+        == 200
+    )
+    again = guest.post(f"/api/v1/meetings/{meeting.slug}/tokens", json={"display_name": "Troll"})
+    assert (again.status_code, again.get_json()["error"]["code"]) == (403, "removed")
+
+
+def test_a_failed_removal_keeps_nothing_and_says_why(
+    app, client, api_token, make_meeting, fake_rooms
+):
+    meeting = make_meeting()
+    guest, first = ask_to_join(app, meeting, "Lucky")
+    identity = first.get_json()["identity"]
+    fake_rooms.seat(first_room(meeting), identity)
+    fake_rooms.unreachable = True
+    response = as_host(client, api_token, meeting, "POST", f"participants/{identity}/remove")
+    assert response.status_code == 503
+    assert "not reachable" in response.get_json()["error"]["message"]
+    [entry] = audit_rows()
+    assert (entry.action, entry.result) == ("remove", AuditResult.FAILED)
+    assert "connection refused" in entry.error
+    fake_rooms.unreachable = False
+    again = guest.post(f"/api/v1/meetings/{meeting.slug}/tokens", json={"display_name": "Lucky"})
+    assert again.status_code == 201
+
+
+def test_lock_keeps_newcomers_out_and_end_closes_the_occurrence(
+    app, client, api_token, make_meeting, fake_rooms
+):
+    meeting = make_meeting()
+    assert as_host(client, api_token, meeting, "POST", "lock").status_code == 200
+    _, locked = ask_to_join(app, meeting, "Late Larry")
+    assert (locked.status_code, locked.get_json()["error"]["code"]) == (423, "meeting_locked")
+    assert as_host(client, api_token, meeting, "POST", "unlock").status_code == 200
+    assert ask_to_join(app, meeting, "Late Larry")[1].status_code == 201
+
+    assert as_host(client, api_token, meeting, "POST", "end").status_code == 200
+    assert fake_rooms.calls == [("delete_room", first_room(meeting))]
+    _, ended = ask_to_join(app, meeting, "Later Lou")
+    assert (ended.status_code, ended.get_json()["error"]["code"]) == (410, "meeting_ended")
+
+
+def test_a_promoted_attendee_keeps_publishing_after_a_rejoin(
+    app, client, api_token, make_meeting, fake_rooms
+):
+    meeting = make_meeting(webinar=True)
+    guest, first = ask_to_join(app, meeting, "Speaker Sue")
+    assert first.get_json()["can_publish"] is False
+    identity = first.get_json()["identity"]
+    fake_rooms.seat(first_room(meeting), identity)
+    assert (
+        as_host(client, api_token, meeting, "POST", f"participants/{identity}/promote").status_code
+        == 200
+    )
+    assert fake_rooms.calls[0][:4] == ("set_publishing", first_room(meeting), identity, True)
+    rejoin = guest.post(f"/api/v1/meetings/{meeting.slug}/tokens", json={"display_name": "Sue"})
+    assert rejoin.get_json()["can_publish"] is True
+    assert (
+        as_host(client, api_token, meeting, "POST", f"participants/{identity}/demote").status_code
+        == 200
+    )
+    again = guest.post(f"/api/v1/meetings/{meeting.slug}/tokens", json={"display_name": "Sue"})
+    assert again.get_json()["can_publish"] is False
+
+
+def test_mute_all_spares_the_hosts(client, api_token, make_meeting, fake_rooms):
+    meeting = make_meeting()
+    fake_rooms.seat(first_room(meeting), meeting.host.livekit_identity, "g-one", "g-two")
+    response = as_host(client, api_token, meeting, "POST", "mute_all")
+    assert response.get_json()["muted"] == 2
+    assert sorted(call[2] for call in fake_rooms.calls) == ["g-one", "g-two"]
+
+
+def test_only_account_holders_become_co_hosts(
+    client, api_token, make_meeting, make_user, fake_rooms
+):
+    meeting = make_meeting()
+    colleague = make_user()
+    fake_rooms.seat(first_room(meeting), colleague.livekit_identity, "g-guest")
+    guest = as_host(client, api_token, meeting, "POST", "participants/g-guest/make_co_host")
+    assert guest.status_code == 422
+    path = f"participants/{colleague.livekit_identity}/make_co_host"
+    assert as_host(client, api_token, meeting, "POST", path).status_code == 200
+    db.session.refresh(meeting)
+    assert colleague in meeting.co_hosts
+
+
+# ---- the audit log -----------------------------------------------------------------------
+
+
+def test_hosts_read_their_meetings_audit_log(client, api_token, make_meeting, fake_rooms):
+    meeting = make_meeting()
+    as_host(client, api_token, meeting, "POST", "lock")
+    as_host(client, api_token, meeting, "POST", "participants/g-nobody/remove")
+    items = as_host(client, api_token, meeting, "GET", "audit").get_json()["items"]
+    assert [(item["action"], item["result"]) for item in items] == [
+        ("remove", "failed"),
+        ("lock", "ok"),
+    ]
+    assert items[0]["actor"] == meeting.host.email
+
+
+def test_audit_csv_does_not_carry_spreadsheet_formulas(make_meeting):
+    from meetings.moderation import audit
+
+    meeting = make_meeting()
+    entry = audit.record(
+        audit.Actor(None, "guest g-1"),
+        "remove",
+        AuditResult.REFUSED,
+        meeting=meeting,
+        target='=HYPERLINK("http://evil")',
+    )
+    rows = list(csv.DictReader(io.StringIO(audit.as_csv([entry]))))
+    assert rows[0]["target"].startswith("'=")
