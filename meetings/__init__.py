@@ -51,6 +51,7 @@ def register_blueprints(app: Flask) -> None:
     from meetings.auth import bp as auth_bp
     from meetings.calendar import bp as calendar_bp
     from meetings.health import bp as health_bp
+    from meetings.moderation import bp as moderation_bp
     from meetings.ops import bp as ops_bp
     from meetings.rooms import bp as rooms_bp
     from meetings.scheduling import bp as scheduling_bp
@@ -63,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
         calendar_bp,
         rooms_bp,
         ops_bp,
+        moderation_bp,
         api_bp,
         webhooks_bp,
     )

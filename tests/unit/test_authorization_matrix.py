@@ -51,6 +51,8 @@ MATRIX = {
     ("GET", "/meetings/new"): signed_in(302, 200),
     ("POST", "/meetings/new"): signed_in(302, 200),
     ("GET", "/meetings/<slug>"): {**signed_in(302, 200), "other": 404},
+    ("GET", "/meetings/<slug>/audit"): {**signed_in(302, 200), "other": 404},
+    ("GET", "/ops/audit"): ops_only(200),
     # Co-hosts and operators manage a meeting like its host; others must not learn it exists.
     ("GET", "/meetings/<slug>/edit"): {**signed_in(302, 200), "other": 404},
     ("POST", "/meetings/<slug>/edit"): {**signed_in(302, 200), "other": 404},

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from meetings.extensions import db
-from meetings.models import AuditEntry, AuditResult
-from tests.conftest import first_room
+from meetings.models import AuditEntry, AuditResult, Role
+from tests.conftest import PASSWORD, csrf_token_from, first_room
 
 
 @pytest.fixture
@@ -275,3 +275,51 @@ def test_audit_csv_does_not_carry_spreadsheet_formulas(make_meeting):
     )
     rows = list(csv.DictReader(io.StringIO(audit.as_csv([entry]))))
     assert rows[0]["target"].startswith("'=")
+
+
+def test_audit_pages_show_actions_as_text_and_export_csv(
+    app, client, api_token, make_meeting, make_user, login, fake_rooms
+):
+    meeting = make_meeting()
+    _, waiting = ask_to_join(app, make_meeting(lobby=True, host=meeting.host), "<b>Bold</b> Bo")
+    assert waiting.status_code == 202
+    as_host(client, api_token, meeting, "POST", "lock")
+    other = make_meeting()
+    as_host(client, api_token, other, "POST", "unlock")
+
+    login(meeting.host)
+    page = client.get(f"/meetings/{meeting.slug}/audit").get_data(as_text=True)
+    assert "lock" in page and "unlock" not in page
+    exported = client.get(f"/meetings/{meeting.slug}/audit?format=csv")
+    assert exported.mimetype == "text/csv"
+    assert [
+        row["action"] for row in csv.DictReader(io.StringIO(exported.get_data(as_text=True)))
+    ] == ["lock"]
+
+    ops = signed_in_client(app, make_user(role=Role.OPS))
+    everything = ops.get("/ops/audit").get_data(as_text=True)
+    assert "lock" in everything and "unlock" in everything
+    only_unlock = ops.get("/ops/audit?action=unlock").get_data(as_text=True)
+    assert "<td>unlock</td>" in only_unlock and "<td>lock</td>" not in only_unlock
+    assert ops.get("/ops/audit?meeting=nope-nope-nope").status_code == 404
+    assert ops.get("/ops/audit?from=garbage&result=bogus").status_code == 200
+
+
+def signed_in_client(app, user):
+    client = app.test_client()
+    token = csrf_token_from(client.get("/auth/login").get_data(as_text=True))
+    form = {"email": user.email, "password": PASSWORD, "csrf_token": token}
+    assert client.post("/auth/login", data=form).status_code == 302
+    return client
+
+
+def test_a_name_with_html_stays_text_in_the_audit_log(
+    app, client, api_token, make_meeting, login, fake_rooms
+):
+    meeting = make_meeting(lobby=True)
+    _, waiting = ask_to_join(app, meeting, "<img src=x onerror=alert(1)>")
+    as_host(client, api_token, meeting, "POST", f"lobby/{waiting.get_json()['lobby_id']}/deny")
+    login(meeting.host)
+    page = client.get(f"/meetings/{meeting.slug}/audit").get_data(as_text=True)
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
