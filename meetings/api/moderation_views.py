@@ -99,7 +99,8 @@ def lobby(slug: str):
     context = moderation(slug, "view_lobby")
     now = datetime.now(UTC)
     entries = services.lobby_queue(context)
-    return jsonify({"items": [lobby_json(entry, now) for entry in entries]})
+    locked = state.is_locked(context.meeting, context.occurrence.key)
+    return jsonify({"items": [lobby_json(entry, now) for entry in entries], "locked": locked})
 
 
 def decide(slug: str, lobby_id: str, decision: str):

@@ -17,6 +17,7 @@ WAITING = {
 LOBBY = {
     "type": "object",
     "properties": {
+        "locked": {"type": "boolean", "description": "nobody new may join"},
         "items": {
             "type": "array",
             "items": {
@@ -28,7 +29,7 @@ LOBBY = {
                     "waiting_seconds": {"type": "integer"},
                 },
             },
-        }
+        },
     },
 }
 AUDIT = {

@@ -32,5 +32,7 @@ def room(slug: str):
         "accessCodeRequired": bool(meeting.access_code) and not is_host,
         "joinMuted": meeting.join_muted and not is_host,
         "canPublish": is_host or not meeting.webinar,
+        "webinar": meeting.webinar,
+        "lobby": meeting.lobby and not is_host,
     }
     return render_template("rooms/room.html", meeting=meeting, page_data=page_data)
