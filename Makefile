@@ -16,7 +16,7 @@ CHROMIUM ?= /usr/bin/chromium
 # A local LiveKit server is only needed when no external one is configured.
 RUN_LIVEKIT := $(if $(LIVEKIT_URL),,$(LIVEKIT_STAMP))
 
-.PHONY: help setup run test lint format test-setup chromium
+.PHONY: help setup run test lint format test-setup chromium postgresql
 
 help:
 	@echo "make run    set up what is missing, then serve the app with a local LiveKit server"
@@ -27,12 +27,17 @@ setup: $(VENV)/.installed $(VENDOR_JS) $(RUN_LIVEKIT)
 run: setup
 	@$(PY) scripts/run_dev.py
 
+# Every tier on SQLite (the embedded default), then every tier again on a throw-away
+# PostgreSQL cluster the test harness starts under tests/.postgres.
 test: test-setup
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@echo "== tests on SQLite =="
 	@$(PY) -m pytest
+	@echo "== tests on PostgreSQL =="
+	@TEST_DATABASE=postgresql $(PY) -m pytest
 
-test-setup: $(VENV)/.installed-dev $(VENDOR_JS) $(LIVEKIT_STAMP) chromium
+test-setup: $(VENV)/.installed-dev $(VENDOR_JS) $(LIVEKIT_STAMP) chromium postgresql
 
 lint:
 	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
@@ -66,6 +71,13 @@ $(LIVEKIT_STAMP):
 	@mv $(TOOLS_BIN)/server $(LIVEKIT_BIN)
 	@rm -f .tools/livekit-server-*.stamp
 	@touch $@
+
+# Debian's PostgreSQL binaries; the tests run their own cluster, not the system service.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { echo "PostgreSQL is missing: install it with 'apt-get install postgresql' (as root)"; exit 1; }; \
+	  echo "Installing PostgreSQL from Debian…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 chromium:
 	@test -x $(CHROMIUM) || { \

@@ -1,5 +1,6 @@
 """Fixtures for every tier: the app, its client, users, and signed webhooks."""
 
+import itertools
 import json
 import logging
 import os
@@ -8,8 +9,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +37,7 @@ from meetings.livekit_process import (
 )
 from meetings.models import Meeting, Role, User
 from meetings.scheduling import recurrence as rec
+from tests.postgres import ThrowawayPostgres, find_binaries
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT_DIR / "tests" / "artifacts"
@@ -66,17 +69,63 @@ class FreshContextClient(FlaskClient):
         return response
 
 
+# ---- the database under test: SQLite by default, PostgreSQL with TEST_DATABASE=postgresql ----
+
+DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
+SCHEMA_TEMPLATE = "meetings_template"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[ThrowawayPostgres | None]:
+    """One throw-away cluster per run, holding a template database with the schema."""
+    if DATABASE != "postgresql":
+        yield None
+        return
+    binaries = find_binaries()
+    require(binaries is not None, "PostgreSQL (Debian package postgresql)")
+    server = ThrowawayPostgres(PROJECT_DIR / "tests" / ".postgres" / f"run-{os.getpid()}", binaries)
+    server.start()
+    try:
+        server.admin(f"CREATE DATABASE {SCHEMA_TEMPLATE}")
+        template = create_app(
+            TestingConfig, {"SQLALCHEMY_DATABASE_URI": server.url(SCHEMA_TEMPLATE)}
+        )
+        with template.app_context():
+            db.create_all()
+            db.engine.dispose()  # a template database cannot be copied while in use
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def database_for_test(postgres: ThrowawayPostgres | None, tmp_path: Path) -> Iterator[str]:
+    """A fresh database with the schema: a SQLite file, or a copy of the PostgreSQL template."""
+    if postgres is None:
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    name = f"test_{os.getpid()}_{next(DATABASE_NUMBERS)}"
+    postgres.admin(f"CREATE DATABASE {name} TEMPLATE {SCHEMA_TEMPLATE}")
+    try:
+        yield postgres.url(name)
+    finally:
+        postgres.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+DATABASE_NUMBERS = itertools.count(1)
+
+
 @pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    app = create_app(
-        TestingConfig, {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}"}
-    )
-    app.test_client_class = FreshContextClient
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+def app(tmp_path: Path, postgres: ThrowawayPostgres | None) -> Iterator[Flask]:
+    with database_for_test(postgres, tmp_path) as url:
+        app = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": url})
+        app.test_client_class = FreshContextClient
+        with app.app_context():
+            if postgres is None:
+                db.create_all()
+            yield app
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture
@@ -229,7 +278,7 @@ def run_in_thread(fn: Callable[[], Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
-def live_stack(tmp_path_factory) -> LiveStack:
+def live_stack(tmp_path_factory, postgres: ThrowawayPostgres | None) -> LiveStack:
     require(DEFAULT_BINARY.exists() or "LIVEKIT_SERVER_BIN" in os.environ, "livekit-server")
     workdir = tmp_path_factory.mktemp("live")
     app_port = free_port()
@@ -244,17 +293,23 @@ def live_stack(tmp_path_factory) -> LiveStack:
     )
     livekit = LiveKitServer(config, workdir / "livekit").start()
     try:
-        yield from _serve_live_app(workdir, app_port, livekit)
+        yield from _serve_live_app(workdir, app_port, livekit, postgres)
     finally:
         livekit.stop()
 
 
-def _serve_live_app(workdir: Path, app_port: int, livekit: LiveKitServer):
+def _serve_live_app(
+    workdir: Path, app_port: int, livekit: LiveKitServer, postgres: ThrowawayPostgres | None
+):
     config = livekit.config
+    database_url = f"sqlite:///{workdir / 'live.db'}"
+    if postgres is not None:
+        postgres.admin("CREATE DATABASE live")  # empty: the real migrations build it
+        database_url = postgres.url("live")
     app = create_app(
         TestingConfig,
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'live.db'}",
+            "SQLALCHEMY_DATABASE_URI": database_url,
             "LIVEKIT_URL": config.url,
             "LIVEKIT_PUBLIC_URL": config.ws_url,
             "LIVEKIT_API_KEY": config.api_key,
@@ -273,3 +328,5 @@ def _serve_live_app(workdir: Path, app_port: int, livekit: LiveKitServer):
         yield LiveStack(app=app, base_url=f"http://127.0.0.1:{app_port}", livekit=livekit)
     finally:
         server.shutdown()
+        with app.app_context():
+            db.engine.dispose()  # close pooled connections before the database goes away
