@@ -239,23 +239,30 @@ class LiveStack:
         self, method: str, path: str, body: Any = None, headers: dict | None = None
     ) -> tuple[int, Any]:
         """A real HTTP request to the live app: (status, decoded JSON body)."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.base_url + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json", **(headers or {})},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
+        return http_json(self.base_url, method, path, body, headers)
 
     def query(self, fn: Callable[[], Any]) -> Any:
         """Run `fn` in a fresh app context of the live app (a DB query, a gateway call)."""
         with self.app.app_context():
             return fn()
+
+
+def http_json(
+    base_url: str, method: str, path: str, body: Any = None, headers: dict | None = None
+) -> tuple[int, Any]:
+    """A real HTTP request to an app served over HTTP: (status, decoded JSON body)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        base_url + path,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.2) -> Any:

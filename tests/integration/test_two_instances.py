@@ -1,0 +1,137 @@
+"""Two app instances (separate gunicorn processes) on one PostgreSQL: what one decides, the
+other sees, because nothing that must be shared lives in process memory."""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import flask_migrate
+import pytest
+
+from config import ProductionConfig
+from meetings import create_app
+from meetings.auth import services as auth_services
+from meetings.extensions import db
+from meetings.livekit_process import free_port
+from meetings.scheduling.services import MeetingSettings, create_meeting
+from tests.conftest import PASSWORD, PROJECT_DIR, LiveStack, http_json, require
+from tests.postgres import ThrowawayPostgres, find_binaries
+
+pytestmark = pytest.mark.livekit
+SECRET = "two-instances-share-this-secret-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def shared_postgres(postgres, tmp_path_factory) -> Iterator[ThrowawayPostgres]:
+    """The run's cluster on a PostgreSQL run; on a SQLite run, one of this module's own."""
+    if postgres is not None:
+        yield postgres
+        return
+    binaries = find_binaries()
+    require(binaries is not None, "PostgreSQL (Debian package postgresql)")
+    own = ThrowawayPostgres(PROJECT_DIR / "tests" / ".postgres" / f"twins-{os.getpid()}", binaries)
+    own.start()
+    try:
+        yield own
+    finally:
+        own.stop()
+
+
+@pytest.fixture(scope="module")
+def twins(shared_postgres, live_stack: LiveStack, tmp_path_factory):
+    """Two gunicorn instances on one migrated database; yields (database url, [base urls])."""
+    shared_postgres.admin("DROP DATABASE IF EXISTS twins WITH (FORCE)")
+    shared_postgres.admin("CREATE DATABASE twins")
+    url = shared_postgres.url("twins")
+    livekit = live_stack.livekit_config
+    environment = os.environ | {
+        "MEETINGS_ENV": "production",
+        "SECRET_KEY": SECRET,
+        "DATABASE_URL": url,
+        "LIVEKIT_URL": livekit.url,
+        "LIVEKIT_PUBLIC_URL": livekit.ws_url,
+        "LIVEKIT_API_KEY": livekit.api_key,
+        "LIVEKIT_API_SECRET": livekit.api_secret,
+    }
+    migrate_app = create_app(ProductionConfig, _settings(environment))
+    with migrate_app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    logs = tmp_path_factory.mktemp("twins")
+    instances = [_start_gunicorn(environment, logs / f"instance-{n}.log") for n in (1, 2)]
+    try:
+        yield url, [base for base, _ in instances]
+    finally:
+        for _, process in instances:
+            process.terminate()
+            process.wait(10)
+
+
+def _settings(environment: dict) -> dict:
+    return {
+        "SECRET_KEY": environment["SECRET_KEY"],
+        "SQLALCHEMY_DATABASE_URI": environment["DATABASE_URL"],
+        "LIVEKIT_URL": environment["LIVEKIT_URL"],
+        "LIVEKIT_API_KEY": environment["LIVEKIT_API_KEY"],
+        "LIVEKIT_API_SECRET": environment["LIVEKIT_API_SECRET"],
+    }
+
+
+def _start_gunicorn(environment: dict, log: Path) -> tuple[str, subprocess.Popen]:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+        "--workers", "1", "--threads", "4", "wsgi:app",
+    ]  # fmt: skip
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=environment, stdout=output, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                return base, process
+        except (urllib.error.URLError, ConnectionError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+
+
+def call(base: str, method: str, path: str, headers: dict, body=None) -> tuple[int, dict]:
+    return http_json(base, method, path, body, headers)
+
+
+def test_a_lobby_decision_on_one_instance_is_seen_on_the_other(twins):
+    url, (first, second) = twins
+    app = create_app(ProductionConfig, {"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url,
+                                        "LIVEKIT_URL": "http://127.0.0.1:1", "LIVEKIT_API_KEY": "k",
+                                        "LIVEKIT_API_SECRET": "s" * 40})  # fmt: skip
+    with app.app_context():
+        stamp = time.monotonic_ns()
+        host = auth_services.create_user(f"twin-host-{stamp}@example.com", "Tia Host", PASSWORD)
+        member = auth_services.create_user(f"twin-{stamp}@example.com", "Tom Member", PASSWORD)
+        start = datetime.now(UTC) + timedelta(minutes=2)
+        slug = create_meeting(host, MeetingSettings("Twins", start, 60, lobby=True)).slug
+        host_auth = {"Authorization": f"Bearer {auth_services.issue_api_token(host, 't')}"}
+        member_auth = {"Authorization": f"Bearer {auth_services.issue_api_token(member, 't')}"}
+        db.engine.dispose()
+
+    status, place = call(first, "POST", f"/api/v1/meetings/{slug}/tokens", member_auth, {})
+    assert status == 202
+    status, lobby = call(second, "GET", f"/api/v1/meetings/{slug}/lobby", host_auth)
+    assert status == 200
+    assert [person["display_name"] for person in lobby["items"]] == ["Tom Member"]
+    admit = f"/api/v1/meetings/{slug}/lobby/{place['lobby_id']}/admit"
+    assert call(second, "POST", admit, host_auth, {})[0] == 200
+    status, ticket = call(
+        first, "GET", f"/api/v1/meetings/{slug}/lobby/{place['lobby_id']}", member_auth
+    )
+    assert status == 200 and ticket["token"]
