@@ -16,7 +16,7 @@ CHROMIUM ?= /usr/bin/chromium
 # A local LiveKit server is only needed when no external one is configured.
 RUN_LIVEKIT := $(if $(LIVEKIT_URL),,$(LIVEKIT_STAMP))
 
-.PHONY: help setup run test lint format test-setup chromium postgresql
+.PHONY: help setup run test lint format test-setup chromium postgresql redis
 
 help:
 	@echo "make run    set up what is missing, then serve the app with a local LiveKit server"
@@ -37,7 +37,7 @@ test: test-setup
 	@echo "== tests on PostgreSQL =="
 	@TEST_DATABASE=postgresql $(PY) -m pytest
 
-test-setup: $(VENV)/.installed-dev $(VENDOR_JS) $(LIVEKIT_STAMP) chromium postgresql
+test-setup: $(VENV)/.installed-dev $(VENDOR_JS) $(LIVEKIT_STAMP) chromium postgresql redis
 
 lint:
 	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
@@ -78,6 +78,13 @@ postgresql:
 	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { echo "PostgreSQL is missing: install it with 'apt-get install postgresql' (as root)"; exit 1; }; \
 	  echo "Installing PostgreSQL from Debian…"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+# Redis for the test of rate limits shared by several app instances.
+redis:
+	@command -v redis-server >/dev/null || { \
+	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { echo "Redis is missing: install it with 'apt-get install redis-server' (as root)"; exit 1; }; \
+	  echo "Installing Redis from Debian…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
 chromium:
 	@test -x $(CHROMIUM) || { \

@@ -2,6 +2,8 @@
 other sees, because nothing that must be shared lives in process memory."""
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -44,7 +46,34 @@ def shared_postgres(postgres, tmp_path_factory) -> Iterator[ThrowawayPostgres]:
 
 
 @pytest.fixture(scope="module")
-def twins(shared_postgres, live_stack: LiveStack, tmp_path_factory):
+def shared_redis(tmp_path_factory) -> Iterator[str]:
+    """A throw-away redis-server on a free loopback port; yields its URL."""
+    binary = shutil.which("redis-server")
+    require(binary is not None, "redis-server (Debian package redis-server)")
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def twins(shared_postgres, shared_redis, live_stack: LiveStack, tmp_path_factory):
     """Two gunicorn instances on one migrated database; yields (database url, [base urls])."""
     shared_postgres.admin("DROP DATABASE IF EXISTS twins WITH (FORCE)")
     shared_postgres.admin("CREATE DATABASE twins")
@@ -58,6 +87,8 @@ def twins(shared_postgres, live_stack: LiveStack, tmp_path_factory):
         "LIVEKIT_PUBLIC_URL": livekit.ws_url,
         "LIVEKIT_API_KEY": livekit.api_key,
         "LIVEKIT_API_SECRET": livekit.api_secret,
+        "RATELIMIT_STORAGE_URI": shared_redis,
+        "API_AUTH_FAILURE_LIMIT": "3 per minute",
     }
     migrate_app = create_app(ProductionConfig, _settings(environment))
     with migrate_app.app_context():
@@ -135,3 +166,13 @@ def test_a_lobby_decision_on_one_instance_is_seen_on_the_other(twins):
         first, "GET", f"/api/v1/meetings/{slug}/lobby/{place['lobby_id']}", member_auth
     )
     assert status == 200 and ticket["token"]
+
+
+def test_rate_limits_count_across_instances(twins):
+    _, (first, second) = twins
+    guessing = {"Authorization": "Bearer mtk_guessed-token"}
+    statuses = [
+        call(base, "GET", "/api/v1/meetings", guessing)[0] for base in (first, second, first)
+    ]
+    assert statuses == [401, 401, 401]
+    assert call(second, "GET", "/api/v1/meetings", guessing)[0] == 429
