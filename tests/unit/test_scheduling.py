@@ -1,10 +1,12 @@
 """Scheduling drives who may join when: settings, recurrence, windows, access, capacity."""
 
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import jwt
 import pytest
+import sqlalchemy as sa
 
 from meetings.extensions import db
 from meetings.models import Access, Frequency, Meeting, MeetingInvitee
@@ -392,3 +394,40 @@ def test_until_date_is_inclusive_in_the_meeting_zone():
     start = datetime(2027, 3, 1, 23, 30, tzinfo=UTC)  # 1 March 15:30 in Los Angeles
     rule = rec.Recurrence(Frequency.DAILY, until=date(2027, 3, 3))
     assert len(rec.expand(start, "America/Los_Angeles", rule)) == 3
+
+
+# ---- no query per row -------------------------------------------------------------------
+
+
+@contextmanager
+def counted_queries():
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_dashboard_queries_do_not_grow_with_the_number_of_meetings(
+    client, make_user, make_meeting, login
+):
+    host = make_user()
+    colleague = make_user()
+    login(host)
+
+    def queries_for_dashboard() -> int:
+        with counted_queries() as statements:
+            assert client.get("/dashboard").status_code == 200
+        return len(statements)
+
+    make_meeting(host=host, co_hosts=[colleague])
+    few = queries_for_dashboard()
+    for number in range(15):
+        later = datetime.now(UTC) + timedelta(days=number * 9)
+        make_meeting(host=host, title=f"Meeting {number}", starts_at=later, co_hosts=[colleague])
+    assert queries_for_dashboard() == few
