@@ -93,7 +93,10 @@ def mint_token(grant: MediaGrant) -> MintedToken:
         can_subscribe=grant.can_subscribe,
         can_publish_data=grant.can_publish_data,
         room_admin=True if grant.room_admin else None,
-        can_update_own_metadata=False,
+        # Raised hands live in the participant's own attributes, which needs this grant.
+        # It also lets a participant rewrite their own name and metadata: the server must
+        # never trust those for decisions (roles are checked against the database).
+        can_update_own_metadata=True,
     )
     token = (
         api.AccessToken(settings.api_key, settings.api_secret)

@@ -1,0 +1,128 @@
+// Chat: reliable data messages on topic "chat". Messages are plain text: the page builds
+// them with text nodes, and only http(s) addresses become links (rel=noopener). The sender's
+// name comes from their LiveKit identity, never from the message itself.
+import { $, formatTime, h, show } from "./dom.js";
+import { onData, send } from "./data.js";
+import { isOpen, onPanelChange, setPanel } from "./panels.js";
+import { nameOf, session } from "./session.js";
+
+export const MAX_CHARS = 2000;
+const el = {
+  log: $("chat-log"),
+  empty: $("chat-empty"),
+  form: $("chat-form"),
+  input: $("chat-input"),
+  note: $("chat-note"),
+  unread: $("chat-unread"),
+};
+let unread = 0;
+
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"]+/gi;
+const TRAILING_PUNCTUATION = /[.,;:!?'")\]]+$/; // "see https://x.org." ends the sentence, not the link
+
+function safeHref(text) {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+// Text and <a> nodes for one message.
+export function linkify(text) {
+  const nodes = [];
+  let last = 0;
+  for (const match of text.matchAll(URL_PATTERN)) {
+    const address = match[0].replace(TRAILING_PUNCTUATION, "");
+    const href = safeHref(address);
+    if (!href) continue;
+    nodes.push(text.slice(last, match.index));
+    nodes.push(h("a", { href, target: "_blank", rel: "noopener noreferrer" }, address));
+    last = match.index + address.length;
+  }
+  nodes.push(text.slice(last));
+  return nodes.filter((node) => node !== "");
+}
+
+const length = (text) => [...text].length; // characters as people count them, not UTF-16 units
+
+function addMessage(name, text, mine) {
+  const now = new Date();
+  el.log.append(
+    h(
+      "li",
+      { class: mine ? "message mine" : "message" },
+      h(
+        "p",
+        { class: "message-meta" },
+        h("span", { class: "message-name" }, mine ? `${name} (you)` : name),
+        h("time", { datetime: now.toISOString() }, formatTime(now)),
+      ),
+      h("p", { class: "message-text" }, ...linkify(text)),
+    ),
+  );
+  show(el.empty, false);
+  el.log.scrollTop = el.log.scrollHeight;
+  if (!mine && !isOpen("chat")) setUnread(unread + 1);
+}
+
+function setUnread(count) {
+  unread = count;
+  el.unread.replaceChildren(String(count), h("span", { class: "visually-hidden" }, " unread"));
+  show(el.unread, count > 0);
+}
+
+function tooLong(text) {
+  const count = length(text);
+  if (count <= MAX_CHARS) return false;
+  el.note.textContent = `Messages can be at most 2,000 characters; this one has ${count.toLocaleString()}.`;
+  show(el.note);
+  return true;
+}
+
+async function submit(event) {
+  event.preventDefault();
+  const text = el.input.value.trim();
+  const room = session.room;
+  if (!text || !room || tooLong(text)) return;
+  try {
+    await send(room, "chat", { type: "chat", text });
+  } catch {
+    el.note.textContent = "Your message could not be sent. Check your connection and try again.";
+    show(el.note);
+    return;
+  }
+  show(el.note, false);
+  el.input.value = "";
+  addMessage(nameOf(room.localParticipant), text, true);
+}
+
+el.form.addEventListener("submit", submit);
+el.input.addEventListener("input", () => {
+  if (!tooLong(el.input.value.trim())) show(el.note, false);
+});
+// Enter sends, Shift+Enter starts a new line, as in every chat people know.
+el.input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    el.form.requestSubmit();
+  }
+});
+onPanelChange((name, open) => {
+  if (name === "chat" && open) {
+    setUnread(0);
+    el.input.focus();
+  }
+});
+
+export function toggleChat() {
+  setPanel("chat", !isOpen("chat"));
+}
+
+onData("chat", (payload, sender) => {
+  if (typeof payload.text !== "string") return;
+  const text = payload.text.trim();
+  if (!text || length(text) > MAX_CHARS) return; // others' pages enforce the same limit
+  addMessage(sender ? nameOf(sender) : "Meeting", text, false);
+});
