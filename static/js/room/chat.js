@@ -3,7 +3,7 @@
 // name comes from their LiveKit identity, never from the message itself.
 import { $, formatTime, h, show } from "./dom.js";
 import { onData, send } from "./data.js";
-import { isOpen, onPanelChange, setPanel } from "./panels.js";
+import { isOpen, onPanelChange } from "./panels.js";
 import { nameOf, session } from "./session.js";
 
 export const MAX_CHARS = 2000;
@@ -115,10 +115,6 @@ onPanelChange((name, open) => {
     el.input.focus();
   }
 });
-
-export function toggleChat() {
-  setPanel("chat", !isOpen("chat"));
-}
 
 onData("chat", (payload, sender) => {
   if (typeof payload.text !== "string") return;

@@ -85,6 +85,8 @@ onData("hand", (payload, sender) => {
   showNotice(`${nameOf(sender)} lowered your hand`);
 });
 
+el.button.addEventListener("click", toggleHand);
+
 onRoom((room) => {
   room.on(LK.RoomEvent.ParticipantAttributesChanged, (changed, participant) => {
     if (amHost() && !isLocal(participant) && changed.hand) {

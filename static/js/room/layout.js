@@ -157,8 +157,9 @@ function sizeGrid(count) {
     const tileWidth = Math.min(byWidth, byHeight);
     if (tileWidth > best.tileWidth) best = { columns, tileWidth };
   }
-  el.tiles.style.setProperty("--columns", String(best.columns));
-  el.tiles.style.setProperty("--tile-width", `${Math.floor(best.tileWidth)}px`);
+  const tileWidth = Math.floor(best.tileWidth);
+  el.tiles.style.setProperty("--row-width", `${best.columns * tileWidth + (best.columns - 1) * GAP}px`);
+  el.tiles.style.setProperty("--tile-width", `${tileWidth}px`);
   el.tiles.style.setProperty("--tile-height", `${Math.floor(best.tileWidth / aspect)}px`);
 }
 

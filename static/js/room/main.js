@@ -4,6 +4,7 @@ import { $, show } from "./dom.js";
 import { LK, attachRoom, markConnected, session } from "./session.js";
 import "./data.js";
 import "./audio.js";
+import "./chat.js";
 import "./reactions.js";
 import "./settings.js";
 import * as connection from "./connection.js";
@@ -81,7 +82,7 @@ async function connect(ticket, { first }) {
   controls.update();
   if (first) Object.assign(controls.wanted, prejoin.choice);
   await controls.publish(room, first ? prejoin.takeTracks() : [], { joinMuted: first && ticket.join_muted });
-  installModeration(ticket);
+  installModeration(room, ticket);
 }
 
 async function join(event) {
@@ -126,18 +127,11 @@ async function rejoin() {
   await connect(ticket, { first: false });
 }
 
-let moderationRequested = false;
-// Hosts get moderation tools (moderation.js); the page works the same without that module.
-function installModeration(ticket) {
-  if (moderationRequested || ticket.role !== "host") return;
-  moderationRequested = true;
-  const api = {
-    get room() {
-      return session.room; // a rejoin brings a new room
-    },
-    onParticipantRow: participants.onParticipantRow,
-    showNotice: connection.showNotice,
-  };
+// Hosts get moderation tools (moderation.js) with each call they join; the page works the
+// same without that module.
+function installModeration(room, ticket) {
+  if (ticket.role !== "host") return;
+  const api = { room, onParticipantRow: participants.onParticipantRow, showNotice: connection.showNotice };
   import("./moderation.js").then((m) => m.install(api)).catch(() => {});
 }
 

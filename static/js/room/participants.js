@@ -17,7 +17,7 @@ const rowCallbacks = [];
 
 // callback(rowElement, participant, room), called each time a row is (re)rendered.
 export function onParticipantRow(callback) {
-  rowCallbacks.push(callback);
+  if (!rowCallbacks.includes(callback)) rowCallbacks.push(callback); // once, however often installed
   render();
 }
 
