@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import aiohttp
+import jwt
 from asgiref.sync import async_to_sync
 from flask import current_app
+from google.protobuf.json_format import ParseError
 from livekit import api
 
 T = TypeVar("T")
@@ -33,7 +35,17 @@ class RoomNotFound(LiveKitError):
 
 
 class InvalidWebhook(Exception):
-    """A webhook request whose signature, hash or body did not verify."""
+    """A webhook request that did not verify; `reason` names why for the rejection counter:
+    "missing_header", "expired", "bad_signature" or "hash_mismatch" (the body was changed).
+    """
+
+    def __init__(self, message: str, reason: str = "bad_signature"):
+        super().__init__(message)
+        self.reason = reason
+
+
+class MalformedWebhook(Exception):
+    """A correctly signed webhook whose body is not a WebhookEvent in protobuf JSON."""
 
 
 @dataclass(frozen=True)
@@ -115,16 +127,22 @@ def verify_webhook(body: str, authorization: str | None) -> api.WebhookEvent:
     """Check a webhook's signature against the raw body and parse it.
 
     Raises:
-        InvalidWebhook: missing header, bad or expired signature, hash mismatch, bad JSON.
+        InvalidWebhook: missing header, bad or expired signature, hash mismatch.
+        MalformedWebhook: signed correctly, but the body is not a WebhookEvent.
     """
     if not authorization:
-        raise InvalidWebhook("missing Authorization header")
+        raise InvalidWebhook("missing Authorization header", "missing_header")
     settings = Settings.from_app()
     receiver = api.WebhookReceiver(api.TokenVerifier(settings.api_key, settings.api_secret))
     try:
         return receiver.receive(body, authorization)
-    except Exception as exc:  # PyJWT errors, bare Exception("hash mismatch"), ParseError
-        raise InvalidWebhook(str(exc) or type(exc).__name__) from exc
+    except ParseError as exc:  # the hash matched, so this is what the signer sent
+        raise MalformedWebhook(str(exc) or "not a WebhookEvent") from exc
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidWebhook("expired signature", "expired") from exc
+    except Exception as exc:  # other PyJWT errors, bare Exception("hash mismatch")
+        reason = "hash_mismatch" if "hash mismatch" in str(exc) else "bad_signature"
+        raise InvalidWebhook(str(exc) or type(exc).__name__, reason) from exc
 
 
 def provision_room(
@@ -163,6 +181,9 @@ class LiveRoom:
     metadata: dict
     max_participants: int
     num_participants: int
+    sid: str = ""
+    created_at: datetime | None = None
+    num_publishers: int = 0
 
 
 def list_rooms() -> list[LiveRoom]:
@@ -175,12 +196,29 @@ def list_rooms() -> list[LiveRoom]:
     return [
         LiveRoom(
             name=room.name,
-            metadata=json.loads(room.metadata) if room.metadata else {},
+            metadata=_json_object(room.metadata),
             max_participants=room.max_participants,
             num_participants=room.num_participants,
+            sid=room.sid,
+            created_at=_room_created_at(room),
+            num_publishers=room.num_publishers,
         )
         for room in response.rooms
     ]
+
+
+def _json_object(raw: str) -> dict:
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}  # a room someone else made with other metadata
+    return value if isinstance(value, dict) else {}
+
+
+def _room_created_at(room: api.Room) -> datetime | None:
+    if room.creation_time_ms:
+        return datetime.fromtimestamp(room.creation_time_ms / 1000, UTC)
+    return datetime.fromtimestamp(room.creation_time, UTC) if room.creation_time else None
 
 
 def list_participants(room: str) -> list[Participant]:

@@ -12,7 +12,14 @@ from meetings.models.accounts import (
     User,
 )
 from meetings.models.base import Role, UTCDateTime, hash_api_token, new_secret, utcnow
-from meetings.models.ledger import Attendance, WebhookEvent
+from meetings.models.ledger import (
+    Attendance,
+    MeetingSession,
+    ProcessingResult,
+    TrackPublication,
+    WebhookEvent,
+    WebhookRejection,
+)
 from meetings.models.meetings import Access, Frequency, Meeting, MeetingInvitee, new_slug
 from meetings.models.moderation import (
     AuditEntry,
@@ -36,16 +43,20 @@ __all__ = [
     "LoginSession",
     "Meeting",
     "MeetingInvitee",
+    "MeetingSession",
     "OccurrenceState",
     "OneTimeLink",
     "PasswordReset",
+    "ProcessingResult",
     "Role",
     "SecurityEvent",
     "Setting",
     "Standing",
+    "TrackPublication",
     "UTCDateTime",
     "User",
     "WebhookEvent",
+    "WebhookRejection",
     "hash_api_token",
     "new_secret",
     "new_slug",

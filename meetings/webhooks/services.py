@@ -1,83 +1,118 @@
-"""The webhook ledger: each verified event stored once, attendance derived from it."""
+"""The webhook ledger: each verified event stored once, then the derived records updated.
 
-import re
+The event row is written first, in the same short transaction as what is derived from it:
+the answer LiveKit gets (2xx) means the event is committed. An event whose derivation fails
+is still stored, with result `failed` and the error, so nothing answered 2xx is lost and ops
+can see it.
+"""
+
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from livekit.protocol.webhook import WebhookEvent as LiveKitEvent
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from meetings.extensions import db
-from meetings.models import Attendance, Meeting, WebhookEvent
+from meetings.models import (
+    Attendance,
+    Meeting,
+    ProcessingResult,
+    WebhookEvent,
+    WebhookRejection,
+)
+from meetings.webhooks import derive
+from meetings.webhooks.derive import KNOWN_EVENTS, ROOM_NAME  # noqa: F401 (re-exported)
 
-
-def _from_epoch(seconds: int) -> datetime | None:
-    return datetime.fromtimestamp(seconds, UTC) if seconds else None
+ATTEMPTS = 4
 
 
 def record_event(event: LiveKitEvent, raw_body: str) -> bool:
-    """Store `event` and apply it, in one transaction; a repeated delivery changes nothing.
+    """Store `event` and apply it; a repeated delivery changes nothing.
 
     Returns True when the event was new.
+
+    Raises:
+        OperationalError: the database stayed unavailable (the caller answers 5xx, so
+            LiveKit delivers the event again).
     """
-    for _attempt in range(3):
+    for attempt in range(ATTEMPTS):
         try:
             return _store_and_apply(event, raw_body)
         except IntegrityError:
-            # A concurrent delivery inserted the same event or the same attendance row
-            # first; the next attempt sees its row and either stops or updates it.
+            # A concurrent delivery of the same event, or another event of the same room
+            # that made the session or interval first; the next attempt sees its row.
             db.session.rollback()
+        except OperationalError:
+            db.session.rollback()
+            if attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))  # a locked SQLite file; PostgreSQL failover
     raise RuntimeError(f"event {event.id} kept conflicting with concurrent deliveries")
 
 
 def _store_and_apply(event: LiveKitEvent, raw_body: str) -> bool:
     if db.session.get(WebhookEvent, event.id) is not None:
         return False
-    db.session.add(
-        WebhookEvent(
-            id=event.id,
-            event=event.event,
-            room_name=event.room.name or None,
-            created_at=_from_epoch(event.created_at),
-            payload=raw_body,
-        )
-    )
-    apply_event(event)
+    room = derive.room_of(event)
+    row = _ledger_row(event, raw_body, room)
+    db.session.add(row)
+    db.session.flush()  # store first: this insert claims the event id
+    try:
+        row.result = derive.apply(event, room)
+        db.session.flush()
+    except SQLAlchemyError:
+        raise
+    except Exception as error:  # a payload our derivation cannot handle: keep it anyway
+        db.session.rollback()
+        current_app.logger.exception("webhook %s (%s) could not be applied", event.id, event.event)
+        row = _ledger_row(event, raw_body, room)
+        row.result = ProcessingResult.FAILED
+        row.error = f"{type(error).__name__}: {error}"[:500]
+        db.session.add(row)
     db.session.commit()
     return True
 
 
-def apply_event(event: LiveKitEvent) -> None:
-    """Derive attendance. Order-tolerant: a `left` may arrive before its `joined`."""
-    if event.event not in ("participant_joined", "participant_left"):
-        return
-    participant = event.participant
-    row = db.session.scalar(
-        sa.select(Attendance).where(Attendance.participant_sid == participant.sid)
+def _ledger_row(event: LiveKitEvent, raw_body: str, room: derive.RoomRef | None) -> WebhookEvent:
+    return WebhookEvent(
+        id=event.id,
+        event=event.event,
+        room_name=room.name if room else None,
+        room_sid=(room.sid or None) if room else None,
+        participant_identity=event.participant.identity or None,
+        meeting_id=room.meeting_id if room else None,
+        unknown_room=room.unknown if room else False,
+        created_at=derive.from_epoch(event.created_at),
+        payload=raw_body,
     )
-    if row is None:
-        row = Attendance(
-            participant_sid=participant.sid,
-            room_name=event.room.name,
-            meeting_id=_meeting_id_for_room(event.room.name),
-            identity=participant.identity,
-        )
-        db.session.add(row)
-    row.display_name = participant.name or row.display_name or ""
-    row.joined_at = _from_epoch(participant.joined_at) or row.joined_at
-    if event.event == "participant_left":
-        row.left_at = _from_epoch(event.created_at) or datetime.now(UTC)
 
 
-# Room names are "meeting-<slug>-<YYYYMMDDHHMM>", one per occurrence (see recurrence.py).
-ROOM_NAME = re.compile(r"^meeting-(?P<slug>[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})-\d{12}$")
+def count_rejection(reason: str) -> None:
+    """One more refused webhook request today for `reason`. Only the count is kept.
 
-
-def _meeting_id_for_room(room_name: str) -> int | None:
-    match = ROOM_NAME.match(room_name)
-    if match is None:
-        return None
-    return db.session.scalar(sa.select(Meeting.id).where(Meeting.slug == match["slug"]))
+    Never raises: a refused request is answered 4xx even when the count cannot be saved.
+    """
+    now = datetime.now(UTC)
+    today = now.date()
+    for _attempt in range(3):
+        try:
+            changed = db.session.execute(
+                sa.update(WebhookRejection)
+                .where(WebhookRejection.day == today, WebhookRejection.reason == reason)
+                .values(count=WebhookRejection.count + 1, last_at=now)
+            ).rowcount
+            if not changed:
+                db.session.add(WebhookRejection(day=today, reason=reason, count=1, last_at=now))
+            db.session.commit()
+            return
+        except IntegrityError:
+            db.session.rollback()  # a concurrent rejection made today's row first
+        except SQLAlchemyError:
+            db.session.rollback()
+            current_app.logger.exception("could not count a webhook rejection (%s)", reason)
+            return
 
 
 def attendance_for(meeting: Meeting) -> list[Attendance]:
@@ -85,7 +120,7 @@ def attendance_for(meeting: Meeting) -> list[Attendance]:
     return list(
         db.session.scalars(
             sa.select(Attendance)
-            .where(Attendance.meeting_id == meeting.id)
+            .where(Attendance.meeting_id == meeting.id, Attendance.aborted.is_(False))
             .order_by(Attendance.joined_at, Attendance.id)
         )
     )

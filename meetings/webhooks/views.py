@@ -1,21 +1,43 @@
 from flask import current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from meetings import livekit_gateway as gateway
 from meetings.errors import json_error
 from meetings.extensions import csrf
 from meetings.webhooks import bp, services
 
+MAX_WEBHOOK_BYTES = 1024 * 1024  # LiveKit's events are a few KiB
+
 
 @bp.post("/livekit/webhook")
 @csrf.exempt  # the signature over the raw body is this view's authentication
 def receive():
-    """Store a signed LiveKit event once and derive attendance from it."""
-    # The hash covers the exact bytes sent: read them raw, never re-serialised JSON.
-    body = request.get_data(as_text=True)
+    """Store a signed LiveKit event once and derive sessions and attendance from it.
+
+    Refused requests (401/400/413) store nothing but a count per reason, shown to ops.
+    """
+    if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
+        return _refuse(413, "oversized", "payload_too_large", "The body is over 1 MiB.")
+    try:
+        # The hash covers the exact bytes sent: read them raw, never re-serialised JSON.
+        body = request.get_data(as_text=True)
+    except RequestEntityTooLarge:
+        return _refuse(413, "oversized", "payload_too_large", "The body is over 1 MiB.")
+    if len(body) > MAX_WEBHOOK_BYTES:
+        return _refuse(413, "oversized", "payload_too_large", "The body is over 1 MiB.")
     try:
         event = gateway.verify_webhook(body, request.headers.get("Authorization"))
     except gateway.InvalidWebhook as error:
-        current_app.logger.warning("webhook refused: %s", error)
-        return json_error(401, "invalid_signature", "The webhook signature did not verify.")
+        return _refuse(401, error.reason, "invalid_signature", "The signature did not verify.")
+    except gateway.MalformedWebhook:
+        return _refuse(400, "not_json", "bad_payload", "The body is not a LiveKit event.")
+    if not event.id or event.event not in services.KNOWN_EVENTS:
+        return _refuse(400, "unknown_event", "unknown_event", "Not a LiveKit event we know.")
     stored = services.record_event(event, body)
     return jsonify({"stored": stored}), 200
+
+
+def _refuse(status: int, reason: str, code: str, message: str):
+    current_app.logger.warning("webhook refused (%s): %s", status, reason)
+    services.count_rejection(reason)
+    return json_error(status, code, message)
