@@ -135,7 +135,7 @@ const fits = (space, size) => Math.max(1, Math.floor((space + GAP) / (size + GAP
 const isSmall = () => el.view.clientWidth < 600;
 
 function gridCapacity() {
-  const [minWidth, minHeight] = isSmall() ? [150, 110] : [300, 170];
+  const [minWidth, minHeight] = isSmall() ? [150, 150] : [300, 170];
   const count = fits(el.tiles.clientWidth, minWidth) * fits(el.tiles.clientHeight, minHeight);
   return Math.min(MAX_PER_PAGE, count);
 }
