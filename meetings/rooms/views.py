@@ -33,6 +33,6 @@ def room(slug: str):
         "joinMuted": meeting.join_muted and not is_host,
         "canPublish": is_host or not meeting.webinar,
         "webinar": meeting.webinar,
-        "lobby": meeting.lobby and not is_host,
+        "lobby": meeting.lobby,
     }
     return render_template("rooms/room.html", meeting=meeting, page_data=page_data)

@@ -116,13 +116,13 @@ function participantActions(row, participant, room) {
 
 // ---- the host panel: lobby and meeting-wide actions --------------------------------------
 
+// The host section sits at the top of the People panel, where the people it acts on are.
 function buildPanel() {
-  const panel = document.createElement("aside");
+  const panel = document.createElement("section");
   panel.id = "host-panel";
   panel.className = "host-panel";
   panel.setAttribute("aria-label", "Host controls");
   panel.innerHTML = `
-    <h2 class="host-panel-title">Host controls</h2>
     <div class="host-actions"></div>
     <section class="lobby" aria-labelledby="lobby-title">
       <h3 id="lobby-title">Lobby <span class="badge" id="lobby-count">0</span></h3>
@@ -132,6 +132,31 @@ function buildPanel() {
     </section>
     <p class="visually-hidden" id="lobby-announcer" aria-live="assertive"></p>`;
   return panel;
+}
+
+// While the People panel is closed, arrivals show up over the stage with an Admit button.
+function buildToast() {
+  const toast = document.createElement("div");
+  toast.className = "lobby-toast";
+  toast.setAttribute("role", "status");
+  toast.hidden = true;
+  return toast;
+}
+
+function renderToast(toast, items) {
+  const peopleOpen = !document.getElementById("people-panel")?.hidden;
+  toast.hidden = items.length === 0 || peopleOpen;
+  if (toast.hidden) return;
+  const first = items[0];
+  const text = document.createElement("span");
+  text.textContent =
+    items.length === 1 ? `${first.display_name} is waiting to join` : `${items.length} people are waiting to join`;
+  const admit = button("Admit", (b) => act(b, `lobby/${first.id}/admit`, {}, () => `${first.display_name} is coming in.`), {
+    ariaLabel: `Admit ${first.display_name}`,
+  });
+  admit.classList.add("button-primary");
+  const open = button("See lobby", () => document.getElementById("toggle-people")?.click());
+  toast.replaceChildren(text, ...(items.length === 1 ? [admit] : []), open);
 }
 
 function meetingActions(panel, state) {
@@ -240,6 +265,7 @@ function watchLobby(panel, state) {
             `${arrivals.map((person) => person.display_name).join(", ")} waiting in the lobby`;
         }
         renderLobby(panel, answer.items);
+        renderToast(state.toast, answer.items);
         if (answer.locked !== state.locked) {
           state.locked = answer.locked;
           state.renderLock(state.locked);
@@ -266,15 +292,19 @@ function addStylesheet() {
 export function install({ room, onParticipantRow, showNotice }) {
   notify = showNotice || notify;
   addStylesheet();
-  const state = { locked: false, timer: null };
+  const state = { locked: false, timer: null, toast: buildToast() };
   const panel = buildPanel();
-  const stage = document.getElementById("stage") || document.body;
-  stage.append(panel);
+  const people = document.getElementById("people-panel");
+  people.querySelector(".panel-head").after(panel);
+  (document.getElementById("stage") || document.body).append(state.toast);
   meetingActions(panel, state);
+  // Without a lobby nobody queues; the section would only say so forever.
+  panel.querySelector(".lobby").hidden = !pageData.lobby;
   watchLobby(panel, state);
   onParticipantRow(participantActions);
   room.once("disconnected", () => {
     clearTimeout(state.timer);
     panel.remove();
+    state.toast.remove();
   });
 }

@@ -1,0 +1,155 @@
+"""The lobby and host moderation as people meet them, in real browsers on a real server."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from meetings import livekit_gateway as gateway
+from tests.browser.conftest import PageProblems, screenshot
+from tests.browser.test_schedule_in_the_browser import scheduled, sign_in
+from tests.browser.test_two_browsers_meet import join, wait_for_remote_video
+from tests.conftest import run_in_thread
+
+pytestmark = pytest.mark.browser
+
+
+def host_joins(open_context, host_email: str, slug: str) -> Page:
+    host = open_context().new_page()
+    sign_in(host, host_email)
+    host.goto(f"/m/{slug}")
+    join(host)
+    return host
+
+
+def guest_asks(open_context, slug: str, name: str) -> Page:
+    guest = open_context().new_page()
+    guest.goto(f"/m/{slug}")
+    guest.get_by_label("Your name").fill(name)
+    guest.get_by_role("button", name="Join meeting").click()
+    return guest
+
+
+def people_panel(page: Page) -> None:
+    toggle = page.locator("#toggle-people")
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+
+
+def test_the_lobby_holds_guests_until_a_host_decides(open_context, live_stack):
+    slug, host_email = scheduled(live_stack, lobby=True)
+    pia = guest_asks(open_context, slug, "Patient Pia")
+    expect(pia.get_by_text("You are number 1 in line")).to_be_visible()
+    screenshot(pia, "lobby-waiting")
+
+    host = host_joins(open_context, host_email, slug)
+    problems = PageProblems(host)
+    # The host hears a chime and sees who waits, with an Admit button over the stage.
+    expect(
+        host.get_by_role("status").filter(has_text="Patient Pia is waiting to join")
+    ).to_be_visible()
+    people_panel(host)
+    lobby = host.get_by_role("region", name="Host controls")
+    expect(lobby.get_by_text("1. Patient Pia")).to_be_visible()
+    # The host is here, but nobody comes in until the host says so.
+    expect(pia.get_by_text("You are number 1 in line")).to_be_visible()
+    expect(pia.locator("#connection-status")).not_to_have_text("Connected")
+
+    otto = guest_asks(open_context, slug, "Other Otto")
+    expect(lobby.get_by_text("2. Other Otto")).to_be_visible()
+    screenshot(host, "host-lobby")
+    lobby.get_by_role("button", name="Admit Patient Pia").click()
+    expect(pia.locator("#connection-status")).to_have_text("Connected")
+    wait_for_remote_video(pia)
+    wait_for_remote_video(host)
+
+    lobby.get_by_role("button", name="Deny Other Otto").click()
+    expect(otto.get_by_role("alert")).to_contain_text("The host declined your request")
+    expect(lobby.get_by_text("Nobody is waiting.")).to_be_visible()
+    assert problems.errors == []
+
+
+def test_a_host_mutes_then_removes_a_guest(open_context, live_stack):
+    slug, host_email = scheduled(live_stack)
+    host = host_joins(open_context, host_email, slug)
+    gita = guest_asks(open_context, slug, "Gita Guest")
+    expect(gita.locator("#connection-status")).to_have_text("Connected")
+    wait_for_remote_video(host)
+
+    people_panel(host)
+    host.get_by_role("button", name="Mute Gita Guest").click()
+    expect(gita.get_by_text("The host muted your microphone")).to_be_visible()
+    room = live_stack.query(lambda: _room_of(slug))
+    muted = run_in_thread(lambda: live_stack.query(lambda: _microphone_muted(room, "Gita Guest")))
+    assert muted, "the server does not show Gita's microphone muted"
+    screenshot(host, "host-moderation")
+
+    host.once("dialog", lambda dialog: dialog.accept())
+    host.get_by_role("button", name="Remove Gita Guest").click()
+    expect(gita.get_by_role("heading", name="You were removed from the meeting")).to_be_visible(
+        timeout=5_000
+    )
+    expect(host.locator(".tile.remote")).to_have_count(0)
+    # Asking again from the same browser is refused by the server.
+    status = gita.evaluate(
+        """async (url) => (await fetch(url, {method: 'POST', headers: {'Content-Type':
+        'application/json'}, body: JSON.stringify({display_name: 'Gita again'})})).status""",
+        f"/api/v1/meetings/{slug}/tokens",
+    )
+    assert status == 403
+
+
+def test_end_for_all_closes_every_page_and_the_room(open_context, live_stack):
+    slug, host_email = scheduled(live_stack)
+    host = host_joins(open_context, host_email, slug)
+    guest = guest_asks(open_context, slug, "Gone Gus")
+    expect(guest.locator("#connection-status")).to_have_text("Connected")
+    room = live_stack.query(lambda: _room_of(slug))
+
+    people_panel(host)
+    host.once("dialog", lambda dialog: dialog.accept())
+    host.get_by_role("button", name="End for all").click()
+    expect(guest.get_by_role("heading", name="The host ended the meeting")).to_be_visible(
+        timeout=3_000
+    )
+    expect(host.get_by_role("heading", name="The host ended the meeting")).to_be_visible(
+        timeout=3_000
+    )
+    screenshot(guest, "ended-by-host")
+    names = run_in_thread(lambda: live_stack.query(gateway.list_room_names))
+    assert room not in names
+
+
+def test_a_guest_cannot_use_the_host_endpoints(open_context, live_stack):
+    slug, host_email = scheduled(live_stack)
+    host_joins(open_context, host_email, slug)
+    guest = guest_asks(open_context, slug, "Forging Fred")
+    expect(guest.locator("#connection-status")).to_have_text("Connected")
+    statuses = guest.evaluate(
+        """async (base) => {
+          const csrf = document.querySelector('meta[name="csrf-token"]').content;
+          const paths = ['end', 'lock', 'mute_all', 'lobby/x/admit', 'participants/u-1/remove'];
+          const answers = [];
+          for (const path of paths) {
+            const response = await fetch(`${base}/${path}`, {method: 'POST',
+              headers: {'Content-Type': 'application/json', 'X-CSRFToken': csrf}, body: '{}'});
+            answers.push(response.status);
+          }
+          return answers;
+        }""",
+        f"/api/v1/meetings/{slug}",
+    )
+    assert statuses == [403, 403, 403, 403, 403]
+    expect(guest.locator("#connection-status")).to_have_text("Connected")
+
+
+def _room_of(slug: str) -> str:
+    from meetings.rooms import services as rooms
+    from meetings.scheduling.services import meeting_by_slug
+
+    return rooms.window(meeting_by_slug(slug), early_access=True).occurrence.room_name
+
+
+def _microphone_muted(room: str, name: str) -> bool:
+    people = gateway.list_live_participants(room)
+    [person] = [p for p in people if p.name == name]
+    microphone = person.track("microphone")
+    return microphone is not None and microphone.muted
