@@ -153,3 +153,21 @@ def _microphone_muted(room: str, name: str) -> bool:
     [person] = [p for p in people if p.name == name]
     microphone = person.track("microphone")
     return microphone is not None and microphone.muted
+
+
+def test_a_promoted_attendee_publishes_a_camera_without_reloading(open_context, live_stack):
+    slug, host_email = scheduled(live_stack, webinar=True)
+    host = host_joins(open_context, host_email, slug)
+    wes = guest_asks(open_context, slug, "Watching Wes")
+    expect(wes.locator("#connection-status")).to_have_text("Connected")
+    camera = wes.locator("#toggle-camera")
+    expect(camera).to_be_hidden()
+
+    people_panel(host)
+    host.get_by_role("button", name="Make speaker: Watching Wes").click()
+    expect(camera).to_be_visible()
+    if camera.get_attribute("aria-pressed") != "true":
+        camera.click()
+    wait_for_remote_video(host)
+    expect(host.get_by_role("button", name="Make attendee: Watching Wes")).to_be_visible()
+    screenshot(wes, "promoted-speaker")
