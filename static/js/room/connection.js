@@ -128,15 +128,20 @@ window.addEventListener("online", () => {
 
 onRoom((room) => {
   const E = LK.RoomEvent;
-  room
-    .on(E.Reconnecting, () => {
+  // A lost signal connection alone ("signalReconnecting") is a reconnect for people too.
+  let reconnecting = false;
+  room.on(E.ConnectionStateChanged, (state) => {
+    if (state === LK.ConnectionState.Reconnecting || state === LK.ConnectionState.SignalReconnecting) {
+      reconnecting = true;
       setStatus("reconnecting");
       showBanner("Connection lost. Reconnecting…");
-    })
-    .on(E.Reconnected, () => {
+    } else if (state === LK.ConnectionState.Connected && reconnecting) {
+      reconnecting = false;
       setStatus("connected");
       showBanner("Reconnected", "success", 3000);
-    })
+    }
+  });
+  room
     .on(E.Disconnected, (reason) => {
       // Only the current call's end matters: an old room closing during a rejoin does not.
       if (room !== session.room || !wasConnected(room)) return;
