@@ -74,6 +74,28 @@ class Config:
     # How many proxies in front of the app set X-Forwarded-For (0: none, use the peer).
     TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 
+    # Recording through LiveKit Egress. Files go to RECORDINGS_DIR unless
+    # RECORDINGS_STORAGE is "s3". The egress worker writes them: RECORDINGS_EGRESS_DIR is the
+    # same directory as that worker sees it (a shared volume may be mounted elsewhere there).
+    RECORDINGS_STORAGE = os.environ.get("RECORDINGS_STORAGE", "local")
+    RECORDINGS_DIR = os.environ.get("RECORDINGS_DIR", str(INSTANCE_DIR / "recordings"))
+    RECORDINGS_EGRESS_DIR = os.environ.get("RECORDINGS_EGRESS_DIR", "")
+    RECORDINGS_S3_BUCKET = os.environ.get("RECORDINGS_S3_BUCKET", "")
+    RECORDINGS_S3_REGION = os.environ.get("RECORDINGS_S3_REGION", "us-east-1")
+    RECORDINGS_S3_ENDPOINT = os.environ.get("RECORDINGS_S3_ENDPOINT", "")
+    RECORDINGS_S3_PATH_STYLE = os.environ.get("RECORDINGS_S3_PATH_STYLE", "false").lower() == "true"
+    RECORDINGS_S3_ACCESS_KEY = os.environ.get("RECORDINGS_S3_ACCESS_KEY", "")
+    RECORDINGS_S3_SECRET_KEY = os.environ.get("RECORDINGS_S3_SECRET_KEY", "")
+    RECORDINGS_S3_PREFIX = os.environ.get("RECORDINGS_S3_PREFIX", "recordings/")
+    RECORDING_PRESET = os.environ.get("RECORDING_PRESET", "H264_720P_30")
+    # 0 keeps recordings until someone deletes them; `flask recordings purge` applies it.
+    RECORDING_RETENTION_DAYS = _env_int("RECORDING_RETENTION_DAYS", 90)
+    RECORDING_URL_TTL_SECONDS = _env_int("RECORDING_URL_TTL_SECONDS", 300)  # S3 presigned URLs
+    RECORDING_LINK_DAYS = _env_int("RECORDING_LINK_DAYS", 7)  # secret share links
+    # Starting an egress without a worker takes the server 6-9 s to refuse ("unavailable"):
+    # this bound must be longer, or people see our timeout instead of the server's reason.
+    EGRESS_TIMEOUT_SECONDS = float(os.environ.get("EGRESS_TIMEOUT_SECONDS", "20"))
+
     REQUIRED_SETTINGS: tuple[str, ...] = ()
 
 

@@ -53,6 +53,7 @@ def register_blueprints(app: Flask) -> None:
     from meetings.health import bp as health_bp
     from meetings.moderation import bp as moderation_bp
     from meetings.ops import bp as ops_bp
+    from meetings.recordings import bp as recordings_bp
     from meetings.rooms import bp as rooms_bp
     from meetings.scheduling import bp as scheduling_bp
     from meetings.webhooks import bp as webhooks_bp
@@ -65,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
         rooms_bp,
         ops_bp,
         moderation_bp,
+        recordings_bp,
         api_bp,
         webhooks_bp,
     )
@@ -80,8 +82,10 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from meetings.cli import users_cli
+    from meetings.recordings.cli import recordings_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(recordings_cli)
 
 
 def validate_config(app: Flask) -> None:

@@ -394,3 +394,164 @@ def delete_room(room: str) -> None:
     """
     request = api.DeleteRoomRequest(room=room)
     _call(lambda lk: lk.room.delete_room(request))
+
+
+# ---- recording (Egress) and room metadata ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class S3Target:
+    """An S3-compatible bucket the egress worker uploads to; credentials come from config."""
+
+    bucket: str
+    region: str
+    endpoint: str
+    force_path_style: bool
+    access_key: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class FileTarget:
+    """Where the egress worker writes the file: a path it sees, or a key in `s3`."""
+
+    filepath: str
+    audio_only: bool = False
+    s3: S3Target | None = None
+
+
+@dataclass(frozen=True)
+class EgressFile:
+    filename: str
+    location: str
+    size: int
+    duration_seconds: float
+
+
+@dataclass(frozen=True)
+class Egress:
+    """An egress job as the server reports it (a StartEgress answer, ListEgress or a webhook)."""
+
+    egress_id: str
+    room_name: str
+    status: str  # "starting", "active", "ending", "complete", "failed", "aborted", "limit_reached"
+    error: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    updated_ns: int
+    files: tuple[EgressFile, ...]
+    layout: str
+    audio_only: bool
+
+
+def _from_ns(nanoseconds: int) -> datetime | None:
+    return datetime.fromtimestamp(nanoseconds / 1e9, UTC) if nanoseconds else None
+
+
+def egress_from_info(info: api.EgressInfo) -> Egress:
+    """Our view of an EgressInfo: status names without the `EGRESS_` prefix, times in UTC."""
+    name = api.EgressStatus.Name(info.status)
+    return Egress(
+        egress_id=info.egress_id,
+        room_name=info.room_name,
+        status=name.removeprefix("EGRESS_").lower(),
+        error=info.error,
+        started_at=_from_ns(info.started_at),
+        ended_at=_from_ns(info.ended_at),
+        updated_ns=info.updated_at,
+        files=tuple(
+            EgressFile(f.filename, f.location, f.size, f.duration / 1e9) for f in info.file_results
+        ),
+        layout=info.room_composite.layout,
+        audio_only=info.room_composite.audio_only,
+    )
+
+
+def egress_from_webhook(event: api.WebhookEvent) -> Egress | None:
+    """The egress an `egress_*` webhook is about, or None for any other event."""
+    if not event.event.startswith("egress_") or not event.egress_info.egress_id:
+        return None
+    return egress_from_info(event.egress_info)
+
+
+def _file_output(target: FileTarget) -> api.EncodedFileOutput:
+    file_type = api.EncodedFileType.OGG if target.audio_only else api.EncodedFileType.MP4
+    output = api.EncodedFileOutput(file_type=file_type, filepath=target.filepath)
+    if target.s3 is not None:
+        output.s3.CopyFrom(
+            api.S3Upload(
+                bucket=target.s3.bucket,
+                region=target.s3.region,
+                endpoint=target.s3.endpoint,
+                force_path_style=target.s3.force_path_style,
+                access_key=target.s3.access_key,
+                secret=target.s3.secret,
+            )
+        )
+    return output
+
+
+def start_room_composite_egress(
+    room: str, *, layout: str, preset: str, target: FileTarget
+) -> Egress:
+    """Ask the server to record the whole room (RoomCompositeEgress) into one file.
+
+    Bounded by EGRESS_TIMEOUT_SECONDS: without an egress worker the server itself answers
+    `unavailable` only after several seconds.
+
+    Raises:
+        LiveKitUnavailable: the server refused or did not answer; the message has its reason.
+    """
+    request = api.RoomCompositeEgressRequest(
+        room_name=room,
+        layout=layout,
+        audio_only=target.audio_only,
+        preset=api.EncodingOptionsPreset.Value(preset),
+        file_outputs=[_file_output(target)],
+    )
+    return egress_from_info(_call_egress(lambda lk: lk.egress.start_room_composite_egress(request)))
+
+
+def stop_egress(egress_id: str) -> Egress:
+    """Raises: RoomNotFound (no such egress), LiveKitUnavailable."""
+    request = api.StopEgressRequest(egress_id=egress_id)
+    return egress_from_info(_call_egress(lambda lk: lk.egress.stop_egress(request)))
+
+
+def list_egress(*, room: str = "", egress_id: str = "", active: bool = False) -> list[Egress]:
+    """The egress jobs the server knows, filtered by room or id.
+
+    Raises: LiveKitUnavailable (also when the server has no Redis, hence no egress).
+    """
+    request = api.ListEgressRequest(room_name=room, egress_id=egress_id, active=active)
+    response = _call_egress(lambda lk: lk.egress.list_egress(request))
+    return [egress_from_info(info) for info in response.items]
+
+
+def update_room_metadata(room: str, changes: dict) -> dict:
+    """Merge `changes` into the room's JSON metadata (other keys are kept); returns the result.
+
+    Raises: RoomNotFound, LiveKitUnavailable.
+    """
+
+    async def merge(lk: api.LiveKitAPI):
+        rooms = await lk.room.list_rooms(api.ListRoomsRequest(names=[room]))
+        if not rooms.rooms:
+            raise api.TwirpError("not_found", "room not found", status=404)
+        try:
+            current = json.loads(rooms.rooms[0].metadata or "{}")
+        except ValueError:
+            current = {}
+        merged = (current if isinstance(current, dict) else {}) | changes
+        request = api.UpdateRoomMetadataRequest(room=room, metadata=json.dumps(merged))
+        await lk.room.update_room_metadata(request)
+        return merged
+
+    return _call(merge)
+
+
+def _call_egress(operation: Callable[[api.LiveKitAPI], Awaitable[T]]) -> T:
+    base = Settings.from_app()
+    timeout = current_app.config.get("EGRESS_TIMEOUT_SECONDS", base.timeout)
+    settings = Settings(base.url, base.api_key, base.api_secret, timeout)
+    return async_to_sync(_run)(settings, operation)

@@ -59,10 +59,15 @@ def livekit_origins() -> str:
     return f"{ws}://{parts.netloc} {http}://{parts.netloc}"
 
 
+def media_origins() -> str:
+    """Extra origins a page plays media from (a recording's bucket), set by its view in g."""
+    return "".join(f" {origin}" for origin in g.get("media_origins", ()))
+
+
 def add_security_headers(response: Response) -> Response:
     csp = (
         "default-src 'self'; script-src 'self'; style-src 'self'; "
-        "img-src 'self' data: blob:; media-src 'self' blob:; "
+        f"img-src 'self' data: blob:; media-src 'self' blob:{media_origins()}; "
         f"connect-src 'self' {livekit_origins()}; "
         "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
     )

@@ -126,6 +126,7 @@ SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "stri
 @cache
 def openapi_document() -> dict:
     from meetings.api.openapi_moderation import moderation_paths
+    from meetings.api.openapi_recordings import recording_paths
 
     request_models = (
         schemas.MeetingCreate,
@@ -236,4 +237,5 @@ def openapi_document() -> dict:
         },
     }
     document["paths"] |= moderation_paths()
+    document["paths"] |= recording_paths()
     return document

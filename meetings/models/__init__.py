@@ -29,6 +29,14 @@ from meetings.models.moderation import (
     OccurrenceState,
     Standing,
 )
+from meetings.models.recordings import (
+    Recording,
+    RecordingAccess,
+    RecordingLayout,
+    RecordingParticipant,
+    RecordingStatus,
+    StorageKind,
+)
 
 __all__ = [
     "Access",
@@ -48,10 +56,16 @@ __all__ = [
     "OneTimeLink",
     "PasswordReset",
     "ProcessingResult",
+    "Recording",
+    "RecordingAccess",
+    "RecordingLayout",
+    "RecordingParticipant",
+    "RecordingStatus",
     "Role",
     "SecurityEvent",
     "Setting",
     "Standing",
+    "StorageKind",
     "TrackPublication",
     "UTCDateTime",
     "User",

@@ -17,6 +17,7 @@ from meetings import livekit_gateway as gateway
 from meetings.errors import ApiError
 from meetings.models import Access, LobbyEntry, Meeting, User
 from meetings.moderation import state
+from meetings.recordings import services as recordings
 from meetings.scheduling import recurrence as rec
 from meetings.scheduling.recurrence import Occurrence
 
@@ -274,6 +275,8 @@ def issue_join_ticket(
     if role == JoinRole.HOST:
         state.reopen(meeting, occurrence.key)
         check_room(meeting, role, identity, provision(occurrence))
+        # Meetings set to record themselves start when a host joins (once per occurrence).
+        recordings.auto_record(meeting, occurrence)
         return mint_ticket(meeting, occurrence, role, identity, display_name)
     check_standing(meeting, occurrence, identity)
     admitted = state.is_admitted(meeting, occurrence.key, identity)

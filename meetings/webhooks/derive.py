@@ -22,6 +22,7 @@ from livekit.protocol.webhook import WebhookEvent as LiveKitEvent
 
 from meetings.extensions import db
 from meetings.models import Attendance, Meeting, MeetingSession, ProcessingResult, TrackPublication
+from meetings.recordings import services as recordings
 
 # Room names are "meeting-<slug>-<YYYYMMDDHHMM>", one per occurrence (see recurrence.py).
 ROOM_NAME = re.compile(
@@ -60,7 +61,10 @@ def room_of(event: LiveKitEvent) -> RoomRef | None:
 def apply(event: LiveKitEvent, room: RoomRef | None) -> ProcessingResult:
     """Update the derived records for one new event; says what was done with it."""
     handler = HANDLERS.get(event.event, _keep_only)
-    return handler(event, room)
+    result = handler(event, room)
+    if recordings.apply_webhook(event):  # egress jobs, who is present, rooms that end
+        result = ProcessingResult.APPLIED
+    return result
 
 
 def from_epoch(seconds: int) -> datetime | None:

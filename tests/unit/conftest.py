@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from meetings import livekit_gateway as gateway
@@ -11,6 +13,9 @@ class FakeRooms:
         self.calls: list[tuple] = []
         self.unreachable = False
         self.present: dict[str, list[gateway.Participant]] = {}
+        self.egress: dict[str, gateway.Egress] = {}
+        self.egress_refusal = ""  # e.g. "unavailable: no response from servers"
+        self.metadata: dict[str, dict] = {}
 
     def _answer(self) -> None:
         if self.unreachable:
@@ -63,6 +68,35 @@ class FakeRooms:
     def delete_room(self, room):
         self._record("delete_room", room)
 
+    # ---- recording (Egress) and room metadata ------------------------------------------
+
+    def start_room_composite_egress(self, room, *, layout, preset, target):
+        self._answer()
+        if self.egress_refusal:
+            raise gateway.LiveKitUnavailable(self.egress_refusal)
+        egress_id = f"EG_fake{len(self.egress) + 1}"
+        self.egress[egress_id] = gateway.Egress(
+            egress_id, room, "starting", "", None, None, 1, (), layout, target.audio_only
+        )
+        self.calls.append(("start_egress", room, layout, preset, target))
+        return self.egress[egress_id]
+
+    def stop_egress(self, egress_id):
+        self._record("stop_egress", egress_id)
+        if egress_id not in self.egress:
+            raise gateway.RoomNotFound("egress not found")
+        self.egress[egress_id] = replace(self.egress[egress_id], status="ending", updated_ns=2)
+        return self.egress[egress_id]
+
+    def list_egress(self, *, room="", egress_id="", active=False):
+        self._answer()
+        return [e for e in self.egress.values() if egress_id in ("", e.egress_id)]
+
+    def update_room_metadata(self, room, changes):
+        self._answer()
+        self.metadata[room] = self.metadata.get(room, {}) | changes
+        return self.metadata[room]
+
 
 FAKED = (
     "provision_room",
@@ -74,6 +108,10 @@ FAKED = (
     "set_publishing",
     "send_data",
     "delete_room",
+    "start_room_composite_egress",
+    "stop_egress",
+    "list_egress",
+    "update_room_metadata",
 )
 
 

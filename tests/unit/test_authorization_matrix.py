@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from meetings.models import ApiToken, Role
+from meetings.extensions import db
+from meetings.models import ApiToken, Recording, RecordingStatus, Role
 from meetings.scheduling import recurrence as rec
 from tests.conftest import PASSWORD, csrf_token_from
 
@@ -100,6 +101,34 @@ MATRIX = {
     ("GET", "/api/v1/meetings/<slug>/lobby/<lobby_id>"): everyone(404),
     ("GET", "/api/v1/meetings/<slug>/audit"): {**signed_in(401, 200), "other": 403},
     ("POST", "/livekit/webhook"): everyone(401),
+    # Recordings: hosts, co-hosts and operators manage them; people without access must not
+    # learn that one exists (404). The recording in `values` is complete and on legal hold;
+    # the page forms sent here lack their fields (confirmation, level), so nothing changes.
+    ("GET", "/recordings"): signed_in(302, 200),
+    ("GET", "/recordings/<int:recording_id>"): {**signed_in(302, 200), "other": 404},
+    ("GET", "/recordings/<int:recording_id>/media"): {**signed_in(302, 200), "other": 404},
+    ("POST", "/recordings/<int:recording_id>/access"): {**signed_in(302, 302), "other": 404},
+    ("POST", "/recordings/<int:recording_id>/delete"): {**signed_in(302, 302), "other": 404},
+    # Only operators place or lift a legal hold.
+    ("POST", "/recordings/<int:recording_id>/hold"): {
+        **signed_in(302, 302),
+        "other": 404,
+        "host": 403,
+    },
+    # A secret link is the credential; the fake token in `values` opens nothing.
+    ("GET", "/recordings/shared/<token>"): everyone(404),
+    ("GET", "/recordings/shared/<token>/media"): everyone(404),
+    # The host starts one; the operator then finds it running (409).
+    ("POST", "/api/v1/meetings/<slug>/recordings"): {
+        **signed_in(401, 201),
+        "other": 403,
+        "ops": 409,
+    },
+    ("GET", "/api/v1/recordings"): signed_in(401, 200),
+    ("GET", "/api/v1/recordings/<recording_id>"): {**signed_in(401, 200), "other": 404},
+    ("GET", "/api/v1/recordings/<recording_id>/media"): {**signed_in(401, 200), "other": 404},
+    ("POST", "/api/v1/recordings/<recording_id>/stop"): {**signed_in(401, 409), "other": 404},
+    ("DELETE", "/api/v1/recordings/<recording_id>"): {**signed_in(401, 409), "other": 404},
 }
 
 
@@ -117,12 +146,13 @@ def test_matrix_covers_every_route(app):
 
 
 @pytest.fixture
-def callers(app, make_user, make_meeting, api_token, fake_rooms):
+def callers(app, make_user, make_meeting, api_token, fake_rooms, tmp_path):
     """One client per role, plus the values that fill the route parameters."""
     host = make_user(email="host@example.com")
     other = make_user(email="other@example.com")
     ops = make_user(email="ops@example.com", role=Role.OPS)
-    meeting = make_meeting(host=host)
+    meeting = make_meeting(host=host, recording_allowed=True)
+    recording = held_recording(app, meeting, tmp_path)
     clients, bearer = {}, {}
     for role, user in (("other", other), ("host", host), ("ops", ops)):
         client = app.test_client()
@@ -149,8 +179,26 @@ def callers(app, make_user, make_meeting, api_token, fake_rooms):
         "user_id": str(other.id),
         "identity": "g-nobody",
         "lobby_id": "no-such-place",
+        "recording_id": str(recording.id),
     }
     return clients, bearer, values
+
+
+def held_recording(app, meeting, tmp_path) -> Recording:
+    """A complete recording with its file, on legal hold."""
+    app.config["RECORDINGS_DIR"] = str(tmp_path)
+    (tmp_path / "held.mp4").write_bytes(b"mp4")
+    recording = Recording(
+        meeting=meeting,
+        occurrence_key=rec.occurrences(meeting)[0].key,
+        room_name=rec.occurrences(meeting)[0].room_name,
+        status=RecordingStatus.COMPLETE,
+        file_name="held.mp4",
+        legal_hold=True,
+    )
+    db.session.add(recording)
+    db.session.commit()
+    return recording
 
 
 def fill(rule: str, values: dict[str, str]) -> str:

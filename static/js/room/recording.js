@@ -1,0 +1,170 @@
+// Recording in the meeting room: a "Recording" sign for everyone while the room records, and
+// Start/Stop buttons for hosts where the meeting allows recording.
+//
+// The sign follows the room's metadata ({"recording": true, "recording_id": 12}), which the
+// server sets once the recording service accepted the job and clears when it ends. Late
+// joiners get the metadata on connect, so they see the sign too. The page never shows a
+// recording on its own say-so: a start that the server refused shows its message instead.
+import { csrfToken } from "../common.js";
+
+const METADATA_CHANGED =
+  (window.LivekitClient && window.LivekitClient.RoomEvent && window.LivekitClient.RoomEvent.RoomMetadataChanged) ||
+  "roomMetadataChanged";
+
+function settings() {
+  const node = document.getElementById("recording-data");
+  if (!node) return { allowed: false };
+  try {
+    return JSON.parse(node.textContent);
+  } catch {
+    return { allowed: false };
+  }
+}
+
+export function parseMetadata(raw) {
+  if (!raw) return {};
+  try {
+    const value = JSON.parse(raw);
+    return value && typeof value === "object" ? value : {};
+  } catch {
+    return {};
+  }
+}
+
+function addStylesheet() {
+  if (document.getElementById("recordings-css")) return;
+  const link = document.createElement("link");
+  link.id = "recordings-css";
+  link.rel = "stylesheet";
+  link.href = new URL("../../css/recordings.css", import.meta.url).href;
+  document.head.append(link);
+}
+
+async function post(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    body: JSON.stringify(body),
+  }).catch(() => null);
+  if (!response) throw new Error("Recording is not available right now.");
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new Error((answer.error && answer.error.message) || "Recording is not available right now.");
+  }
+  return answer;
+}
+
+function buildIndicator() {
+  const sign = document.createElement("p");
+  sign.className = "recording-indicator";
+  sign.id = "recording-indicator";
+  sign.setAttribute("role", "status");
+  sign.hidden = true;
+  const dot = document.createElement("span");
+  dot.className = "rec-dot";
+  dot.setAttribute("aria-hidden", "true");
+  const text = document.createElement("span");
+  text.textContent = "Recording";
+  sign.append(dot, text);
+  return sign;
+}
+
+function buildControls() {
+  const box = document.createElement("div");
+  box.className = "recording-controls";
+  box.setAttribute("role", "group");
+  box.setAttribute("aria-label", "Recording");
+
+  const layout = document.createElement("select");
+  layout.setAttribute("aria-label", "Recording layout");
+  for (const [value, label] of [
+    ["grid", "Grid"],
+    ["speaker", "Speaker"],
+  ]) {
+    const option = document.createElement("option");
+    option.value = value;
+    option.textContent = label;
+    layout.append(option);
+  }
+
+  const audioLabel = document.createElement("label");
+  const audioOnly = document.createElement("input");
+  audioOnly.type = "checkbox";
+  audioLabel.append(audioOnly, document.createTextNode("Audio only"));
+
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "control-button";
+  button.textContent = "Start recording";
+  button.dataset.recording = "false";
+  box.append(layout, audioLabel, button);
+  return { box, layout, audioOnly, button };
+}
+
+// Called by the room page once connected. `showNotice(message)` shows a message to this
+// person (the page's own banner); returns a function that removes what was added.
+export function install({ room, isHost, showNotice }) {
+  const config = settings();
+  const notify = showNotice || ((message) => window.alert(message));
+  addStylesheet();
+  const mount = document.getElementById("stage") || document.body;
+  const sign = buildIndicator();
+  mount.append(sign);
+  const state = { recordingId: null, busy: false };
+  let controls = null;
+
+  function render() {
+    const meta = parseMetadata(room.metadata);
+    const recording = meta.recording === true;
+    state.recordingId = recording ? meta.recording_id : null;
+    sign.hidden = !recording;
+    if (!controls) return;
+    controls.button.dataset.recording = String(recording);
+    controls.button.textContent = recording ? "Stop recording" : "Start recording";
+    controls.layout.disabled = recording || state.busy;
+    controls.audioOnly.disabled = recording || state.busy;
+    controls.button.disabled = state.busy;
+  }
+
+  async function toggle() {
+    if (state.busy) return;
+    state.busy = true;
+    const stopping = state.recordingId !== null;
+    controls.button.textContent = stopping ? "Stopping…" : "Starting…";
+    controls.button.disabled = true;
+    try {
+      if (stopping) {
+        await post(`${config.recordingsUrl}/${state.recordingId}/stop`, {});
+        notify("Recording stopped. It appears on the recordings page when the file is ready.");
+      } else {
+        await post(config.startUrl, {
+          layout: controls.layout.value,
+          audio_only: controls.audioOnly.checked,
+        });
+        notify("Recording is starting. Everyone sees the recording sign once it runs.");
+      }
+    } catch (error) {
+      notify(error.message);
+    } finally {
+      state.busy = false;
+      render(); // the sign and button follow the room's metadata, not the click
+    }
+  }
+
+  if (isHost && config.allowed) {
+    controls = buildControls();
+    controls.button.addEventListener("click", toggle);
+    mount.append(controls.box);
+  }
+  room.on(METADATA_CHANGED, render);
+  render();
+
+  function remove() {
+    if (room.off) room.off(METADATA_CHANGED, render);
+    sign.remove();
+    if (controls) controls.box.remove();
+  }
+  if (room.once) room.once("disconnected", remove);
+  return remove;
+}

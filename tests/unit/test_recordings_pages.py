@@ -1,0 +1,153 @@
+"""The recordings pages as people use them: the list, one recording, sharing, hold, delete,
+and the notice on the pre-join page."""
+
+import re
+
+import pytest
+from flask import render_template
+
+from meetings.extensions import db
+from meetings.models import AuditEntry, Recording, RecordingParticipant, RecordingStatus, Role
+from tests.conftest import csrf_token_from, first_room
+
+
+@pytest.fixture
+def library(app, tmp_path, make_user, make_meeting):
+    app.config["RECORDINGS_DIR"] = str(tmp_path)
+    host = make_user(email="host@example.com", display_name="Hana Host")
+    meeting = make_meeting(host=host, title="Quarterly review", recording_allowed=True)
+    (tmp_path / "done.mp4").write_bytes(b"x" * 1_500_000)
+    done = Recording(
+        meeting=meeting,
+        occurrence_key="k",
+        room_name=first_room(meeting),
+        status=RecordingStatus.COMPLETE,
+        file_name="done.mp4",
+        size_bytes=1_500_000,
+        duration_seconds=3725,
+        participants=[RecordingParticipant(identity="g-1", display_name="Gus Guest")],
+    )
+    failed = Recording(
+        meeting=meeting,
+        occurrence_key="k",
+        room_name=first_room(meeting),
+        status=RecordingStatus.FAILED,
+        error="unavailable: no response from servers",
+    )
+    db.session.add_all([done, failed])
+    db.session.commit()
+    return host, meeting, done, failed
+
+
+def test_hosts_see_their_recordings_with_duration_size_and_failures(client, login, library):
+    host, _, done, _ = library
+    page = login(host).get("/recordings").get_data(as_text=True)
+    assert "Quarterly review" in page
+    assert "1:02:05" in page and "1.5 MB" in page
+    assert "unavailable: no response from servers" in page
+    assert f'/recordings/{done.id}/media?download=1"' in page
+    filtered = client.get("/recordings?status=complete").get_data(as_text=True)
+    assert "unavailable: no response" not in filtered
+
+
+def test_other_people_see_an_empty_list(client, login, library, make_user):
+    page = login(make_user()).get("/recordings").get_data(as_text=True)
+    assert "Quarterly review" not in page
+    assert "No recordings match." in page
+
+
+def test_ops_see_every_meeting(client, login, library, make_user):
+    page = login(make_user(role=Role.OPS)).get("/recordings").get_data(as_text=True)
+    assert "All meetings" in page and "Quarterly review" in page
+
+
+def test_the_recording_page_plays_and_lists_who_was_present(client, login, library):
+    host, _, done, _ = library
+    page = login(host).get(f"/recordings/{done.id}").get_data(as_text=True)
+    assert 'id="recording-player"' in page
+    assert f'src="/recordings/{done.id}/media"' in page
+    assert "Gus Guest" in page and "(guest)" in page
+
+
+def test_sharing_by_link_shows_the_link_once(client, login, library):
+    host, _, done, _ = library
+    login(host)
+    detail = client.get(f"/recordings/{done.id}").get_data(as_text=True)
+    answer = client.post(
+        f"/recordings/{done.id}/access",
+        data={"csrf_token": csrf_token_from(detail), "access": "link"},
+    )
+    assert answer.status_code == 200
+    link = re.search(r'id="share-link" class="input" readonly value="([^"]+)"', answer.text)
+    assert link is not None
+    assert "share-link" not in client.get(f"/recordings/{done.id}").get_data(as_text=True)
+    client.post("/auth/logout", data={"csrf_token": csrf_token_from(detail)})
+    shared = client.get(link.group(1).replace("http://localhost", ""))
+    assert shared.status_code == 200 and "Quarterly review" in shared.text
+
+
+def test_delete_needs_the_box_ticked(client, login, library):
+    host, _, done, _ = library
+    done_id = done.id
+    login(host)
+    token = csrf_token_from(client.get(f"/recordings/{done_id}").get_data(as_text=True))
+    unconfirmed = client.post(f"/recordings/{done_id}/delete", data={"csrf_token": token})
+    assert unconfirmed.status_code == 302
+    assert db.session.get(Recording, done_id) is not None
+    confirmed = client.post(
+        f"/recordings/{done_id}/delete", data={"csrf_token": token, "confirm": "y"}
+    )
+    assert confirmed.headers["Location"] == "/recordings"
+    db.session.expunge_all()
+    assert db.session.get(Recording, done_id) is None
+    assert "The recording was deleted." in client.get("/recordings").get_data(as_text=True)
+    [entry] = db.session.scalars(db.select(AuditEntry)).all()
+    assert entry.action == "delete_recording"
+
+
+def test_an_operator_hold_stops_the_host_from_deleting(client, login, library, make_user, app):
+    host, _, done, _ = library
+    ops_client = app.test_client()
+    ops = make_user(role=Role.OPS)
+    page = ops_client.get("/auth/login").get_data(as_text=True)
+    ops_client.post(
+        "/auth/login",
+        data={
+            "email": ops.email,
+            "password": "correct horse battery",
+            "csrf_token": csrf_token_from(page),
+        },
+    )
+    detail = ops_client.get(f"/recordings/{done.id}").get_data(as_text=True)
+    ops_client.post(
+        f"/recordings/{done.id}/hold", data={"csrf_token": csrf_token_from(detail), "hold": "y"}
+    )
+    assert db.session.get(Recording, done.id).legal_hold
+    login(host)
+    page = client.get(f"/recordings/{done.id}").get_data(as_text=True)
+    assert "on legal hold and cannot be deleted" in page
+    client.post(
+        f"/recordings/{done.id}/delete",
+        data={"csrf_token": csrf_token_from(page), "confirm": "y"},
+    )
+    assert db.session.get(Recording, done.id) is not None
+    assert "This recording is on legal hold." in client.get(f"/recordings/{done.id}").text
+
+
+@pytest.mark.parametrize(
+    ("allowed", "auto", "expected"),
+    [
+        (False, False, None),
+        (True, False, "This meeting may be recorded."),
+        (True, True, "This meeting is recorded."),
+    ],
+)
+def test_the_pre_join_notice(app, make_meeting, allowed, auto, expected):
+    meeting = make_meeting(recording_allowed=allowed, auto_record=auto)
+    with app.test_request_context():
+        html = render_template("rooms/_recording_notice.html", meeting=meeting)
+    if expected is None:
+        assert "recording-prejoin" not in html
+    else:
+        assert expected in html and "everyone in the meeting sees" in html
+    assert f'"startUrl": "/api/v1/meetings/{meeting.slug}/recordings"' in html
