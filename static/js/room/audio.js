@@ -1,4 +1,4 @@
-// Remote sound plays from hidden <audio> elements, whatever the layout shows: you hear
+// Remote sound plays from hidden <audio> elements whatever the stage shows: you hear
 // everyone, including people on another page of the grid.
 import { $ } from "./dom.js";
 import { LK, onRoom, session } from "./session.js";
@@ -7,12 +7,8 @@ const sink = $("audio-sink");
 
 onRoom((room) => {
   sink.replaceChildren();
-  room
-    .on(LK.RoomEvent.TrackSubscribed, (track) => {
-      if (track.kind === LK.Track.Kind.Audio) sink.append(track.attach());
-    })
-    .on(LK.RoomEvent.TrackUnsubscribed, (track) => {
-      if (track.kind === LK.Track.Kind.Audio) track.detach().forEach((element) => element.remove());
-    })
-    .on(LK.RoomEvent.Disconnected, () => room === session.room && sink.replaceChildren());
+  const isAudio = (track) => track.kind === LK.Track.Kind.Audio;
+  room.on(LK.RoomEvent.TrackSubscribed, (track) => isAudio(track) && sink.append(track.attach()));
+  room.on(LK.RoomEvent.TrackUnsubscribed, (track) => isAudio(track) && track.detach().forEach((e) => e.remove()));
+  room.on(LK.RoomEvent.Disconnected, () => room === session.room && sink.replaceChildren());
 });

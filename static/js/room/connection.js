@@ -1,21 +1,12 @@
-// The state of the call as people see it: the status pill, the banner, short notices, and
-// what happens when the call ends. Network loss is told apart from being removed or the
-// host ending the meeting, and it is repaired by rejoining with a fresh token.
+// The state of the call as people see it: status pill, banner, short notices, and the end of
+// the call. Network loss is told apart from being removed or the meeting ending, and is
+// repaired by joining again with a fresh token.
 import { $, h, show } from "./dom.js";
 import { LK, onRoom, session, wasConnected } from "./session.js";
 
-const el = {
-  status: $("connection-status"),
-  banner: $("banner"),
-  toasts: $("toasts"),
-  prejoin: $("prejoin"),
-  stage: $("stage"),
-  ended: $("ended"),
-  endedTitle: $("ended-title"),
-  endedText: $("ended-text"),
-  rejoin: $("rejoin"),
-};
-
+const [status, banner, ended, endedTitle, endedText, rejoinButton] = [
+  "connection-status", "banner", "ended", "ended-title", "ended-text", "rejoin",
+].map($);
 const STATUS_TEXT = {
   idle: "Not connected",
   connecting: "Connecting…",
@@ -25,78 +16,64 @@ const STATUS_TEXT = {
 };
 
 export function setStatus(name) {
-  el.status.dataset.state = name;
-  el.status.textContent = STATUS_TEXT[name];
+  status.dataset.state = name;
+  status.textContent = STATUS_TEXT[name];
 }
 
-let bannerTimer = null;
+let bannerTimer;
 export function showBanner(text, kind = "warning", hideAfterMs = 0) {
   clearTimeout(bannerTimer);
-  el.banner.textContent = text;
-  el.banner.dataset.kind = kind;
-  show(el.banner);
-  if (hideAfterMs) bannerTimer = setTimeout(() => show(el.banner, false), hideAfterMs);
+  banner.textContent = text;
+  banner.dataset.kind = kind;
+  show(banner);
+  if (hideAfterMs) bannerTimer = setTimeout(() => show(banner, false), hideAfterMs);
 }
 
-export function hideBanner() {
-  clearTimeout(bannerTimer);
-  show(el.banner, false);
-}
-
-// A short message that goes away by itself (hands raised, a host muted you...).
+// A short message that goes away by itself.
 export function showNotice(text) {
-  const toast = h("p", { class: "toast" }, String(text));
-  el.toasts.append(toast);
+  const toast = $("toasts").appendChild(h("p", { class: "toast" }, String(text)));
   setTimeout(() => toast.remove(), 6000);
 }
 
+function showOnly(section) {
+  for (const id of ["prejoin", "stage", "ended"]) show($(id), id === section);
+}
+
 export function showStage() {
-  show(el.prejoin, false);
-  show(el.ended, false);
-  show(el.stage);
+  showOnly("stage");
   setStatus("connected");
 }
 
 const R = LK.DisconnectReason;
-// [heading, text, may rejoin]; reasons not listed are network trouble and get repaired.
+// [heading, text, may rejoin]. Other reasons are network trouble, repaired by recover().
 const ENDINGS = {
   [R.CLIENT_INITIATED]: ["You left the meeting", "Rejoin whenever you like.", true],
   [R.PARTICIPANT_REMOVED]: ["You were removed from the meeting", "A host removed you from this meeting.", false],
   [R.ROOM_DELETED]: ["The host ended the meeting", "The meeting has ended for everyone.", false],
-  [R.DUPLICATE_IDENTITY]: [
-    "You joined from another tab",
-    "This meeting is open elsewhere with your name. Rejoin here to move it back.",
-    true,
-  ],
+  [R.DUPLICATE_IDENTITY]: ["You joined from another tab", "Rejoin here to move the call back to this page.", true],
 };
 const LOST = ["The connection was lost", "Check your network, then rejoin.", true];
 
 export function showEnded([title, text, mayRejoin]) {
   setStatus("disconnected");
-  hideBanner();
-  el.endedTitle.textContent = title;
-  el.endedText.textContent = text;
-  show(el.rejoin, mayRejoin);
-  show(el.stage, false);
-  show(el.prejoin, false);
-  show(el.ended);
-  (mayRejoin ? el.rejoin : el.endedTitle).focus();
+  show(banner, false);
+  endedTitle.textContent = title;
+  endedText.textContent = text;
+  show(rejoinButton, mayRejoin);
+  showOnly("ended");
+  (mayRejoin ? rejoinButton : endedTitle).focus();
 }
 
-// ---- repairing a lost connection ------------------------------------------------------
+// ---- repairing a lost call -------------------------------------------------------------
 
 const RETRY_DELAYS_MS = [0, 2000, 4000, 8000, 15000];
 let rejoin = async () => {};
 let recovering = false;
 
-// `fn` fetches a fresh ticket and connects; main.js owns that sequence.
-export function setRejoin(fn) {
-  rejoin = fn;
-}
+// main.js owns the join sequence: fetch a fresh ticket, connect.
+export const setRejoin = (fn) => (rejoin = fn);
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// LiveKit's own reconnect gave up (or its token expired): join again with a new token.
+// livekit-client gave up reconnecting (its token may also have expired): join again.
 async function recover() {
   if (recovering) return;
   recovering = true;
@@ -104,15 +81,13 @@ async function recover() {
   showBanner("Connection lost. Rejoining…");
   try {
     for (const delay of RETRY_DELAYS_MS) {
-      await sleep(delay);
+      await new Promise((resolve) => setTimeout(resolve, delay));
       try {
-        await rejoin();
-        return;
+        return await rejoin();
       } catch (error) {
-        // The server refused on purpose (meeting over, removed...): say why, stop trying.
-        if (error.code && error.code !== "livekit_unavailable" && error.code !== "too_many_requests") {
-          showEnded(["You cannot rejoin", error.message, false]);
-          return;
+        // A refusal on purpose (meeting over, removed...) is final: say why.
+        if (error.code && !["livekit_unavailable", "too_many_requests"].includes(error.code)) {
+          return showEnded(["You cannot rejoin", error.message, false]);
         }
       }
     }
@@ -123,30 +98,28 @@ async function recover() {
 }
 
 window.addEventListener("online", () => {
-  if (!el.ended.hidden && el.endedTitle.textContent === LOST[0]) recover();
+  if (!ended.hidden && endedTitle.textContent === LOST[0]) recover();
 });
 
 onRoom((room) => {
-  const E = LK.RoomEvent;
-  // A lost signal connection alone ("signalReconnecting") is a reconnect for people too.
+  const S = LK.ConnectionState;
   let reconnecting = false;
-  room.on(E.ConnectionStateChanged, (state) => {
-    if (state === LK.ConnectionState.Reconnecting || state === LK.ConnectionState.SignalReconnecting) {
+  room.on(LK.RoomEvent.ConnectionStateChanged, (state) => {
+    // A lost signal connection alone is a reconnect for people too.
+    if (state === S.Reconnecting || state === S.SignalReconnecting) {
       reconnecting = true;
       setStatus("reconnecting");
       showBanner("Connection lost. Reconnecting…");
-    } else if (state === LK.ConnectionState.Connected && reconnecting) {
+    } else if (state === S.Connected && reconnecting) {
       reconnecting = false;
       setStatus("connected");
       showBanner("Reconnected", "success", 3000);
     }
   });
-  room
-    .on(E.Disconnected, (reason) => {
-      // Only the current call's end matters: an old room closing during a rejoin does not.
-      if (room !== session.room || !wasConnected(room)) return;
-      const ending = ENDINGS[reason];
-      if (ending) showEnded(ending);
-      else recover();
-    });
+  room.on(LK.RoomEvent.Disconnected, (reason) => {
+    // Only the current call's end counts, not an old room closing during a rejoin.
+    if (room !== session.room || !wasConnected(room)) return;
+    if (ENDINGS[reason]) showEnded(ENDINGS[reason]);
+    else recover();
+  });
 });

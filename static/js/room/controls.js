@@ -1,156 +1,116 @@
-// Microphone, camera and screen share during the call, and the two ways a host can touch
-// your microphone: muting it on the server (you are told) and asking you to unmute (you decide).
+// Microphone, camera and screen share in the call, and the two ways a host can touch your
+// microphone: muting it on the server (you are told) and asking you to unmute (you decide).
 import { $, show } from "./dom.js";
 import { onData } from "./data.js";
 import { showNotice } from "./connection.js";
 import { describeMediaError } from "./devices.js";
 import { LK, isHost, onRoom, session } from "./session.js";
 
-const S = LK.Track.Source;
-const el = {
-  mic: $("toggle-mic"),
-  camera: $("toggle-camera"),
-  screen: $("toggle-screen"),
-  leave: $("leave"),
-  prompt: $("unmute-prompt"),
-  promptUnmute: $("prompt-unmute"),
-  promptStay: $("prompt-stay-muted"),
-};
+const [mic, camera, screen, prompt] = ["toggle-mic", "toggle-camera", "toggle-screen", "unmute-prompt"].map($);
 
-// What the person wants on; kept in step with the call so that a rejoin restores it.
+// What the person wants on: a rejoin restores it. Only their own actions change it, not a
+// dropped call that unpublishes everything.
 export const wanted = { micOn: false, cameraOn: false };
-let selfChanges = 0; // > 0 while this page itself is switching a device
+let ownChanges = 0; // > 0 while this page itself switches a device
 
 const SCREEN_OPTIONS = {
-  audio: true, // the browser's picker lets people share a tab's sound, or not
+  audio: true, // the browser's picker offers the tab's sound; people may leave it out
   contentHint: "detail", // text and slides stay sharp rather than smooth
   selfBrowserSurface: "exclude",
   surfaceSwitching: "include",
 };
 
 function label(button, on, onText, offText) {
-  button.setAttribute("aria-pressed", String(on));
+  button.setAttribute("aria-pressed", on);
   button.querySelector(".control-label").textContent = on ? onText : offText;
 }
 
-function canPublish(room) {
-  const permissions = room.localParticipant.permissions;
-  return permissions ? permissions.canPublish : Boolean(session.ticket && session.ticket.can_publish);
-}
+const canPublish = (room) => room.localParticipant.permissions?.canPublish ?? session.ticket.can_publish;
 
 export function update() {
-  const room = session.room;
-  if (!room) return;
-  const local = room.localParticipant;
-  const publishing = canPublish(room);
-  for (const button of [el.mic, el.camera, el.screen]) show(button, publishing);
-  show(el.screen, publishing && Boolean(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia));
-  label(el.mic, local.isMicrophoneEnabled, "Mute", "Unmute");
-  label(el.camera, local.isCameraEnabled, "Stop video", "Start video");
-  label(el.screen, local.isScreenShareEnabled, "Stop sharing", "Share screen");
-  if (local.isMicrophoneEnabled) show(el.prompt, false);
-}
-
-// Only the person's own actions change what a rejoin restores; a dropped call that
-// unpublishes everything must not.
-function remember(local) {
-  wanted.micOn = local.isMicrophoneEnabled;
-  wanted.cameraOn = local.isCameraEnabled;
+  const local = session.room?.localParticipant;
+  if (!local) return;
+  const publishing = canPublish(session.room);
+  show(mic, publishing);
+  show(camera, publishing);
+  show(screen, publishing && Boolean(navigator.mediaDevices?.getDisplayMedia));
+  label(mic, local.isMicrophoneEnabled, "Mute", "Unmute");
+  label(camera, local.isCameraEnabled, "Stop video", "Start video");
+  label(screen, local.isScreenShareEnabled, "Stop sharing", "Share screen");
+  if (local.isMicrophoneEnabled) show(prompt, false);
 }
 
 async function change(what, action) {
-  const room = session.room;
-  if (!room) return;
-  selfChanges += 1;
+  const local = session.room?.localParticipant;
+  if (!local) return;
+  ownChanges++;
   try {
-    await action(room.localParticipant);
-    remember(room.localParticipant);
+    await action(local);
+    Object.assign(wanted, { micOn: local.isMicrophoneEnabled, cameraOn: local.isCameraEnabled });
   } catch (error) {
     // Closing the screen picker is a choice, not an error.
-    if (!(what === "screen" && error.name === "NotAllowedError")) {
-      showNotice(describeMediaError(error, what === "screen" ? "screen share" : what));
-    }
+    if (what !== "screen share" || error.name !== "NotAllowedError") showNotice(describeMediaError(error, what));
   } finally {
-    selfChanges -= 1;
+    ownChanges--;
     update();
   }
 }
 
-export const toggleMic = () => change("microphone", (local) => local.setMicrophoneEnabled(!local.isMicrophoneEnabled));
-export const toggleCamera = () => change("camera", (local) => local.setCameraEnabled(!local.isCameraEnabled));
-const toggleScreen = () =>
-  change("screen", (local) => local.setScreenShareEnabled(!local.isScreenShareEnabled, SCREEN_OPTIONS));
+const toggleMic = () => change("microphone", (local) => local.setMicrophoneEnabled(!local.isMicrophoneEnabled));
 
-// After connecting: publish the preview's tracks (first join) or restart the devices that
-// were on (rejoin). Attendees of a webinar publish nothing.
+// After connecting: publish the preview's tracks (first join) or restart what was on (rejoin).
 export async function publish(room, previewTracks, { joinMuted }) {
-  if (!canPublish(room)) {
-    previewTracks.forEach((track) => track.stop());
-    update();
-    return;
-  }
-  const on = { [LK.Track.Kind.Audio]: wanted.micOn && !joinMuted, [LK.Track.Kind.Video]: wanted.cameraOn };
-  selfChanges += 1;
-  try {
+  const on = { audio: wanted.micOn && !joinMuted, video: wanted.cameraOn };
+  if (!canPublish(room)) on.audio = on.video = false; // a webinar attendee watches
+  await change("camera or microphone", async (local) => {
     for (const track of previewTracks) {
-      if (on[track.kind]) await room.localParticipant.publishTrack(track);
+      if (on[track.kind]) await local.publishTrack(track);
       else track.stop();
     }
-    if (previewTracks.length === 0) {
-      if (on[LK.Track.Kind.Audio]) await room.localParticipant.setMicrophoneEnabled(true);
-      if (on[LK.Track.Kind.Video]) await room.localParticipant.setCameraEnabled(true);
-    }
-    remember(room.localParticipant);
-  } catch (error) {
-    showNotice(describeMediaError(error));
-  } finally {
-    selfChanges -= 1;
-  }
-  update();
+    if (!previewTracks.length && on.audio) await local.setMicrophoneEnabled(true);
+    if (!previewTracks.length && on.video) await local.setCameraEnabled(true);
+  });
 }
 
 function onTrackMuted(publication, participant) {
-  const room = session.room;
-  if (participant !== room.localParticipant || publication.source !== S.Microphone) return;
-  if (selfChanges > 0) return;
+  if (participant !== session.room.localParticipant || publication.source !== LK.Track.Source.Microphone) return;
+  if (ownChanges) return;
   wanted.micOn = false;
-  const ended = publication.track && publication.track.mediaStreamTrack.readyState === "ended";
-  showNotice(ended ? "Your microphone stopped working." : "The host muted your microphone");
+  const unplugged = publication.track?.mediaStreamTrack.readyState === "ended";
+  showNotice(unplugged ? "Your microphone stopped working." : "The host muted your microphone");
 }
 
-// A host (or the server on a host's behalf) asks; only the participant can unmute.
+// A host, or the server for one, asks; only the participant can unmute.
 onData("moderation", (payload, sender) => {
+  const local = session.room.localParticipant;
   if (payload.type !== "ask_unmute" || (sender && !isHost(sender))) return;
-  const room = session.room;
-  if (!room || room.localParticipant.isMicrophoneEnabled || !canPublish(room)) return;
-  show(el.prompt);
-  el.promptUnmute.focus();
+  if (local.isMicrophoneEnabled || !canPublish(session.room)) return;
+  show(prompt);
+  $("prompt-unmute").focus();
 });
 
-el.promptUnmute.addEventListener("click", () => {
-  show(el.prompt, false);
-  if (!session.room.localParticipant.isMicrophoneEnabled) toggleMic();
-  el.mic.focus();
-});
-el.promptStay.addEventListener("click", () => {
-  show(el.prompt, false);
-  el.mic.focus();
-});
-el.mic.addEventListener("click", toggleMic);
-el.camera.addEventListener("click", toggleCamera);
-el.screen.addEventListener("click", toggleScreen);
-el.leave.addEventListener("click", () => session.room && session.room.disconnect());
+for (const [id, unmute] of [["prompt-unmute", true], ["prompt-stay-muted", false]]) {
+  $(id).addEventListener("click", () => {
+    show(prompt, false);
+    if (unmute && !session.room.localParticipant.isMicrophoneEnabled) toggleMic();
+    mic.focus();
+  });
+}
+mic.addEventListener("click", toggleMic);
+camera.addEventListener("click", () => change("camera", (local) => local.setCameraEnabled(!local.isCameraEnabled)));
+screen.addEventListener("click", () =>
+  change("screen share", (local) => local.setScreenShareEnabled(!local.isScreenShareEnabled, SCREEN_OPTIONS)),
+);
+$("leave").addEventListener("click", () => session.room?.disconnect());
 
 onRoom((room) => {
-  show(el.prompt, false);
+  show(prompt, false);
   const E = LK.RoomEvent;
-  room
-    .on(E.TrackMuted, (publication, participant) => {
-      onTrackMuted(publication, participant);
-      update();
-    })
-    .on(E.TrackUnmuted, update)
-    .on(E.LocalTrackPublished, update)
-    .on(E.LocalTrackUnpublished, update)
-    .on(E.ParticipantPermissionsChanged, update);
+  room.on(E.TrackMuted, (publication, participant) => {
+    onTrackMuted(publication, participant);
+    update();
+  });
+  for (const event of [E.TrackUnmuted, E.LocalTrackPublished, E.LocalTrackUnpublished, E.ParticipantPermissionsChanged]) {
+    room.on(event, update);
+  }
 });

@@ -1,17 +1,16 @@
-// Cameras, microphones and speakers: listing them, remembering the choice per browser, and
-// saying in plain words why one could not start.
+// Cameras, microphones and speakers: listing them, remembering the choice in this browser,
+// and saying in plain words why one did not start.
 import { h } from "./dom.js";
 
 const STORE_KEY = "meetings.devices";
 const KIND_NAMES = { videoinput: "Camera", audioinput: "Microphone", audiooutput: "Speaker" };
 
-// Choices survive reloads in this browser only: {videoinput, audioinput, audiooutput, micOn, cameraOn}.
+// {videoinput, audioinput, audiooutput: deviceId, micOn, cameraOn: bool}
 export function loadPrefs() {
   try {
-    const prefs = JSON.parse(localStorage.getItem(STORE_KEY) || "{}");
-    return prefs && typeof prefs === "object" ? prefs : {};
+    return JSON.parse(localStorage.getItem(STORE_KEY)) || {};
   } catch {
-    return {}; // storage disabled or garbage: start from the defaults
+    return {}; // storage blocked or garbage: the defaults
   }
 }
 
@@ -19,54 +18,39 @@ export function savePrefs(changes) {
   try {
     localStorage.setItem(STORE_KEY, JSON.stringify({ ...loadPrefs(), ...changes }));
   } catch {
-    // Private mode may refuse storage; the choice still applies to this visit.
+    // Storage may be refused (private mode); the choice still holds for this visit.
   }
 }
 
-export const canChooseSpeaker = () => "setSinkId" in HTMLMediaElement.prototype;
+export const listDevices = () => navigator.mediaDevices?.enumerateDevices().catch(() => []) ?? Promise.resolve([]);
 
-export async function listDevices() {
-  if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return [];
-  try {
-    return await navigator.mediaDevices.enumerateDevices();
-  } catch {
-    return [];
-  }
-}
-
-// Fill every <select data-device-kind> under `root` and pick `chosen[kind]` (or the default).
+// Fill each <select data-device-kind> under `root`, selecting chosen[kind] when present.
 export function fillSelects(root, devices, chosen) {
   for (const select of root.querySelectorAll("select[data-device-kind]")) {
     const kind = select.dataset.deviceKind;
     const usable = devices.filter((device) => device.kind === kind && device.deviceId);
-    const field = select.closest(".field");
-    const hideSpeaker = kind === "audiooutput" && (!canChooseSpeaker() || usable.length === 0);
-    if (field) field.hidden = hideSpeaker;
     const options = usable.map((device, index) =>
       h("option", { value: device.deviceId }, device.label || `${KIND_NAMES[kind]} ${index + 1}`),
     );
-    if (options.length === 0) options.push(h("option", { value: "" }, `No ${KIND_NAMES[kind].toLowerCase()} found`));
+    if (!options.length) options.push(h("option", { value: "" }, `No ${KIND_NAMES[kind].toLowerCase()} found`));
     select.replaceChildren(...options);
-    select.disabled = usable.length === 0;
-    const wanted = chosen[kind];
-    if (wanted && usable.some((device) => device.deviceId === wanted)) select.value = wanted;
+    select.disabled = !usable.length;
+    if (usable.some((device) => device.deviceId === chosen[kind])) select.value = chosen[kind];
+    // Only browsers that can route sound to a chosen speaker offer the choice.
+    if (kind === "audiooutput") {
+      select.closest(".field").hidden = !usable.length || !("setSinkId" in HTMLMediaElement.prototype);
+    }
   }
 }
 
-// A device that was in use and is not in the list any more was unplugged.
-export function missing(devices, kind, deviceId) {
-  if (!deviceId || deviceId === "default") return false;
-  return !devices.some((device) => device.kind === kind && device.deviceId === deviceId);
-}
+// A device in use that the list no longer has was unplugged.
+export const missing = (devices, kind, deviceId) =>
+  Boolean(deviceId) && deviceId !== "default" && !devices.some((d) => d.kind === kind && d.deviceId === deviceId);
 
-export function watchDevices(onChange) {
-  if (navigator.mediaDevices && navigator.mediaDevices.addEventListener) {
-    navigator.mediaDevices.addEventListener("devicechange", onChange);
-  }
-}
+export const watchDevices = (onChange) => navigator.mediaDevices?.addEventListener("devicechange", onChange);
 
 export function describeMediaError(error, what = "camera or microphone") {
-  switch (error && error.name) {
+  switch (error?.name) {
     case "NotAllowedError":
     case "SecurityError":
       return `The browser blocked your ${what}. Allow it in the address bar, then reload. You can still join without it.`;

@@ -1,13 +1,12 @@
-// DOM helpers for the meeting page. Everything a participant can type reaches the page
-// through textContent or attributes set here: never through innerHTML.
-
+// DOM helpers. What participants type reaches the page only as text nodes and attribute
+// values set here, never as HTML.
 export const $ = (id) => document.getElementById(id);
 
 export function show(element, visible = true) {
   element.hidden = !visible;
 }
 
-// h("button", { class: "x", type: "button", onclick: fn }, "text", child)
+// h("button", { class: "x", onclick: fn }, "text", child)
 export function h(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
@@ -16,28 +15,17 @@ export function h(tag, props = {}, ...children) {
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value === true ? "" : String(value));
   }
-  node.append(...children.filter((child) => child !== null && child !== undefined));
+  node.append(...children);
   return node;
 }
 
-// Inline SVG icons need the SVG namespace; the paths are ours, never user data.
-export function icon(path) {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("aria-hidden", "true");
-  const shape = document.createElementNS(ns, "path");
-  shape.setAttribute("d", path);
-  svg.append(shape);
-  return svg;
-}
+// A copy of the markup in <template id=...> of room.html.
+export const fromTemplate = (id) => $(id).content.firstElementChild.cloneNode(true);
 
-export function initials(name) {
-  const parts = (name || "?").trim().split(/\s+/).slice(0, 2);
-  return parts.map((part) => [...part][0].toUpperCase()).join("") || "?";
-}
+export const initials = (name) =>
+  name.trim().split(/\s+/).slice(0, 2).map((part) => [...part][0].toUpperCase()).join("") || "?";
 
-// Coalesce bursts of events (a join brings several track events) into one render.
+// Bursts of events (a join brings several) make one render.
 export function batched(fn) {
   let queued = false;
   return () => {
@@ -46,7 +34,7 @@ export function batched(fn) {
     setTimeout(() => {
       queued = false;
       fn();
-    }, 0);
+    });
   };
 }
 

@@ -1,68 +1,62 @@
-// What is on the stage: a grid that pages (as many tiles per page as fit the window) or a
-// speaker view (one large tile, the others in a strip that pages too). Only the tiles of
-// the current page are in the document; the others are detached so that adaptiveStream
-// stops their video. Pinning, a new screen share and the active speaker pick the large tile.
+// The stage: a grid that pages (as many tiles per page as fit) or a speaker view (one large
+// tile, the others in a strip that pages too). Only the current page's tiles are in the
+// document; the others are detached, so adaptiveStream stops their video. A pin, a new
+// screen share or the active speaker picks the large tile.
 import { $, batched, show } from "./dom.js";
-import { LK, isLocal, onRoom, session } from "./session.js";
-import { createTile, markSpeaking, refreshTile, releaseTile } from "./tiles.js";
+import { LK, everyone, isLocal, onRoom, session } from "./session.js";
+import { createTile, refreshTile, releaseTile } from "./tiles.js";
 
 const S = LK.Track.Source;
-const el = {
-  view: document.querySelector(".stage-view"),
-  tiles: $("tiles"),
-  strip: $("strip"),
-  pager: $("pager"),
-  prev: $("page-prev"),
-  next: $("page-next"),
-  label: $("page-label"),
-  toggle: $("toggle-layout"),
-};
-
-const GAP = 8; // px: the gap of .tiles and .strip in room.css
+const view = document.querySelector(".stage-view");
+const [stage, strip, pager, label, prev, next, toggle] = [
+  "tiles", "strip", "pager", "page-label", "page-prev", "page-next", "toggle-layout",
+].map($);
+const GAP = 8; // px, the gap in room.css
 const MAX_PER_PAGE = 16;
 
 const state = {
-  layout: "grid", // "grid" or "speaker"
+  layout: "grid",
   page: 0,
-  pinned: null, // key of the pinned item
+  pinned: null, // item key
   speaker: null, // identity of the remote participant who spoke last
   screens: new Set(), // keys of the remote screen shares at the last render
-  layoutBeforeShare: null, // where to return when the screen share that took the stage ends
+  beforeShare: null, // the layout to return to when the share that took the stage ends
   lowBandwidth: false,
 };
-const tiles = new Map(); // item key -> tile element
+const tiles = new Map(); // item key -> tile
 
 export const render = batched(renderNow);
 
-// Screen shares first (they are why people look), then you, then everyone in join order.
+// Screen shares first (yours last), then you, then everyone in the order they came.
 function itemsOf(room) {
-  const people = [room.localParticipant, ...room.remoteParticipants.values()];
+  const people = everyone(room);
   const item = (participant, source) => ({ key: `${source}:${participant.identity}`, participant, source });
-  const screens = people.filter((p) => p.getTrackPublication(S.ScreenShare)).map((p) => item(p, S.ScreenShare));
-  screens.sort((a, b) => Number(isLocal(a.participant)) - Number(isLocal(b.participant)));
-  return [...screens, ...people.map((p) => item(p, S.Camera))];
+  const sharing = people.filter((p) => p.getTrackPublication(S.ScreenShare)).reverse();
+  return [...sharing.map((p) => item(p, S.ScreenShare)), ...people.map((p) => item(p, S.Camera))];
 }
 
 function featured(items) {
   const pinned = items.find((item) => item.key === state.pinned);
-  if (pinned) return pinned;
-  state.pinned = null;
-  const remoteScreen = items.find((i) => i.source === S.ScreenShare && !isLocal(i.participant));
-  const cameras = items.filter((i) => i.source === S.Camera);
-  const speaker = cameras.find((i) => i.participant.identity === state.speaker);
-  return remoteScreen || speaker || cameras.find((i) => !isLocal(i.participant)) || cameras[0];
+  const cameras = items.filter((item) => item.source === S.Camera);
+  return (
+    pinned ||
+    items.find((item) => item.source === S.ScreenShare && !isLocal(item.participant)) ||
+    cameras.find((item) => item.participant.identity === state.speaker) ||
+    cameras[1] || // the first other person
+    cameras[0]
+  );
 }
 
-// A screen share someone starts takes the stage; when the last one ends the layout returns.
+// Someone's new screen share takes the stage; when the last one ends, the layout returns.
 function followScreenShares(items) {
   const keys = items.filter((i) => i.source === S.ScreenShare && !isLocal(i.participant)).map((i) => i.key);
   if (keys.some((key) => !state.screens.has(key))) {
-    if (state.layoutBeforeShare === null) state.layoutBeforeShare = state.layout;
+    state.beforeShare ??= state.layout;
     state.layout = "speaker";
     state.pinned = null;
-  } else if (keys.length === 0 && state.layoutBeforeShare !== null) {
-    state.layout = state.layoutBeforeShare;
-    state.layoutBeforeShare = null;
+  } else if (!keys.length && state.beforeShare) {
+    state.layout = state.beforeShare;
+    state.beforeShare = null;
   }
   state.screens = new Set(keys);
 }
@@ -74,102 +68,88 @@ function renderNow() {
   followScreenShares(items);
   const main = featured(items);
   const speakerView = state.layout === "speaker";
-  el.tiles.dataset.layout = state.layout;
-  el.toggle.setAttribute("aria-pressed", String(speakerView));
-  show(el.strip, speakerView && items.length > 1);
+  stage.dataset.layout = state.layout;
+  toggle.setAttribute("aria-pressed", speakerView);
+  show(strip, speakerView && items.length > 1);
   if (speakerView) {
-    place(el.tiles, [main]);
-    place(el.strip, paginate(items.filter((i) => i !== main), stripCapacity));
+    place(stage, [main]);
+    place(strip, paginate(items.filter((item) => item !== main), stripCapacity));
   } else {
-    place(el.strip, []);
+    place(strip, []);
     const shown = paginate(items, gridCapacity);
-    place(el.tiles, shown);
+    place(stage, shown);
     sizeGrid(shown.length);
   }
-  const keys = new Set(items.map((i) => i.key));
   for (const [key, tile] of tiles) {
-    if (!keys.has(key)) {
-      releaseTile(tile);
-      tiles.delete(key);
-    }
+    if (items.some((item) => item.key === key)) continue;
+    releaseTile(tile);
+    tiles.delete(key);
   }
   for (const item of items) {
     const tile = tiles.get(item.key);
     refreshTile(tile, item, { shown: tile.isConnected, pinned: item.key === state.pinned });
   }
-  applyBandwidth(room, speakerView && main.source === S.Camera ? main.participant.identity : state.speaker);
+  const speaker = speakerView && main.source === S.Camera ? main.participant.identity : state.speaker;
+  limitBandwidth(room, speaker);
 }
 
-function tileFor(item) {
-  if (!tiles.has(item.key)) tiles.set(item.key, createTile(item, togglePin));
-  return tiles.get(item.key);
-}
-
-// Put exactly these tiles, in this order, into the container; others leave the document.
+// Exactly these tiles, in this order, in the container; the others leave the document.
 function place(container, items) {
-  const wanted = items.map(tileFor);
+  const wanted = items.map((item) => {
+    if (!tiles.has(item.key)) tiles.set(item.key, createTile(item, togglePin));
+    return tiles.get(item.key);
+  });
   for (const child of [...container.children]) if (!wanted.includes(child)) child.remove();
   wanted.forEach((tile, index) => {
     if (container.children[index] !== tile) container.insertBefore(tile, container.children[index] || null);
   });
 }
 
-// Measure with the pager hidden first: it takes room only when there is a second page.
+// Measured with the pager hidden first: it takes room only when there is a second page.
 function paginate(items, capacityOf) {
-  show(el.pager, false);
-  let capacity = capacityOf();
-  let pages = Math.max(1, Math.ceil(items.length / capacity));
-  if (pages > 1) {
-    show(el.pager);
+  let capacity, pages;
+  for (const withPager of [false, true]) {
+    show(pager, withPager);
     capacity = capacityOf();
-    pages = Math.max(1, Math.ceil(items.length / capacity));
+    pages = Math.ceil(items.length / capacity) || 1;
+    if (pages === 1) break;
   }
   state.page = Math.min(state.page, pages - 1);
-  el.label.textContent = `Page ${state.page + 1} of ${pages}`;
-  el.prev.disabled = state.page === 0;
-  el.next.disabled = state.page >= pages - 1;
+  label.textContent = `Page ${state.page + 1} of ${pages}`;
+  prev.disabled = state.page === 0;
+  next.disabled = state.page === pages - 1;
   return items.slice(state.page * capacity, (state.page + 1) * capacity);
 }
 
 const fits = (space, size) => Math.max(1, Math.floor((space + GAP) / (size + GAP)));
-const isSmall = () => el.view.clientWidth < 600;
+const small = () => view.clientWidth < 600;
+const gridCapacity = () => {
+  const [width, height] = small() ? [150, 150] : [300, 170];
+  return Math.min(MAX_PER_PAGE, fits(stage.clientWidth, width) * fits(stage.clientHeight, height));
+};
+const stripCapacity = () => fits(strip.clientWidth, small() ? 112 : 176);
 
-function gridCapacity() {
-  const [minWidth, minHeight] = isSmall() ? [150, 150] : [300, 170];
-  const count = fits(el.tiles.clientWidth, minWidth) * fits(el.tiles.clientHeight, minHeight);
-  return Math.min(MAX_PER_PAGE, count);
-}
-
-function stripCapacity() {
-  return fits(el.strip.clientWidth, isSmall() ? 112 : 176);
-}
-
-// The column count that gives the largest tiles; 16:9 tiles, squarer on portrait screens.
+// The column count that gives the largest tiles: 16:9, or square on a portrait screen.
 function sizeGrid(count) {
-  const width = el.tiles.clientWidth;
-  const height = el.tiles.clientHeight;
+  const { clientWidth: width, clientHeight: height } = stage;
   const aspect = width < height ? 1 : 16 / 9;
-  let best = { columns: 1, tileWidth: 0 };
-  for (let columns = 1; columns <= Math.max(1, count); columns++) {
+  let best = { columns: 1, size: 0 };
+  for (let columns = 1; columns <= count; columns++) {
     const rows = Math.ceil(count / columns);
-    const byWidth = (width - GAP * (columns - 1)) / columns;
-    const byHeight = ((height - GAP * (rows - 1)) / rows) * aspect;
-    const tileWidth = Math.min(byWidth, byHeight);
-    if (tileWidth > best.tileWidth) best = { columns, tileWidth };
+    const size = Math.min((width - GAP * (columns - 1)) / columns, ((height - GAP * (rows - 1)) / rows) * aspect);
+    if (size > best.size) best = { columns, size: Math.floor(size) };
   }
-  const tileWidth = Math.floor(best.tileWidth);
-  el.tiles.style.setProperty("--row-width", `${best.columns * tileWidth + (best.columns - 1) * GAP}px`);
-  el.tiles.style.setProperty("--tile-width", `${tileWidth}px`);
-  el.tiles.style.setProperty("--tile-height", `${Math.floor(best.tileWidth / aspect)}px`);
+  stage.style.setProperty("--row-width", `${best.columns * (best.size + GAP) - GAP}px`);
+  stage.style.setProperty("--tile-width", `${best.size}px`);
+  stage.style.setProperty("--tile-height", `${Math.floor(best.size / aspect)}px`);
 }
 
-// Low bandwidth: receive camera video only from the person speaking (screen shares stay).
-function applyBandwidth(room, keepIdentity) {
+// Low bandwidth: camera video only from the person speaking; screen shares still come.
+function limitBandwidth(room, speaker) {
   for (const participant of room.remoteParticipants.values()) {
     const camera = participant.getTrackPublication(S.Camera);
-    if (!camera) continue;
-    const wanted = !state.lowBandwidth || participant.identity === keepIdentity;
-    if (camera.isDesired !== wanted) camera.setSubscribed(wanted);
+    const wanted = !state.lowBandwidth || participant.identity === speaker;
+    if (camera && camera.isDesired !== wanted) camera.setSubscribed(wanted);
   }
 }
 
@@ -178,32 +158,19 @@ export function setLowBandwidth(on) {
   render();
 }
 
-export function setLayout(layout) {
-  state.layout = layout;
-  state.layoutBeforeShare = null; // the person chose: a share ending does not undo it
-  if (layout === "grid") state.pinned = null;
-  state.page = 0;
+function setLayout(layout, pinned = null) {
+  Object.assign(state, { layout, pinned, page: 0, beforeShare: null }); // the person chose
   render();
 }
 
-function togglePin(key) {
-  if (state.pinned === key) {
-    state.pinned = null;
-  } else {
-    state.pinned = key;
-    state.layout = "speaker";
-    state.layoutBeforeShare = null;
-    state.page = 0;
-  }
-  render();
-}
+const togglePin = (key) => setLayout("speaker", state.pinned === key ? null : key);
 
 function onActiveSpeakers(speakers) {
-  const identities = new Set(speakers.map((p) => p.identity));
+  const speaking = new Set(speakers.map((p) => p.identity));
   for (const [key, tile] of tiles) {
-    markSpeaking(tile, key.startsWith(`${S.Camera}:`) && identities.has(tile.dataset.identity));
+    tile.classList.toggle("speaking", key.startsWith(S.Camera) && speaking.has(tile.dataset.identity));
   }
-  // You do not need to see yourself large: only other people take the stage.
+  // Only other people take the stage: you do not need to see yourself large.
   const remote = speakers.find((p) => !isLocal(p));
   if (remote && remote.identity !== state.speaker) {
     state.speaker = remote.identity;
@@ -212,32 +179,29 @@ function onActiveSpeakers(speakers) {
 }
 
 function reset() {
-  for (const tile of tiles.values()) releaseTile(tile);
+  tiles.forEach(releaseTile);
   tiles.clear();
-  Object.assign(state, { page: 0, pinned: null, speaker: null, screens: new Set(), layoutBeforeShare: null });
+  Object.assign(state, { page: 0, pinned: null, speaker: null, screens: new Set(), beforeShare: null });
 }
 
-el.toggle.addEventListener("click", () => setLayout(state.layout === "speaker" ? "grid" : "speaker"));
-el.prev.addEventListener("click", () => {
-  state.page = Math.max(0, state.page - 1);
-  render();
-});
-el.next.addEventListener("click", () => {
-  state.page += 1;
-  render();
-});
-new ResizeObserver(render).observe(el.view);
+toggle.addEventListener("click", () => setLayout(state.layout === "grid" ? "speaker" : "grid"));
+for (const [button, step] of [[prev, -1], [next, 1]]) {
+  button.addEventListener("click", () => {
+    state.page += step;
+    render();
+  });
+}
+new ResizeObserver(render).observe(view);
 
 onRoom((room) => {
   reset();
   const E = LK.RoomEvent;
-  const events = [
+  for (const event of [
     E.ParticipantConnected, E.ParticipantDisconnected, E.TrackPublished, E.TrackUnpublished,
     E.TrackSubscribed, E.TrackUnsubscribed, E.TrackMuted, E.TrackUnmuted, E.LocalTrackPublished,
     E.LocalTrackUnpublished, E.ParticipantNameChanged, E.ParticipantAttributesChanged,
     E.ParticipantMetadataChanged, E.ConnectionQualityChanged,
-  ];
-  for (const event of events) room.on(event, render);
+  ]) room.on(event, render);
   room.on(E.ActiveSpeakersChanged, onActiveSpeakers);
   room.on(E.Disconnected, () => room === session.room && reset());
 });

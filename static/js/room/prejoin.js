@@ -1,18 +1,14 @@
-// The pre-join check: live preview, level meter, device choice and "start muted" toggles.
-// The tracks started here are the ones published on joining: no second camera start.
+// The check before joining: live preview, microphone level, device choice and "start
+// muted" toggles. The tracks started here are the ones published on joining.
 import { $, show } from "./dom.js";
 import { LK, page } from "./session.js";
 import * as devices from "./devices.js";
 
-const el = {
-  form: $("join-form"),
-  preview: $("preview-video"),
-  placeholder: $("preview-placeholder"),
-  level: $("mic-level"),
-  mic: $("prejoin-mic"),
-  camera: $("prejoin-camera"),
-  note: $("device-note"),
-};
+const form = $("join-form");
+const preview = $("preview-video");
+const placeholder = $("preview-placeholder");
+const level = $("mic-level");
+const note = $("device-note");
 
 const prefs = devices.loadPrefs();
 // The meeting's "join muted" setting wins over what this browser remembers.
@@ -20,72 +16,48 @@ export const choice = {
   micOn: page.canPublish && !page.joinMuted && prefs.micOn !== false,
   cameraOn: page.canPublish && prefs.cameraOn !== false,
 };
-
-let videoTrack = null;
-let audioTrack = null;
+const tracks = { video: null, audio: null };
+const problems = { video: "", audio: "" };
 let meter = null;
-const problems = { camera: "", microphone: "" };
 
-function showProblems() {
-  const text = [problems.camera, problems.microphone].filter(Boolean).join(" ");
-  el.note.textContent = text;
-  show(el.note, Boolean(text));
-}
-
-const ideal = (deviceId) => (deviceId ? { ideal: deviceId } : undefined);
-
-async function startCamera() {
-  stopCamera();
-  problems.camera = "";
-  if (choice.cameraOn) {
-    el.placeholder.textContent = "Starting your camera…";
-    show(el.placeholder);
+// A remembered device may be gone: "ideal" falls back to another one instead of failing.
+async function start(kind) {
+  stop(kind);
+  problems[kind] = "";
+  const on = kind === "video" ? choice.cameraOn : choice.micOn;
+  if (on) {
+    const deviceId = { ideal: devices.loadPrefs()[`${kind}input`] || "default" };
     try {
-      const deviceId = ideal(devices.loadPrefs().videoinput);
-      videoTrack = await LK.createLocalVideoTrack({ deviceId, resolution: LK.VideoPresets.h720.resolution });
-      videoTrack.attach(el.preview);
-      show(el.placeholder, false);
+      tracks[kind] =
+        kind === "video"
+          ? await LK.createLocalVideoTrack({ deviceId, resolution: LK.VideoPresets.h720.resolution })
+          : await LK.createLocalAudioTrack({ deviceId });
     } catch (error) {
-      problems.camera = devices.describeMediaError(error, "camera");
+      problems[kind] = devices.describeMediaError(error, kind === "video" ? "camera" : "microphone");
     }
   }
-  if (!videoTrack) el.placeholder.textContent = choice.cameraOn ? "Camera unavailable" : "Camera is off";
-  showProblems();
-}
-
-function stopCamera() {
-  if (videoTrack) videoTrack.stop();
-  videoTrack = null;
-  show(el.placeholder);
-}
-
-async function startMicrophone() {
-  stopMicrophone();
-  problems.microphone = "";
-  if (choice.micOn) {
-    try {
-      const deviceId = ideal(devices.loadPrefs().audioinput);
-      audioTrack = await LK.createLocalAudioTrack({ deviceId });
-      startMeter(audioTrack);
-    } catch (error) {
-      problems.microphone = devices.describeMediaError(error, "microphone");
-    }
+  if (kind === "video") {
+    tracks.video?.attach(preview);
+    show(placeholder, !tracks.video);
+    placeholder.textContent = on ? "Camera unavailable" : "Camera is off";
+  } else if (tracks.audio) {
+    startMeter(tracks.audio);
   }
-  showProblems();
+  note.textContent = `${problems.video} ${problems.audio}`.trim();
+  show(note, Boolean(note.textContent));
 }
 
-function stopMicrophone() {
-  stopMeter();
-  if (audioTrack) audioTrack.stop();
-  audioTrack = null;
+function stop(kind) {
+  if (kind === "audio") stopMeter();
+  tracks[kind]?.stop();
+  tracks[kind] = null;
 }
 
-// The meter shows that the chosen microphone really hears something before joining.
+// The meter shows that the chosen microphone hears something before anyone else does.
 function startMeter(track) {
   const analyser = LK.createAudioAnalyser(track, { smoothingTimeConstant: 0.6 });
   const timer = setInterval(() => {
-    const level = Math.min(1, analyser.calculateVolume() * 4);
-    el.level.style.transform = `scaleX(${level.toFixed(2)})`;
+    level.style.transform = `scaleX(${Math.min(1, analyser.calculateVolume() * 4).toFixed(2)})`;
   }, 100);
   meter = { analyser, timer };
 }
@@ -95,91 +67,69 @@ function stopMeter() {
   clearInterval(meter.timer);
   meter.analyser.cleanup().catch(() => {});
   meter = null;
-  el.level.style.transform = "scaleX(0)";
-}
-
-function setToggle(button, on, onText, offText) {
-  button.setAttribute("aria-pressed", String(on));
-  button.textContent = on ? onText : offText;
+  level.style.transform = "scaleX(0)";
 }
 
 function renderToggles() {
-  setToggle(el.mic, choice.micOn, "Microphone on", "Microphone off");
-  setToggle(el.camera, choice.cameraOn, "Camera on", "Camera off");
+  for (const [id, on, what] of [["prejoin-mic", choice.micOn, "Microphone"], ["prejoin-camera", choice.cameraOn, "Camera"]]) {
+    $(id).setAttribute("aria-pressed", on);
+    $(id).textContent = `${what} ${on ? "on" : "off"}`;
+  }
 }
 
-async function refreshDeviceLists() {
+// Device names are listed only once the browser granted access: fill the lists after that,
+// and again when something is plugged in or out.
+async function refreshLists() {
   const list = await devices.listDevices();
-  const current = devices.loadPrefs();
-  // An unplugged device: fall back to the default rather than showing a dead preview.
-  if (videoTrack && devices.missing(list, "videoinput", current.videoinput)) {
-    devices.savePrefs({ videoinput: "" });
-    await startCamera();
+  for (const kind of ["video", "audio"]) {
+    const track = tracks[kind]?.mediaStreamTrack;
+    if (track && (track.readyState === "ended" || devices.missing(list, `${kind}input`, track.getSettings().deviceId))) {
+      await start(kind); // unplugged: carry on with another device
+    }
   }
-  if (audioTrack && devices.missing(list, "audioinput", current.audioinput)) {
-    devices.savePrefs({ audioinput: "" });
-    await startMicrophone();
-  }
-  devices.fillSelects(el.form, list, activeChoices());
-}
-
-function activeChoices() {
-  const current = devices.loadPrefs();
-  const settingOf = (track) => track && track.mediaStreamTrack.getSettings().deviceId;
-  return {
-    videoinput: settingOf(videoTrack) || current.videoinput,
-    audioinput: settingOf(audioTrack) || current.audioinput,
-    audiooutput: current.audiooutput,
-  };
+  const inUse = (kind) => tracks[kind]?.mediaStreamTrack.getSettings().deviceId;
+  const saved = devices.loadPrefs();
+  devices.fillSelects(form, list, {
+    videoinput: inUse("video") || saved.videoinput,
+    audioinput: inUse("audio") || saved.audioinput,
+    audiooutput: saved.audiooutput,
+  });
 }
 
 function wire() {
-  el.mic.addEventListener("click", async () => {
+  $("prejoin-mic").addEventListener("click", () => {
     choice.micOn = !choice.micOn;
-    renderToggles();
     if (!page.joinMuted) devices.savePrefs({ micOn: choice.micOn });
-    await startMicrophone();
-  });
-  el.camera.addEventListener("click", async () => {
-    choice.cameraOn = !choice.cameraOn;
     renderToggles();
-    devices.savePrefs({ cameraOn: choice.cameraOn });
-    await startCamera();
+    start("audio");
   });
-  for (const select of el.form.querySelectorAll("select[data-device-kind]")) {
-    select.addEventListener("change", async () => {
-      const kind = select.dataset.deviceKind;
-      devices.savePrefs({ [kind]: select.value });
-      if (kind === "videoinput") await startCamera();
-      if (kind === "audioinput") await startMicrophone();
+  $("prejoin-camera").addEventListener("click", () => {
+    choice.cameraOn = !choice.cameraOn;
+    devices.savePrefs({ cameraOn: choice.cameraOn });
+    renderToggles();
+    start("video");
+  });
+  for (const select of form.querySelectorAll("select[data-device-kind]")) {
+    select.addEventListener("change", () => {
+      devices.savePrefs({ [select.dataset.deviceKind]: select.value });
+      if (select.dataset.deviceKind !== "audiooutput") start(select.dataset.deviceKind.slice(0, 5));
     });
   }
-  devices.watchDevices(() => {
-    if (!el.form.closest("[hidden]")) refreshDeviceLists();
-  });
+  devices.watchDevices(() => !$("prejoin").hidden && refreshLists());
 }
 
-export async function start() {
+export async function begin() {
   renderToggles();
   wire();
-  if (!page.canPublish) {
-    el.placeholder.textContent = "You will watch and listen";
-  } else {
-    await Promise.all([startCamera(), startMicrophone()]);
-  }
-  // Labels are only listed once the browser granted access, so fill the lists after starting.
-  await refreshDeviceLists();
+  if (page.canPublish) await Promise.all([start("video"), start("audio")]);
+  else placeholder.textContent = "You will watch and listen";
+  await refreshLists();
 }
 
-// Hand the running preview tracks to the call (it publishes them) and stop the meter.
+// The call takes over the running tracks (it publishes them).
 export function takeTracks() {
   stopMeter();
-  const tracks = [videoTrack, audioTrack].filter(Boolean);
-  videoTrack = audioTrack = null;
-  return tracks;
-}
-
-export function stop() {
-  stopCamera();
-  stopMicrophone();
+  const taken = [tracks.video, tracks.audio].filter(Boolean);
+  tracks.video = tracks.audio = null;
+  return taken;
 }

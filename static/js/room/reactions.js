@@ -1,5 +1,5 @@
 // Reactions: lossy data messages on topic "reaction" (a late one is worthless), shown as a
-// short floating bubble. Only names from our own list are shown, never what was sent.
+// short floating bubble. Only reactions from our own list are shown, never what was sent.
 import { $, h, show } from "./dom.js";
 import { onData, send } from "./data.js";
 import { nameOf, session } from "./session.js";
@@ -12,8 +12,8 @@ const REACTIONS = {
   heart: ["❤️", "Heart"],
   wow: ["😮", "Surprised"],
 };
-const MIN_GAP_MS = 250; // per sender: a flood of reactions would hide the stage
-const el = { menu: $("reaction-menu"), button: $("toggle-reactions"), layer: $("reactions") };
+const MIN_GAP_MS = 250; // per sender: a flood would hide the stage
+const [menu, button] = [$("reaction-menu"), $("toggle-reactions")];
 const lastFrom = new Map();
 
 function float(kind, name) {
@@ -25,36 +25,29 @@ function float(kind, name) {
     h("span", { class: "reaction-name" }, name),
     h("span", { class: "visually-hidden" }, `: ${label}`),
   );
-  // Spread bubbles across the stage's lower left so that several stay readable.
-  bubble.style.setProperty("--offset", `${Math.floor(Math.random() * 30)}%`);
-  el.layer.append(bubble);
-  const remove = () => bubble.remove();
-  bubble.addEventListener("animationend", remove);
-  setTimeout(remove, 5000); // in case animations are off
-}
-
-async function react(kind) {
-  const room = session.room;
-  if (!room) return;
-  float(kind, `${nameOf(room.localParticipant)} (you)`);
-  await send(room, "reaction", { type: "reaction", kind }, { reliable: false }).catch(() => {});
+  bubble.style.setProperty("--offset", `${Math.floor(Math.random() * 30)}%`); // several stay readable
+  $("reactions").append(bubble);
+  bubble.addEventListener("animationend", () => bubble.remove());
+  setTimeout(() => bubble.remove(), 5000); // also without animations
 }
 
 function setMenu(open) {
-  show(el.menu, open);
-  el.button.setAttribute("aria-expanded", String(open));
+  show(menu, open);
+  button.setAttribute("aria-expanded", open);
 }
 
-el.menu.append(
-  ...Object.entries(REACTIONS).map(([kind, [emoji, label]]) =>
-    h("button", { type: "button", class: "reaction-choice", "aria-label": label, title: label, onclick: () => react(kind) }, emoji),
-  ),
-);
-el.button.addEventListener("click", () => setMenu(el.menu.hidden));
-el.menu.addEventListener("keydown", (event) => {
+for (const [kind, [emoji, label]] of Object.entries(REACTIONS)) {
+  const react = () => {
+    float(kind, `${nameOf(session.room.localParticipant)} (you)`);
+    send(session.room, "reaction", { type: "reaction", kind }, { reliable: false }).catch(() => {});
+  };
+  menu.append(h("button", { type: "button", class: "reaction-choice", "aria-label": label, title: label, onclick: react }, emoji));
+}
+button.addEventListener("click", () => setMenu(menu.hidden));
+menu.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
   setMenu(false);
-  el.button.focus();
+  button.focus();
 });
 
 onData("reaction", (payload, sender) => {

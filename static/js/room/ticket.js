@@ -3,14 +3,8 @@
 import { csrfToken } from "../common.js";
 import { page } from "./session.js";
 
-export class TicketRefused extends Error {
-  constructor(message, code) {
-    super(message);
-    this.code = code;
-  }
-}
-
-async function requestTicket(request) {
+// Resolves with the ticket; rejects with an Error whose `code` is the server's reason.
+export async function fetchTicket(request, { onPosition }) {
   const response = await fetch(page.tokenUrl, {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
@@ -19,17 +13,13 @@ async function requestTicket(request) {
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const error = body.error || { message: `The server answered ${response.status}.` };
-    throw new TicketRefused(error.message, error.code);
+    const error = new Error(body.error?.message || `The server answered ${response.status}.`);
+    error.code = body.error?.code;
+    throw error;
   }
-  return { status: response.status, body };
-}
-
-// Resolves with the ticket. A 202 means "wait in the lobby": lobby.js (loaded only then, so
-// the page works without it) resolves once a host lets the person in.
-export async function fetchTicket(request, { onPosition } = {}) {
-  const { status, body } = await requestTicket(request);
-  if (status !== 202) return body;
+  if (response.status !== 202) return body;
+  // 202: wait in the lobby. lobby.js (loaded only then, so the page works without it)
+  // resolves with the same ticket once a host lets the person in.
   const { waitForAdmission } = await import("./lobby.js");
   return waitForAdmission(body, { onPosition });
 }
