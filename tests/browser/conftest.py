@@ -24,6 +24,8 @@ CHROMIUM_ARGS = [
     "--allow-loopback-in-peer-connection",
     "--disable-features=WebRtcHideLocalIpsWithMdns",
     "--autoplay-policy=no-user-gesture-required",
+    # Screen sharing needs no extra flag: with the two fake-media flags above, headless
+    # Chromium answers getDisplayMedia with a fake 1280x720 screen (and a fake audio track).
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -61,11 +63,13 @@ def open_context(browser: Browser, live_stack) -> Iterator[Callable[..., Browser
     """New isolated browser profiles (one per person), closed after the test."""
     contexts: list[BrowserContext] = []
 
-    def open_new(viewport: dict | None = None) -> BrowserContext:
+    def open_new(viewport: dict | None = None, **options) -> BrowserContext:
+        """`options` go to Playwright's new_context (bypass_csp, java_script_enabled...)."""
         context = browser.new_context(
             base_url=live_stack.base_url,
             viewport=viewport or DESKTOP,
             permissions=["camera", "microphone"],
+            **options,
         )
         context.set_default_timeout(15_000)
         contexts.append(context)

@@ -37,13 +37,11 @@ function showLobbyPosition(position) {
 
 function roomOptions() {
   const prefs = loadPrefs();
-  // "ideal": a remembered device that is gone falls back to another one.
-  const deviceId = (kind) => prefs[kind] && { ideal: prefs[kind] };
   return {
     adaptiveStream: true, // tiles receive video only while shown, at the size shown
     dynacast: true, // publishers stop sending layers nobody watches
-    videoCaptureDefaults: { deviceId: deviceId("videoinput"), resolution: LK.VideoPresets.h720.resolution },
-    audioCaptureDefaults: { deviceId: deviceId("audioinput") },
+    videoCaptureDefaults: { deviceId: prefs.videoinput, resolution: LK.VideoPresets.h720.resolution },
+    audioCaptureDefaults: { deviceId: prefs.audioinput },
     ...(prefs.audiooutput && { audioOutput: { deviceId: prefs.audiooutput } }),
   };
 }

@@ -20,28 +20,33 @@ const tracks = { video: null, audio: null };
 const problems = { video: "", audio: "" };
 let meter = null;
 
-// A remembered device may be gone: "ideal" falls back to another one instead of failing.
+function create(kind, deviceId) {
+  const options = deviceId ? { deviceId: { exact: deviceId } } : {};
+  if (kind === "audio") return LK.createLocalAudioTrack(options);
+  return LK.createLocalVideoTrack({ ...options, resolution: LK.VideoPresets.h720.resolution });
+}
+
 async function start(kind) {
   stop(kind);
   problems[kind] = "";
   const on = kind === "video" ? choice.cameraOn : choice.micOn;
-  if (on) {
-    const deviceId = { ideal: devices.loadPrefs()[`${kind}input`] || "default" };
-    try {
-      tracks[kind] =
-        kind === "video"
-          ? await LK.createLocalVideoTrack({ deviceId, resolution: LK.VideoPresets.h720.resolution })
-          : await LK.createLocalAudioTrack({ deviceId });
-    } catch (error) {
-      problems[kind] = devices.describeMediaError(error, kind === "video" ? "camera" : "microphone");
-    }
+  const saved = devices.loadPrefs()[`${kind}input`];
+  try {
+    // A remembered device that is gone: carry on with the default one.
+    if (on) tracks[kind] = await create(kind, saved).catch((error) => {
+      if (saved && ["OverconstrainedError", "NotFoundError"].includes(error.name)) return create(kind);
+      throw error;
+    });
+  } catch (error) {
+    problems[kind] = devices.describeMediaError(error, kind === "video" ? "camera" : "microphone");
   }
   if (kind === "video") {
     tracks.video?.attach(preview);
     show(placeholder, !tracks.video);
     placeholder.textContent = on ? "Camera unavailable" : "Camera is off";
-  } else if (tracks.audio) {
-    startMeter(tracks.audio);
+  } else {
+    if (tracks.audio) startMeter(tracks.audio);
+    show(level.parentElement, Boolean(tracks.audio));
   }
   note.textContent = `${problems.video} ${problems.audio}`.trim();
   show(note, Boolean(note.textContent));
