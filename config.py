@@ -74,6 +74,10 @@ class Config:
     # How many proxies in front of the app set X-Forwarded-For (0: none, use the peer).
     TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 
+    # Raw webhook events older than this are deleted by `flask livekit purge` (0: never).
+    # Sessions and attendance derived from them are kept.
+    LEDGER_RETENTION_DAYS = _env_int("LEDGER_RETENTION_DAYS", 90)
+
     # Recording through LiveKit Egress. Files go to RECORDINGS_DIR unless
     # RECORDINGS_STORAGE is "s3". The egress worker writes them: RECORDINGS_EGRESS_DIR is the
     # same directory as that worker sees it (a shared volume may be mounted elsewhere there).

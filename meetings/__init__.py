@@ -51,6 +51,7 @@ def register_blueprints(app: Flask) -> None:
     from meetings.auth import bp as auth_bp
     from meetings.calendar import bp as calendar_bp
     from meetings.health import bp as health_bp
+    from meetings.ledger import bp as ledger_bp
     from meetings.moderation import bp as moderation_bp
     from meetings.ops import bp as ops_bp
     from meetings.recordings import bp as recordings_bp
@@ -66,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
         rooms_bp,
         ops_bp,
         moderation_bp,
+        ledger_bp,
         recordings_bp,
         api_bp,
         webhooks_bp,
@@ -82,9 +84,11 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from meetings.cli import users_cli
+    from meetings.ledger.cli import livekit_cli
     from meetings.recordings.cli import recordings_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(livekit_cli)
     app.cli.add_command(recordings_cli)
 
 

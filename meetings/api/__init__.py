@@ -35,4 +35,4 @@ def authenticate() -> None:
             raise ApiError(400, "csrf_failed", f"CSRF check failed: {error}") from error
 
 
-from meetings.api import moderation_views, recording_views, views  # noqa: E402, F401
+from meetings.api import ledger_views, moderation_views, recording_views, views  # noqa: E402, F401

@@ -92,19 +92,6 @@ TOKEN = {
     },
 }
 
-ATTENDANCE = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {
-            "identity": {"type": "string"},
-            "display_name": {"type": "string"},
-            "joined_at": {"type": "string", "format": "date-time", "nullable": True},
-            "left_at": {"type": "string", "format": "date-time", "nullable": True},
-        },
-    },
-}
-
 
 def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
@@ -125,6 +112,7 @@ SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "stri
 
 @cache
 def openapi_document() -> dict:
+    from meetings.api.openapi_ledger import ledger_paths
     from meetings.api.openapi_moderation import moderation_paths
     from meetings.api.openapi_recordings import recording_paths
 
@@ -223,19 +211,9 @@ def openapi_document() -> dict:
                     },
                 }
             },
-            "/meetings/{slug}/attendance": {
-                "get": {
-                    "summary": "Join and leave times reported by the media server (host only)",
-                    "parameters": [SLUG],
-                    "security": [{"bearer": []}],
-                    "responses": {
-                        "200": _json(ATTENDANCE, "Attendance intervals"),
-                        **_errors(401, 403, 404),
-                    },
-                }
-            },
         },
     }
     document["paths"] |= moderation_paths()
+    document["paths"] |= ledger_paths()
     document["paths"] |= recording_paths()
     return document

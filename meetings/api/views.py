@@ -14,7 +14,6 @@ from meetings.moderation import state
 from meetings.rooms import services as rooms
 from meetings.scheduling import recurrence as rec
 from meetings.scheduling import services as scheduling
-from meetings.webhooks.services import attendance_for
 
 M = TypeVar("M", bound=BaseModel)
 # Fields a PATCH may set to null (to clear them); the others need a value.
@@ -248,21 +247,3 @@ def create_token(slug: str):
         waiting = {"status": "waiting", "lobby_id": ticket.id, "position": state.position(ticket)}
         return jsonify(waiting), 202
     return jsonify(ticket.as_json()), 201
-
-
-@bp.get("/meetings/<slug>/attendance")
-def attendance(slug: str):
-    """Who joined and left, from the media server's webhooks; hosts and ops."""
-    meeting = managed_meeting(slug)
-    rows = attendance_for(meeting)
-    return jsonify(
-        [
-            {
-                "identity": row.identity,
-                "display_name": row.display_name,
-                "joined_at": schemas.to_iso(row.joined_at) if row.joined_at else None,
-                "left_at": schemas.to_iso(row.left_at) if row.left_at else None,
-            }
-            for row in rows
-        ]
-    )

@@ -50,12 +50,18 @@ def room_of(event: LiveKitEvent) -> RoomRef | None:
     if not name:
         return None
     sid = event.room.sid or event.egress_info.room_id
+    return RoomRef(name, sid, *occurrence_of_room(name))
+
+
+def occurrence_of_room(name: str) -> tuple[int | None, str | None]:
+    """(meeting id, occurrence key) of one of our rooms; (None, None) for any other."""
     match = ROOM_NAME.match(name)
     if match is None:
-        return RoomRef(name, sid, None, None)
+        return None, None
     meeting_id = db.session.scalar(sa.select(Meeting.id).where(Meeting.slug == match["slug"]))
-    key = f"{match['day']}T{match['time']}Z"  # recurrence.KEY_FORMAT
-    return RoomRef(name, sid, meeting_id, key if meeting_id is not None else None)
+    if meeting_id is None:
+        return None, None
+    return meeting_id, f"{match['day']}T{match['time']}Z"  # recurrence.KEY_FORMAT
 
 
 def apply(event: LiveKitEvent, room: RoomRef | None) -> ProcessingResult:

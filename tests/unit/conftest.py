@@ -68,6 +68,14 @@ class FakeRooms:
     def delete_room(self, room):
         self._record("delete_room", room)
 
+    def list_rooms(self):
+        """The rooms provisioned so far, as the server would list them."""
+        self._answer()
+        return [
+            gateway.LiveRoom(name, {}, 0, len(people), sid=f"RM_{name}")
+            for name, people in self.present.items()
+        ]
+
     # ---- recording (Egress) and room metadata ------------------------------------------
 
     def start_room_composite_egress(self, room, *, layout, preset, target):
@@ -108,6 +116,7 @@ FAKED = (
     "set_publishing",
     "send_data",
     "delete_room",
+    "list_rooms",
     "start_room_composite_egress",
     "stop_egress",
     "list_egress",

@@ -74,6 +74,11 @@ MATRIX = {
     ("GET", "/ops/settings"): ops_only(200),
     ("POST", "/ops/settings"): ops_only(302),
     ("GET", "/ops/security"): ops_only(200),
+    ("GET", "/ops/livekit"): ops_only(200),
+    ("GET", "/ops/livekit/events"): ops_only(200),
+    # Attendance of a meeting is for whoever manages it; others must not learn it exists.
+    ("GET", "/meetings/<slug>/history"): {**signed_in(302, 200), "other": 404},
+    ("GET", "/meetings/<slug>/history/<key>"): {**signed_in(302, 200), "other": 404},
     ("GET", "/api/v1/openapi.json"): everyone(200),
     ("POST", "/api/v1/meetings"): signed_in(401, 422),
     ("GET", "/api/v1/meetings"): signed_in(401, 200),
@@ -83,6 +88,9 @@ MATRIX = {
     # Anyone with the link may join; a caller without an account must give a name.
     ("POST", "/api/v1/meetings/<slug>/tokens"): signed_in(422, 201),
     ("GET", "/api/v1/meetings/<slug>/attendance"): {**signed_in(401, 200), "other": 403},
+    ("GET", "/api/v1/meetings/<slug>/sessions"): {**signed_in(401, 200), "other": 403},
+    ("GET", "/api/v1/ops/rooms"): {**signed_in(401, 403), "ops": 200},
+    ("GET", "/api/v1/ops/usage"): {**signed_in(401, 403), "ops": 200},
     # Moderation: anyone but hosts and operators gets 403 (audited); `identity` is nobody
     # in the room, so a host learns that (404) without anything reaching the server.
     **{

@@ -1,0 +1,48 @@
+"""Operator commands: `flask --app wsgi livekit reconcile|purge`."""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from meetings import livekit_gateway as gateway
+from meetings.ledger import services
+
+livekit_cli = AppGroup("livekit", help="Keep the webhook ledger in step with the LiveKit server.")
+
+
+@livekit_cli.command("reconcile")
+def reconcile() -> None:
+    """Close sessions whose room is gone from the server (room_finished was lost)."""
+    try:
+        report = services.reconcile()
+    except gateway.LiveKitUnavailable as error:
+        raise click.ClickException(f"LiveKit did not answer: {error}") from None
+    click.echo(f"{report.live_rooms} room(s) live on the server.")
+    for session in report.closed:
+        ended = session.ended_at.isoformat(timespec="seconds")
+        click.echo(f"Closed {session.room_name} ({session.room_sid}) at {ended}, inferred.")
+    for session in report.opened:
+        click.echo(f"Opened {session.room_name} ({session.room_sid}): room_started was lost.")
+    if not report.closed and not report.opened:
+        click.echo("The ledger agrees with the server.")
+
+
+@livekit_cli.command("purge")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep this many days of raw events (default: LEDGER_RETENTION_DAYS).",
+)
+def purge(days: int | None) -> None:
+    """Delete raw webhook events past retention; sessions and attendance are kept."""
+    days = days or current_app.config["LEDGER_RETENTION_DAYS"]
+    if not days:
+        click.echo("LEDGER_RETENTION_DAYS is 0: raw events are kept for ever.")
+        return
+    result = services.purge_ledger(days)
+    cutoff = result.cutoff.isoformat(timespec="seconds")
+    click.echo(
+        f"Deleted {result.events} event(s) received before {cutoff} and "
+        f"{result.rejection_days} day(s) of rejection counts. Attendance summaries are kept."
+    )
