@@ -16,7 +16,7 @@ CHROMIUM ?= /usr/bin/chromium
 # A local LiveKit server is only needed when no external one is configured.
 RUN_LIVEKIT := $(if $(LIVEKIT_URL),,$(LIVEKIT_STAMP))
 
-.PHONY: help setup run test lint format test-setup chromium postgresql redis
+.PHONY: help setup run test lint format test-setup chromium postgresql redis ffmpeg
 
 help:
 	@echo "make run    set up what is missing, then serve the app with a local LiveKit server"
@@ -37,7 +37,7 @@ test: test-setup
 	@echo "== tests on PostgreSQL =="
 	@TEST_DATABASE=postgresql $(PY) -m pytest
 
-test-setup: $(VENV)/.installed-dev $(VENDOR_JS) $(LIVEKIT_STAMP) chromium postgresql redis
+test-setup: $(VENV)/.installed-dev $(VENDOR_JS) $(LIVEKIT_STAMP) chromium postgresql redis ffmpeg
 
 lint:
 	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
@@ -91,3 +91,10 @@ chromium:
 	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { echo "Chromium is missing: install it with 'apt-get install chromium' (as root) or set CHROMIUM=/path/to/chromium"; exit 1; }; \
 	  echo "Installing Chromium from Debian…"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's ffmpeg: the recordings tests make a real MP4 with it.
+ffmpeg:
+	@command -v ffmpeg >/dev/null || { \
+	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { echo "ffmpeg is missing: install it with 'apt-get install ffmpeg' (as root)"; exit 1; }; \
+	  echo "Installing ffmpeg from Debian…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; }

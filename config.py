@@ -96,9 +96,9 @@ class Config:
     RECORDING_RETENTION_DAYS = _env_int("RECORDING_RETENTION_DAYS", 90)
     RECORDING_URL_TTL_SECONDS = _env_int("RECORDING_URL_TTL_SECONDS", 300)  # S3 presigned URLs
     RECORDING_LINK_DAYS = _env_int("RECORDING_LINK_DAYS", 7)  # secret share links
-    # Starting an egress without a worker takes the server 6-9 s to refuse ("unavailable"):
-    # this bound must be longer, or people see our timeout instead of the server's reason.
-    EGRESS_TIMEOUT_SECONDS = float(os.environ.get("EGRESS_TIMEOUT_SECONDS", "20"))
+    # With no egress worker, livekit-server v1.13.5 refuses a start ("unavailable") only after
+    # 20-25 s here: this bound must be longer, or people get our timeout, not its reason.
+    EGRESS_TIMEOUT_SECONDS = float(os.environ.get("EGRESS_TIMEOUT_SECONDS", "40"))
 
     REQUIRED_SETTINGS: tuple[str, ...] = ()
 

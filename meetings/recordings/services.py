@@ -12,6 +12,7 @@ Everyone in the room learns about a running recording from the room's metadata
 
 import logging
 import re
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -100,6 +101,8 @@ def start(
 ) -> Recording:
     """Record the meeting's running occurrence (RoomCompositeEgress into one file).
 
+    Takes as long as the server takes to answer (bounded by EGRESS_TIMEOUT_SECONDS).
+
     Raises:
         RecordingRefused: 403 not a host / recording not allowed, 409 not running,
             503 when the server refused (the row is kept as `failed` with its reason).
@@ -107,6 +110,22 @@ def start(
     """
     if not auto and (user is None or not may_manage(user, meeting)):
         raise RecordingRefused(403, "forbidden", "Only the meeting's hosts may record it.")
+    return launch(request(meeting, user, layout, audio_only, preset, auto=auto))
+
+
+def request(
+    meeting: Meeting,
+    user: User | None,
+    layout: RecordingLayout = RecordingLayout.GRID,
+    audio_only: bool = False,
+    preset: str | None = None,
+    *,
+    auto: bool = False,
+) -> Recording:
+    """Check that the meeting may be recorded now and put the attempt on record (`requested`).
+
+    Raises: RecordingRefused (403, 409, 422) and AlreadyRecording (409), as `start`.
+    """
     if not meeting.recording_allowed:
         message = "Recording is turned off for this meeting. A host can allow it in its settings."
         raise RecordingRefused(403, "recording_not_allowed", message)
@@ -117,7 +136,6 @@ def start(
     running = running_in(occurrence.room_name)
     if running is not None:
         raise AlreadyRecording(running)
-    target_storage = storage.configured()
     now = utcnow()
     row = Recording(
         meeting=meeting,
@@ -128,19 +146,26 @@ def start(
         audio_only=audio_only,
         preset=preset,
         auto_started=auto,
-        storage=target_storage.kind,
+        storage=storage.configured().kind,
         file_name=storage.new_file_name(occurrence.room_name, now, audio_only),
         requested_by=user,
         requested_at=now,
+        server_updated_ns=0,
     )
     db.session.add(row)
     db.session.commit()  # the attempt is on record before LiveKit is asked
+    return row
+
+
+def launch(row: Recording) -> Recording:
+    """Ask the server to run the requested recording.
+
+    Raises: RecordingRefused 503 when it refused (the row is then `failed` with its reason).
+    """
+    target = storage.of(row).target(row.file_name, row.audio_only)
     try:
         egress = gateway.start_room_composite_egress(
-            occurrence.room_name,
-            layout=layout.value,
-            preset=preset,
-            target=target_storage.target(row.file_name, audio_only),
+            row.room_name, layout=row.layout.value, preset=row.preset, target=target
         )
     except gateway.LiveKitError as error:
         _start_failed(row, str(error) or type(error).__name__)
@@ -220,11 +245,13 @@ def stop(recording: Recording, user: User | None) -> Recording:
     return recording
 
 
-def auto_record(meeting: Meeting, occurrence: Occurrence) -> Recording | None:
+def auto_record(meeting: Meeting, occurrence: Occurrence) -> threading.Thread | None:
     """Start the occurrence's recording when a host joins a meeting set to record itself.
 
     Once per occurrence: a host rejoining, or a recording that failed or was stopped, does
-    not start another. Never raises: joining matters more than recording.
+    not start another. The attempt is on record at once; the server is asked in the
+    background, because it may take half a minute to refuse and the host is joining.
+    Never raises: joining matters more than recording.
     """
     if not (meeting.auto_record and meeting.recording_allowed):
         return None
@@ -236,10 +263,45 @@ def auto_record(meeting: Meeting, occurrence: Occurrence) -> Recording | None:
     if tried is not None or running_in(occurrence.room_name) is not None:
         return None
     try:
-        return start(meeting, None, auto=True)
+        row = request(meeting, None, auto=True)
     except RecordingRefused as refusal:
         log.warning("auto-recording %s did not start: %s", occurrence.room_name, refusal.message)
         return None
+    app = current_app._get_current_object()  # the thread needs the app, not the proxy
+    thread = threading.Thread(
+        target=_launch_in_background, args=(app, row.id), name=f"auto-record-{row.id}"
+    )
+    thread.daemon = True
+    with _background_lock:
+        _background.append(thread)
+    thread.start()
+    return thread
+
+
+_background: list[threading.Thread] = []
+_background_lock = threading.Lock()
+
+
+def _launch_in_background(app, recording_id: int) -> None:
+    with app.app_context():
+        try:
+            row = db.session.get(Recording, recording_id)
+            if row is not None:
+                launch(row)
+        except RecordingRefused:
+            pass  # the row says `failed` with the server's reason, and the log has it
+        except Exception:
+            log.exception("auto-recording %s failed", recording_id)
+        finally:
+            db.session.remove()
+
+
+def wait_for_background_starts(timeout: float = 60) -> None:
+    """Wait until automatic starts have their answer (tests, and a clean shutdown)."""
+    with _background_lock:
+        threads, _background[:] = list(_background), []
+    for thread in threads:
+        thread.join(timeout)
 
 
 # ---- what the server reports: webhooks and reconcile --------------------------------------
