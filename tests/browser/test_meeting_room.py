@@ -1,6 +1,7 @@
 """The meeting room with two people in it: chat, hands, reactions, mute, screen share and the
 people panel, as each of them sees it."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -250,3 +251,28 @@ def test_junk_from_a_participant_does_not_break_the_page(open_context, live_stac
         expect(host.locator(".reaction")).to_have_count(0)
     expect(host.locator("#connection-status")).to_have_text("Connected")
     assert problems.errors == []
+
+
+def test_the_microphone_and_speaker_switch_in_the_call(open_context, live_stack):
+    slug, host = host_in_meeting(open_context, live_stack)
+    guest = guest_in_meeting(open_context, slug, "Gita Guest")
+    settings = guest.get_by_role("dialog", name="Settings")
+    guest.get_by_role("button", name="Settings").click()
+    microphone = settings.get_by_label("Microphone")
+    expect(microphone).to_have_value("default")
+    microphone.select_option(label="Fake Audio Input 1")
+    settings.get_by_label("Speaker").select_option(label="Fake Audio Output 2")
+    settings.get_by_role("button", name="Done").click()
+    expect(settings).to_be_hidden()
+
+    # The dialog shows the devices the call uses now; the others still hear the microphone.
+    guest.get_by_role("button", name="Settings").click()
+    expect(microphone.locator("option:checked")).to_have_text("Fake Audio Input 1")
+    expect(settings.get_by_label("Speaker").locator("option:checked")).to_have_text(
+        "Fake Audio Output 2"
+    )
+    expect(host.locator(".tile.remote .mic-state")).to_have_text("")
+    expect(host.locator(".tile.remote .quality")).to_have_text(re.compile(r"^Connection \w+"))
+    # The choice is remembered for the next call from this browser.
+    guest.reload()
+    expect(guest.locator("#prejoin-mic-select option:checked")).to_have_text("Fake Audio Input 1")

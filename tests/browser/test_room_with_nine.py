@@ -66,6 +66,12 @@ def test_nine_people_page_through_the_grid_and_the_speaker_view_follows_the_voic
         wait_for_video(page, "#tiles .tile video")
         screenshot(page, "room-speaker")
 
+        # A pin holds the stage whoever speaks; unpinning gives it back to the speaker.
+        page.get_by_role("button", name="Pin Ben").click()
+        expect(stage.locator(".tile-name")).to_have_text("Ben")
+        page.get_by_role("button", name="Unpin Ben").click()
+        expect(stage.locator(".tile-name")).to_have_text("Cleo")
+
         page.get_by_role("button", name="Settings").click()
         page.get_by_label("Low bandwidth mode").check()
         page.get_by_role("button", name="Done").click()

@@ -51,7 +51,7 @@ function addMessage(name, text, mine) {
   const now = new Date();
   el.log.append(
     h(
-      "li",
+      "div",
       { class: mine ? "message mine" : "message" },
       h(
         "p",

@@ -58,10 +58,11 @@ async function connect(ticket, first) {
   }
   markConnected(room);
   room.startAudio().catch(() => {}); // the click on "Join" lets remote sound play
+  if (first) Object.assign(controls.wanted, prejoin.choice);
+  // Publish before showing the controls, so that a quick "Mute" acts on the real microphone.
+  await controls.publish(room, first ? prejoin.takeTracks() : [], { joinMuted: first && ticket.join_muted });
   connection.showStage();
   [layout.render, participants.render, hands.render, controls.update].forEach((render) => render());
-  if (first) Object.assign(controls.wanted, prejoin.choice);
-  await controls.publish(room, first ? prejoin.takeTracks() : [], { joinMuted: first && ticket.join_muted });
   // Hosts get moderation tools with each call; the page works the same without them.
   if (ticket.role === "host") {
     const api = { room, onParticipantRow: participants.onParticipantRow, showNotice: connection.showNotice };
