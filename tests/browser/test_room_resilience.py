@@ -73,3 +73,31 @@ def test_being_removed_and_the_meeting_ending_are_not_network_trouble(open_conte
     expect(host.get_by_role("heading", name="The host ended the meeting")).to_be_visible()
     expect(host.get_by_text("The meeting has ended for everyone.")).to_be_visible()
     screenshot(host, "room-ended")
+
+
+def test_a_call_that_livekit_cannot_resume_is_joined_again_with_a_fresh_token(
+    open_context, live_stack
+):
+    slug, host = host_in_meeting(open_context, live_stack)
+    context = open_context()
+    guest = context.new_page()
+    guest.add_init_script(KEEP_CONNECTIONS)
+    token_requests = []
+    guest.on(
+        "request",
+        lambda r: r.method == "POST" and r.url.endswith("/tokens") and token_requests.append(r),
+    )
+    guest.goto(f"/m/{slug}")
+    join(guest, "Gita Guest")
+    assert len(token_requests) == 1
+
+    # Offline for longer than livekit-client keeps resuming: the page joins anew by itself.
+    context.set_offline(True)
+    guest.evaluate(NETWORK_DIES)
+    expect(guest.locator("#banner")).to_have_text("Connection lost. Rejoining…", timeout=90_000)
+    context.set_offline(False)
+    expect(guest.locator("#connection-status")).to_have_text("Connected", timeout=30_000)
+    assert len(token_requests) > 1
+    wait_for_video(guest, ".tile.remote video")
+    wait_for_video(host, ".tile.remote video")
+    expect(host.locator(".tile.remote")).to_have_count(1)
