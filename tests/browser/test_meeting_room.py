@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from meetings import livekit_gateway as gateway
-from tests.browser.conftest import PHONE, PageProblems, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, PageProblems, screenshot
 from tests.browser.meeting_room import (
     chat_messages,
     guest_in_meeting,
@@ -49,6 +49,10 @@ def test_chat_goes_both_ways_with_safe_links_and_a_length_limit(open_context, li
     send_chat(host, "Welcome, Gita")
     expect(chat_messages(guest).last).to_have_text("Welcome, Gita")
     expect(guest.locator("#chat-log .message-name").last).to_have_text("Hilde Host")
+    screenshot(host, "room-chat")
+    host.set_viewport_size(PHONE)
+    screenshot(host, "room-chat-phone")
+    host.set_viewport_size(DESKTOP)
 
     guest.get_by_label("Message to everyone").fill("x" * 2001)
     expect(guest.get_by_role("alert")).to_contain_text("at most 2,000 characters")
@@ -59,9 +63,6 @@ def test_chat_goes_both_ways_with_safe_links_and_a_length_limit(open_context, li
     send_chat(guest, "See you")
     expect(chat_messages(host).last).to_have_text("See you")
 
-    screenshot(host, "room-chat")
-    host.set_viewport_size(PHONE)
-    screenshot(host, "room-chat-phone")
     assert [p.errors for p in problems] == [[], []]
 
 
