@@ -16,11 +16,12 @@ CHROMIUM ?= /usr/bin/chromium
 # A local LiveKit server is only needed when no external one is configured.
 RUN_LIVEKIT := $(if $(LIVEKIT_URL),,$(LIVEKIT_STAMP))
 
-.PHONY: help setup run test lint format test-setup chromium postgresql redis ffmpeg
+.PHONY: help setup run test bench lint format test-setup chromium postgresql redis ffmpeg
 
 help:
 	@echo "make run    set up what is missing, then serve the app with a local LiveKit server"
 	@echo "make test   set up what is missing, then run ruff and every test tier"
+	@echo "make bench  how fast the webhook endpoint answers (target: p99 under 50 ms)"
 
 setup: $(VENV)/.installed $(VENDOR_JS) $(RUN_LIVEKIT)
 
@@ -36,6 +37,10 @@ test: test-setup
 	@$(PY) -m pytest
 	@echo "== tests on PostgreSQL =="
 	@TEST_DATABASE=postgresql $(PY) -m pytest
+
+# Webhook answer times against gunicorn on SQLite; fails when the p99 target is missed.
+bench: $(VENV)/.installed-dev
+	@$(PY) bench/webhook_ingest.py
 
 test-setup: $(VENV)/.installed-dev $(VENDOR_JS) $(LIVEKIT_STAMP) chromium postgresql redis ffmpeg
 

@@ -6,7 +6,9 @@ is still stored, with result `failed` and the error, so nothing answered 2xx is 
 can see it.
 """
 
+import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -26,6 +28,10 @@ from meetings.webhooks import derive
 from meetings.webhooks.derive import KNOWN_EVENTS, ROOM_NAME  # noqa: F401 (re-exported)
 
 ATTEMPTS = 4
+# SQLite has one writer at a time, and a writer that finds the file locked sleeps in steps
+# of up to 100 ms before it looks again: under a burst that puts whole seconds on the
+# slowest answers. Threads of one process take turns on this lock instead, in order.
+_sqlite_writer = threading.Lock()
 
 
 def record_event(event: LiveKitEvent, raw_body: str) -> bool:
@@ -39,7 +45,8 @@ def record_event(event: LiveKitEvent, raw_body: str) -> bool:
     """
     for attempt in range(ATTEMPTS):
         try:
-            return _store_and_apply(event, raw_body)
+            with _writer_turn():
+                return _store_and_apply(event, raw_body)
         except IntegrityError:
             # A concurrent delivery of the same event, or another event of the same room
             # that made the session or interval first; the next attempt sees its row.
@@ -50,6 +57,15 @@ def record_event(event: LiveKitEvent, raw_body: str) -> bool:
                 raise
             time.sleep(0.05 * (attempt + 1))  # a locked SQLite file; PostgreSQL failover
     raise RuntimeError(f"event {event.id} kept conflicting with concurrent deliveries")
+
+
+@contextmanager
+def _writer_turn():
+    if db.engine.dialect.name != "sqlite":
+        yield  # PostgreSQL: concurrent transactions wait on the session's row lock
+        return
+    with _sqlite_writer:
+        yield
 
 
 def _store_and_apply(event: LiveKitEvent, raw_body: str) -> bool:
