@@ -139,6 +139,7 @@ def test_a_screen_share_takes_the_stage_and_stops_from_the_page_or_the_browser(
 ):
     slug, host = host_in_meeting(open_context, live_stack, init_script=KEEP_SCREEN_TRACKS)
     guest = guest_in_meeting(open_context, slug, "Gita Guest")
+    problems = [PageProblems(host), PageProblems(guest)]
     wait_for_video(guest, ".tile.remote video")
     layout = guest.get_by_role("button", name="Speaker view")
     expect(layout).to_have_attribute("aria-pressed", "false")
@@ -168,6 +169,7 @@ def test_a_screen_share_takes_the_stage_and_stops_from_the_page_or_the_browser(
         "aria-pressed", "false"
     )
     expect(guest.locator(".tile.screen")).to_have_count(0)
+    assert [p.errors for p in problems] == [[], []]
 
 
 def test_the_host_mutes_on_the_server_and_asks_to_unmute(open_context, live_stack):

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from meetings import livekit_gateway as gateway
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import PageProblems, screenshot
 from tests.browser.meeting_room import (
     guest_in_meeting,
     host_in_meeting,
@@ -43,6 +43,7 @@ def test_a_page_that_loses_its_network_reconnects_and_its_video_flows_again(
     guest = context.new_page()
     guest.add_init_script(KEEP_CONNECTIONS)
     guest.goto(f"/m/{slug}")
+    problems = PageProblems(guest)
     join(guest, "Gita Guest")
     wait_for_video(guest, ".tile.remote video")
     status = guest.locator("#connection-status")
@@ -55,6 +56,7 @@ def test_a_page_that_loses_its_network_reconnects_and_its_video_flows_again(
     expect(status).to_have_text("Connected", timeout=30_000)
     wait_for_video(guest, ".tile.remote video")
     wait_for_video(host, ".tile.remote video")
+    assert problems.errors == []
 
 
 def test_being_removed_and_the_meeting_ending_are_not_network_trouble(open_context, live_stack):

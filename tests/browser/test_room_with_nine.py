@@ -4,7 +4,7 @@ of them also a voice)."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, PageProblems, screenshot
 from tests.browser.meeting_room import guest_in_meeting, guest_tickets, wait_for_video
 from tests.browser.test_schedule_in_the_browser import scheduled
 from tests.synthetic import BackgroundParticipants
@@ -35,6 +35,7 @@ def test_nine_people_page_through_the_grid_and_the_speaker_view_follows_the_voic
     # The browser is a guest, so that nothing but the room itself is on the screen.
     slug, _ = scheduled(live_stack)
     page = guest_in_meeting(open_context, slug, "Gita Guest")
+    problems = PageProblems(page)
     tickets = guest_tickets(live_stack, slug, NAMES)
     with BackgroundParticipants(tickets, publish_video=True, voices=[2, 6]) as bots:
         expect(page.locator("#people-count")).to_have_text("(9)")
@@ -83,3 +84,4 @@ def test_nine_people_page_through_the_grid_and_the_speaker_view_follows_the_voic
         expect(stage.locator(".tile-name")).to_have_text("Gus")
         wait_for_video(page, "#tiles .tile video")
         screenshot(page, "room-speaker-low-bandwidth")
+    assert problems.errors == []

@@ -63,7 +63,7 @@ function followScreenShares(items) {
 
 function renderNow() {
   const room = session.room;
-  if (!room) return;
+  if (!room || !view.clientWidth) return; // nothing to measure before the stage shows
   const items = itemsOf(room);
   followScreenShares(items);
   const main = featured(items);
@@ -86,8 +86,8 @@ function renderNow() {
     tiles.delete(key);
   }
   for (const item of items) {
-    const tile = tiles.get(item.key);
-    refreshTile(tile, item, { shown: tile.isConnected, pinned: item.key === state.pinned });
+    const tile = tiles.get(item.key); // none yet for someone who was never on screen
+    if (tile) refreshTile(tile, item, { shown: tile.isConnected, pinned: item.key === state.pinned });
   }
   const speaker = speakerView && main.source === S.Camera ? main.participant.identity : state.speaker;
   limitBandwidth(room, speaker);
