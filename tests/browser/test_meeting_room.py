@@ -265,6 +265,7 @@ def test_the_microphone_and_speaker_switch_in_the_call(open_context, live_stack)
     expect(microphone).to_have_value("default")
     microphone.select_option(label="Fake Audio Input 1")
     settings.get_by_label("Speaker").select_option(label="Fake Audio Output 2")
+    screenshot(guest, "room-settings")
     settings.get_by_role("button", name="Done").click()
     expect(settings).to_be_hidden()
 

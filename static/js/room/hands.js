@@ -62,5 +62,7 @@ onRoom((room) => {
     if (changed.hand && amHost() && !isLocal(participant)) showNotice(`${nameOf(participant)} raised their hand`);
     render();
   });
+  // Someone may arrive with a hand already up.
+  room.on(LK.RoomEvent.ParticipantConnected, render);
   room.on(LK.RoomEvent.ParticipantDisconnected, render);
 });
