@@ -84,9 +84,15 @@ class Column:
     start: date
     value: float
     height: float  # 0..100 of the chart's height
+    month: str | None  # under the day number where a month begins, and under the first
 
 
 def columns(values: Sequence[tuple[date, float]]) -> list[Column]:
     """Bars scaled so that the largest value fills the chart."""
     top = max((value for _start, value in values), default=0) or 1
-    return [Column(start, value, round(value / top * 100, 2)) for start, value in values]
+    result, previous = [], None
+    for start, value in values:
+        month = start.strftime("%b") if previous is None or start.month != previous else None
+        result.append(Column(start, value, round(value / top * 100, 2), month))
+        previous = start.month
+    return result

@@ -1,0 +1,242 @@
+"""The ledger's pages in Chromium: the ops LiveKit dashboard with live rooms from the real
+server, usage charts and refused requests; a meeting's attendance timeline. Screenshots
+go to tests/artifacts/."""
+
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from meetings import livekit_gateway as gateway
+from meetings.auth import services as auth_services
+from meetings.extensions import db
+from meetings.models import Meeting, User
+from meetings.scheduling import recurrence as rec
+from meetings.scheduling.services import MeetingSettings, create_meeting
+from tests.browser.conftest import PHONE, PageProblems, screenshot
+from tests.conftest import PASSWORD, run_in_thread, wait_for
+from tests.synthetic import BackgroundParticipants
+from tests.webhook_factory import participant_event, room_event, track_event, webhook_request
+
+pytestmark = pytest.mark.browser
+
+# (name, identity, [(joined, left) in minutes from the start], [(kind, source)])
+PEOPLE = [
+    ("Hazel Host", "u-hazel", [(0, 58)], [("AUDIO", "MICROPHONE"), ("VIDEO", "CAMERA")]),
+    ("Ada Lovelace", "g-ada", [(4, 31), (36, 55)], [("AUDIO", "MICROPHONE")]),
+    ("Bob Martin", "g-bob", [(6, 58)], [("AUDIO", "MICROPHONE"), ("VIDEO", "SCREEN_SHARE")]),
+    ("Chen Wei", "g-chen", [(12, 19)], []),
+    ("Dana Scully", "g-dana", [(15, 50)], [("VIDEO", "CAMERA")]),
+    ("Esperanza Rodríguez-Villalobos", "g-esp", [(40, 57)], [("AUDIO", "MICROPHONE")]),
+]
+
+
+def deliver(stack, event) -> None:
+    config = stack.livekit_config
+    body, headers = webhook_request(event, config.api_key, config.api_secret)
+    request = urllib.request.Request(
+        stack.base_url + "/livekit/webhook", data=body.encode(), headers=headers, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def held_meeting(stack, title: str, start: datetime, people=PEOPLE) -> tuple[str, str]:
+    """A meeting that took place at `start`, told to the app as the server would; returns
+    (slug, occurrence key)."""
+
+    def create():
+        host = db.session.scalar(db.select(User).where(User.email == "ops@example.com"))
+        meeting = Meeting(
+            title=title,
+            starts_at=start,
+            duration_minutes=60,
+            series_ends_at=start + timedelta(hours=1),
+            host=host,
+            lobby=False,
+        )
+        db.session.add(meeting)
+        db.session.commit()
+        return meeting.slug, rec.occurrences(meeting)[0]
+
+    slug, occurrence = stack.query(create)
+    room, t0 = occurrence.room_name, int(start.timestamp())
+    sid = f"RM_{slug}{t0}"
+    ends = t0 + 60 * max(left for *_, spans, _ in people for _, left in spans) + 20
+    deliver(stack, room_event("room_started", room, sid=sid, creation_time=t0, created_at=t0))
+    for name, identity, spans, tracks in people:
+        for number, (joined, left) in enumerate(spans):
+            psid = f"PA_{slug}{identity}{number}"
+            times = {"joined_at": t0 + 60 * joined, "room_sid": sid, "creation_time": t0}
+            deliver(
+                stack,
+                participant_event(
+                    "participant_joined", room, identity, psid, name=name, **times,
+                    created_at=times["joined_at"],
+                ),
+            )  # fmt: skip
+            for index, (kind, source) in enumerate(tracks if number == 0 else []):
+                deliver(
+                    stack,
+                    track_event(
+                        "track_published", room, identity, psid, f"TR_{psid}{index}",
+                        track_type=kind, source=source, created_at=times["joined_at"] + 2,
+                        room_sid=sid,
+                    ),
+                )  # fmt: skip
+            deliver(
+                stack,
+                participant_event(
+                    "participant_left", room, identity, psid, name=name, **times,
+                    created_at=t0 + 60 * left,
+                ),
+            )  # fmt: skip
+    deliver(stack, room_event("room_finished", room, sid=sid, creation_time=t0, created_at=ends))
+    return slug, occurrence.key
+
+
+def meeting_open_now(stack, title: str) -> tuple[str, dict]:
+    """A meeting its host may open now; (slug, the host's API headers)."""
+
+    def create():
+        host = auth_services.create_user(
+            f"dashboard-{datetime.now(UTC).timestamp()}@example.com", "Rosa Host", PASSWORD
+        )
+        starts = datetime.now(UTC) + timedelta(minutes=5)
+        meeting = create_meeting(host, MeetingSettings(title, starts, 30, lobby=False))
+        token = auth_services.issue_api_token(host, "dashboard")
+        return meeting.slug, {"Authorization": f"Bearer {token}"}
+
+    return stack.query(create)
+
+
+def sign_in(page, email: str = "ops@example.com") -> None:
+    page.goto("/auth/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Upcoming meetings", exact=True)).to_be_visible()
+
+
+def test_attendance_timeline_of_a_meeting(live_stack, open_context):
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    slug, key = held_meeting(live_stack, "Quarterly planning", start)
+    page = open_context().new_page()
+    problems = PageProblems(page)
+    sign_in(page)
+    page.goto(f"/meetings/{slug}")
+    page.get_by_role("link", name="History / attendance").click()
+    expect(page.get_by_role("heading", name="History and attendance")).to_be_visible()
+    page.get_by_role("link", name=start.strftime("%Y")).first.click()  # the occurrence
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+    assert page.url.endswith(f"/meetings/{slug}/history/{key}")
+
+    rows = page.locator(".timeline-row")
+    expect(rows).to_have_count(len(PEOPLE))
+    expect(page.locator(".timeline-bar")).to_have_count(sum(len(p[2]) for p in PEOPLE))
+    expect(rows.nth(1)).to_contain_text("Ada Lovelace")
+    expect(rows.nth(1)).to_contain_text("46 min 00 s")  # 27 + 19 minutes in two visits
+    ada = page.get_by_role("row", name="Ada Lovelace")
+    expect(ada).to_contain_text("in 2 visits")
+    expect(page.get_by_role("row", name="Bob Martin")).to_contain_text("Microphone, Screen share")
+    # The bars sit where the people were: Chen's (12-19 min) in the first third.
+    track = rows.nth(3).locator("svg").bounding_box()
+    bar = rows.nth(3).locator("rect").bounding_box()
+    span = 58 * 60 + 20
+    assert abs((bar["x"] - track["x"]) / track["width"] - 12 * 60 / span) < 0.01
+    assert abs(bar["width"] / track["width"] - 7 * 60 / span) < 0.01
+    screenshot(page, "attendance-timeline")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 + sum(len(p[2]) for p in PEOPLE)
+
+    page.set_viewport_size(PHONE)
+    screenshot(page, "attendance-timeline-phone")
+    assert problems.errors == []
+
+
+def test_ops_dashboard_with_live_rooms_and_usage(live_stack, open_context):
+    today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    for days_ago, people in ((1, 6), (2, 3), (4, 5), (5, 2), (8, 4), (11, 6)):
+        held_meeting(live_stack, f"Daily sync -{days_ago}", today - timedelta(days=days_ago),
+                     PEOPLE[:people])  # fmt: skip
+    slug, host_headers = meeting_open_now(live_stack, "Live dashboard demo")
+    tokens = f"/api/v1/meetings/{slug}/tokens"
+    tickets = [live_stack.http("POST", tokens, {}, host_headers)[1]]
+    tickets.append(live_stack.http("POST", tokens, {"display_name": "Gus"})[1])
+    # A room some other program made on the same server: ours to see, not ours.
+    run_in_thread(
+        lambda: live_stack.query(
+            lambda: gateway.provision_room("standup-from-elsewhere", empty_timeout=120,
+                                           departure_timeout=5)
+        )
+    )  # fmt: skip
+    forged = urllib.request.Request(
+        live_stack.base_url + "/livekit/webhook",
+        data=b'{"event": "room_started"}',
+        headers={"Authorization": "not-a-token"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(forged, timeout=10)
+    assert refused.value.code == 401
+
+    with BackgroundParticipants(tickets, publish_video=True):
+
+        def both_in_the_ledger():
+            """the webhooks of both joins have arrived"""
+            status, body = live_stack.http("GET", "/api/v1/meetings/" + slug + "/attendance",
+                                           headers=host_headers)  # fmt: skip
+            return status == 200 and len(body) == 2
+
+        wait_for(both_in_the_ledger, timeout=15)
+        page = open_context().new_page()
+        problems = PageProblems(page)
+        sign_in(page)
+        page.get_by_role("link", name="Operations").click()
+        page.get_by_role("link", name="LiveKit").click()
+        expect(page.get_by_role("heading", name="LiveKit", exact=True)).to_be_visible()
+        expect(page.get_by_text("Connected")).to_be_visible()
+        live_rooms = page.locator(".live-rooms")
+        ours = live_rooms.get_by_role("row", name="Live dashboard demo")
+        expect(ours).to_contain_text("Rosa Host")
+
+        def server_counts_both():
+            """ListRooms counts both people (the server updates its count every few s)"""
+            if ours.get_by_role("cell").nth(2).inner_text() == "2":
+                return True
+            page.reload()
+            return False
+
+        wait_for(server_counts_both, timeout=20, interval=1)
+        # ...and the webhooks agree: no "differs" warning.
+        expect(ours.get_by_role("cell").nth(3)).to_have_text("2")
+        expect(live_rooms.get_by_role("row", name="standup-from-elsewhere")).to_contain_text(
+            "unknown room"
+        )
+        expect(page.locator("#refused-requests")).to_contain_text("bad signature")
+        expect(page.locator(".bar-chart")).to_have_count(2)
+        expect(page.locator(".bar-column")).to_have_count(28)  # 14 days, two charts
+        screenshot(page, "ops-livekit-dashboard")
+
+        page.get_by_role("link", name="Weeks").click()
+        expect(page.get_by_role("heading", name="Usage per week")).to_be_visible()
+        page.get_by_text("The numbers").click()
+        expect(page.locator(".usage-table")).to_be_visible()
+        screenshot(page, "ops-livekit-dashboard-weeks")
+
+        page.get_by_role("link", name="All events and filters").click()
+        page.get_by_label("Unknown rooms only").check()
+        page.get_by_role("button", name="Filter").click()
+        expect(page.get_by_role("cell", name="standup-from-elsewhere").first).to_be_visible()
+        screenshot(page, "ops-livekit-events")
+
+        page.goto("/ops/livekit")
+        page.set_viewport_size(PHONE)
+        screenshot(page, "ops-livekit-dashboard-phone")
+        assert problems.errors == []
