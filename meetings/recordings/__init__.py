@@ -4,4 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("recordings", __name__)
 
-from meetings.recordings import views  # noqa: E402, F401
+from meetings.recordings import services, views  # noqa: E402, F401
+
+bp.record_once(lambda _state: services.install_session_hooks())

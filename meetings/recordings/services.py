@@ -323,7 +323,7 @@ def apply_egress_event(event) -> Recording | None:
         return None
     if _apply(row, egress):
         db.session.flush()
-        _announce(row.room_name)
+        _announce_after_commit(row.room_name)
     return row
 
 
@@ -354,13 +354,16 @@ def on_room_finished(event) -> bool:
     for row in rows:
         if row.egress_id is None:
             continue  # a start in flight settles itself; reconcile catches a lost one
-        try:
-            _apply(row, gateway.stop_egress(row.egress_id))
-        except gateway.LiveKitError as error:
-            log.info("stopping recording %s after the room finished: %s", row.id, error)
-        if row.status.rank < RecordingStatus.ENDING.rank:
-            row.status = RecordingStatus.ENDING
+        row.status = RecordingStatus.ENDING
+        after_commit(lambda egress_id=row.egress_id: _stop_quietly(egress_id))
     return bool(rows)
+
+
+def _stop_quietly(egress_id: str) -> None:
+    try:
+        gateway.stop_egress(egress_id)
+    except gateway.LiveKitError as error:
+        log.info("stopping egress %s after its room finished: %s", egress_id, error)
 
 
 def apply_webhook(event) -> bool:
@@ -475,8 +478,8 @@ def _note_participant(row: Recording, identity: str, name: str) -> None:
         row.participants.append(RecordingParticipant(identity=identity, display_name=name[:128]))
 
 
-def _announce(room_name: str) -> None:
-    """Tell everyone in the room (and whoever joins later) whether it is being recorded."""
+def _notice(room_name: str) -> dict:
+    """What the room's metadata should say about recording now."""
     live = db.session.scalars(
         sa.select(Recording)
         .where(
@@ -485,13 +488,57 @@ def _announce(room_name: str) -> None:
         )
         .order_by(Recording.requested_at.desc())
     ).first()
-    changes = {"recording": live is not None, "recording_id": live.id if live else None}
+    return {"recording": live is not None, "recording_id": live.id if live else None}
+
+
+def _send_notice(room_name: str, changes: dict) -> None:
     try:
         gateway.update_room_metadata(room_name, changes)
     except gateway.RoomNotFound:
         pass  # the room is gone, and with it everyone who could see the notice
     except gateway.LiveKitError as error:
         log.warning("recording notice for %s not updated: %s", room_name, error)
+
+
+def _announce(room_name: str) -> None:
+    """Tell everyone in the room (and whoever joins later) whether it is being recorded."""
+    _send_notice(room_name, _notice(room_name))
+
+
+def _announce_after_commit(room_name: str) -> None:
+    changes = _notice(room_name)  # the flushed, not yet committed, state
+    after_commit(lambda: _send_notice(room_name, changes))
+
+
+# LiveKit calls that follow from a webhook wait until its transaction is committed: they
+# must not hold the database (SQLite's one writer) while the server answers, and must not
+# happen at all when the transaction is rolled back.
+AFTER_COMMIT = "recordings.after_commit"
+
+
+def after_commit(action) -> None:
+    db.session.info.setdefault(AFTER_COMMIT, []).append(action)
+
+
+def _run_after_commit(session) -> None:
+    for action in session.info.pop(AFTER_COMMIT, []):
+        try:
+            action()
+        except Exception:  # the commit happened; a failed notice must not undo the answer
+            log.exception("recording follow-up after commit failed")
+
+
+def _forget_after_rollback(session, *_args) -> None:
+    session.info.pop(AFTER_COMMIT, None)
+
+
+def install_session_hooks() -> None:
+    """Run queued LiveKit calls after commit; drop them on rollback (once per process)."""
+    from flask_sqlalchemy.session import Session
+
+    if not sa.event.contains(Session, "after_commit", _run_after_commit):
+        sa.event.listen(Session, "after_commit", _run_after_commit)
+        sa.event.listen(Session, "after_rollback", _forget_after_rollback)
 
 
 @dataclass(frozen=True)
