@@ -105,10 +105,9 @@ def mint_token(grant: MediaGrant) -> MintedToken:
         can_subscribe=grant.can_subscribe,
         can_publish_data=grant.can_publish_data,
         room_admin=True if grant.room_admin else None,
-        # Raised hands live in the participant's own attributes, which needs this grant.
-        # It also lets a participant rewrite their own name and metadata: the server must
-        # never trust those for decisions (roles are checked against the database).
-        can_update_own_metadata=True,
+        # Off: names, metadata (the role) and attributes (a raised hand) are written by the
+        # app through RoomService, so every page can trust what it reads there.
+        can_update_own_metadata=False,
     )
     token = (
         api.AccessToken(settings.api_key, settings.api_secret)
@@ -555,3 +554,15 @@ def _call_egress(operation: Callable[[api.LiveKitAPI], Awaitable[T]]) -> T:
     timeout = current_app.config.get("EGRESS_TIMEOUT_SECONDS", base.timeout)
     settings = Settings(base.url, base.api_key, base.api_secret, timeout)
     return async_to_sync(_run)(settings, operation)
+
+
+def set_attributes(room: str, identity: str, attributes: dict[str, str]) -> None:
+    """Set some of a participant's attributes (an empty value removes one).
+
+    Participants cannot write their own (their tokens lack can_update_own_metadata), so
+    what others read there, like a raised hand, was put there by the app.
+
+    Raises: RoomNotFound, LiveKitUnavailable.
+    """
+    request = api.UpdateParticipantRequest(room=room, identity=identity, attributes=attributes)
+    _call(lambda lk: lk.room.update_participant(request))

@@ -17,7 +17,15 @@ from meetings.moderation import audit, services, state
 from meetings.moderation.audit import Actor
 from meetings.rooms import services as rooms
 
-PARTICIPANT_ACTIONS = ("mute", "remove", "promote", "demote", "ask_unmute", "make_co_host")
+PARTICIPANT_ACTIONS = (
+    "mute",
+    "remove",
+    "promote",
+    "demote",
+    "ask_unmute",
+    "make_co_host",
+    "lower_hand",
+)
 MEETING_ACTIONS = ("mute_all", "lock", "unlock", "end")
 
 
@@ -44,6 +52,8 @@ def moderate_participant(slug: str, identity: str, action: str):
         services.set_speaker(context, identity, action == "promote")
     elif action == "ask_unmute":
         services.ask_to_unmute(context, identity)
+    elif action == "lower_hand":
+        services.lower_hand(context, identity)
     else:
         services.make_co_host(context, identity)
     return jsonify({"ok": True, "action": action, "identity": identity})
@@ -79,6 +89,19 @@ for _action in MEETING_ACTIONS:
         methods=["POST"],
         defaults={"action": _action},
     )
+
+
+@bp.post("/meetings/<slug>/hand")
+def hand(slug: str):
+    """Raise or lower the caller's own hand (`{"raised": true|false}`)."""
+    meeting = meeting_or_404(slug)
+    raised = parse_body(schemas.HandRequest).raised
+    user, _ = caller()
+    identity = user.livekit_identity if user is not None else session.get("guest_identity")
+    if not identity:
+        raise ApiError(404, "not_in_meeting", "Join the meeting first.")
+    services.raise_own_hand(meeting, identity, raised)
+    return jsonify({"ok": True, "raised": raised})
 
 
 # ---- the lobby ---------------------------------------------------------------------------

@@ -121,6 +121,7 @@ def openapi_document() -> dict:
         schemas.MeetingUpdate,
         schemas.TokenRequest,
         schemas.MuteRequest,
+        schemas.HandRequest,
     )
     components = {}
     for model in request_models:

@@ -1,7 +1,7 @@
 """OpenAPI paths of the lobby, host moderation and the audit log."""
 
 from meetings.api.openapi import SLUG, _body, _errors, _json
-from meetings.api.schemas import MuteRequest
+from meetings.api.schemas import HandRequest, MuteRequest
 
 IDENTITY = {"name": "identity", "in": "path", "required": True, "schema": {"type": "string"}}
 LOBBY_ID = {"name": "lobby_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -59,6 +59,7 @@ PARTICIPANT_SUMMARIES = {
     "demote": "Take a speaker's publishing right away",
     "ask_unmute": "Ask a participant to unmute; they decide",
     "make_co_host": "Give a signed-in participant host powers in this meeting",
+    "lower_hand": "Lower a participant's raised hand",
 }
 MEETING_SUMMARIES = {
     "mute_all": "Mute every microphone but the hosts'",
@@ -95,6 +96,14 @@ def moderation_paths() -> dict:
         paths[f"/meetings/{{slug}}/lobby/{{lobby_id}}/{decision}"] = _action(
             summary, [SLUG, LOBBY_ID]
         )
+    paths["/meetings/{slug}/hand"] = {
+        "post": {
+            "summary": "Raise or lower your own hand (set by the server in your attributes)",
+            "parameters": [SLUG],
+            "requestBody": _body(HandRequest),
+            "responses": {"200": _json(OK, "Done"), **_errors(400, 404, 409, 422, 503)},
+        }
+    }
     paths["/meetings/{slug}/lobby"] = {
         "get": {
             "summary": "Who waits in the lobby, first come first (hosts)",

@@ -66,3 +66,7 @@ def to_iso(value: datetime) -> str:
 
 class MuteRequest(Body):
     source: Literal["microphone", "camera", "screen_share"] = "microphone"
+
+
+class HandRequest(Body):
+    raised: StrictBool

@@ -179,6 +179,43 @@ def _may_publish(moderation: Moderation, identity: str) -> bool:
     return identity in moderation.meeting.host_identities() or not moderation.meeting.webinar
 
 
+def lower_hand(moderation: Moderation, identity: str) -> None:
+    """Take a raised hand down; the person's page says a host did it."""
+    moderation.call(
+        "lower_hand",
+        identity,
+        lambda: _set_hand_after_check(moderation.room, identity, raised=False),
+    )
+
+
+def _set_hand_after_check(room: str, identity: str, *, raised: bool) -> None:
+    gateway.get_participant(room, identity)  # 404 for someone not there
+    gateway.set_attributes(room, identity, {"hand": _hand_value(raised)})
+
+
+def _hand_value(raised: bool) -> str:
+    # The server's clock orders the queue, not each raiser's own.
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z") if raised else ""
+
+
+def raise_own_hand(meeting: Meeting, identity: str, raised: bool) -> None:
+    """A participant raises or lowers their own hand, in the occurrence running now.
+
+    Raises:
+        ApiError: 409 when no occurrence runs, 404 when the caller is not in the room,
+            503 when the server cannot be reached.
+    """
+    window = rooms.window(meeting, early_access=True)
+    if window.phase != rooms.Phase.OPEN:
+        raise ApiError(409, "not_running", "This meeting is not running now.")
+    try:
+        _set_hand_after_check(window.occurrence.room_name, identity, raised=raised)
+    except gateway.RoomNotFound as error:
+        raise ApiError(404, "not_in_meeting", "Join the meeting first.") from error
+    except gateway.LiveKitError as error:
+        raise ApiError(503, "livekit_unavailable", UNREACHABLE) from error
+
+
 def make_co_host(moderation: Moderation, identity: str) -> None:
     """Give a signed-in participant host powers in this meeting."""
     user = _user_by_identity(identity)

@@ -69,14 +69,22 @@ def test_chat_goes_both_ways_with_safe_links_and_a_length_limit(open_context, li
 def test_hands_go_up_in_order_and_a_host_lowers_one(open_context, live_stack):
     slug, host = host_in_meeting(open_context, live_stack)
     guest = guest_in_meeting(open_context, slug, "Gita Guest")
-    with BackgroundParticipants(guest_tickets(live_stack, slug, ["Sam Synth"])) as bots:
+    [sam] = guest_tickets(live_stack, slug, ["Sam Synth"])
+    with BackgroundParticipants([sam]):
         guest.get_by_role("button", name="Raise hand").click()
         expect(guest.get_by_role("button", name="Lower hand")).to_have_attribute(
             "aria-pressed", "true"
         )
         expect(host.get_by_text("Gita Guest raised their hand")).to_be_visible()
+        # Participants cannot write their own attributes; the app's server raises Sam's hand
+        # as it does when Sam's page asks.
         raised = datetime.now(UTC).isoformat()
-        bots.call(lambda rooms: rooms[0].local_participant.set_attributes({"hand": raised}))
+        room = room_of(live_stack, slug)
+        run_in_thread(
+            lambda: live_stack.query(
+                lambda: gateway.set_attributes(room, sam["identity"], {"hand": raised})
+            )
+        )
 
         expect(host.locator("#hands-count")).to_have_text("2")
         open_panel(host, "People")
@@ -94,7 +102,7 @@ def test_hands_go_up_in_order_and_a_host_lowers_one(open_context, live_stack):
         expect(guest.get_by_role("button", name="Raise hand")).to_have_attribute(
             "aria-pressed", "false"
         )
-        expect(guest.get_by_text("Hilde Host lowered your hand")).to_be_visible()
+        expect(guest.get_by_text("A host lowered your hand")).to_be_visible()
         expect(queue).to_have_text(["Sam Synth"])
 
 
@@ -217,7 +225,7 @@ JUNK = [
     ("chat", b'{"type": "chat", "text": "' + b"y" * 2001 + b'"}'),
     ("reaction", b'{"type": "reaction", "kind": "__proto__"}'),
     ("reaction", b'{"type": "reaction", "kind": "<img src=x>"}'),
-    ("hand", b'{"type": "lower"}'),  # only a host may lower a hand
+    ("hand", b'{"type": "lower"}'),  # hands are lowered by the server, never by a message
     ("moderation", b'{"type": "ask_unmute"}'),  # only a host may ask
     ("moderation", b"{"),
     ("", b"no topic at all"),

@@ -65,6 +65,9 @@ class FakeRooms:
     def send_data(self, room, payload, topic, identities):
         self._record("send_data", room, payload, topic, identities)
 
+    def set_attributes(self, room, identity, attributes):
+        self._record("set_attributes", room, identity, attributes)
+
     def delete_room(self, room):
         self._record("delete_room", room)
 
@@ -107,6 +110,7 @@ class FakeRooms:
 
 
 FAKED = (
+    "set_attributes",
     "provision_room",
     "list_participants",
     "list_live_participants",

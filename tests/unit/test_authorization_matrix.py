@@ -95,7 +95,7 @@ MATRIX = {
     # in the room, so a host learns that (404) without anything reaching the server.
     **{
         ("POST", f"/api/v1/meetings/<slug>/participants/<identity>/{action}"): moderators(404)
-        for action in ("mute", "remove", "promote", "demote", "ask_unmute")
+        for action in ("mute", "remove", "promote", "demote", "ask_unmute", "lower_hand")
     },
     ("POST", "/api/v1/meetings/<slug>/participants/<identity>/make_co_host"): moderators(422),
     **{
@@ -103,6 +103,8 @@ MATRIX = {
         for action in ("mute_all", "lock", "unlock", "end")
     },
     ("GET", "/api/v1/meetings/<slug>/lobby"): moderators(200),
+    # One's own hand; the matrix sends no `raised`, and nobody is in the room anyway.
+    ("POST", "/api/v1/meetings/<slug>/hand"): everyone(422),
     ("POST", "/api/v1/meetings/<slug>/lobby/<lobby_id>/admit"): moderators(404),
     ("POST", "/api/v1/meetings/<slug>/lobby/<lobby_id>/deny"): moderators(404),
     # A lobby place answers only the person waiting in it.

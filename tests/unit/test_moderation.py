@@ -6,6 +6,7 @@ runs the same actions against a real livekit-server.
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -323,3 +324,30 @@ def test_a_name_with_html_stays_text_in_the_audit_log(
     page = client.get(f"/meetings/{meeting.slug}/audit").get_data(as_text=True)
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_hands_are_raised_by_the_server_and_lowered_by_hosts(
+    app, client, api_token, make_meeting, fake_rooms
+):
+    meeting = make_meeting()
+    room = first_room(meeting)
+    guest, first = ask_to_join(app, meeting, "Handy Hal")
+    identity = first.get_json()["identity"]
+    hand = f"/api/v1/meetings/{meeting.slug}/hand"
+    assert guest.post(hand, json={"raised": True}).status_code == 404  # not in the room yet
+    fake_rooms.seat(room, identity)
+    assert guest.post(hand, json={"raised": True}).status_code == 200
+    [(call, _, who, attributes)] = fake_rooms.calls
+    assert (call, who) == ("set_attributes", identity)
+    assert datetime.fromisoformat(attributes["hand"]) <= datetime.now(UTC)
+    assert guest.post(hand, json={"raised": "yes"}).status_code == 422
+
+    lowered = as_host(client, api_token, meeting, "POST", f"participants/{identity}/lower_hand")
+    assert lowered.status_code == 200
+    assert fake_rooms.calls[-1] == ("set_attributes", room, identity, {"hand": ""})
+    # A guest cannot lower someone else's hand.
+    other, _ = ask_to_join(app, meeting, "Other Olga")
+    refused = other.post(
+        f"/api/v1/meetings/{meeting.slug}/participants/{identity}/lower_hand", json={}
+    )
+    assert refused.status_code == 403

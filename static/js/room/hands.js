@@ -1,26 +1,39 @@
-// Raised hands live in each participant's own attributes ({"hand": "<ISO time>"}), so late
-// joiners see them too. Hosts see the queue in the order hands went up and can lower one:
-// a data message on topic "hand" asks that participant's page to lower it.
+// Raised hands live in each participant's attributes ({"hand": "<ISO time>"}), so late
+// joiners see them too. The app's server writes them (participants cannot write their own),
+// with its own clock, so the queue hosts see is in the order hands really went up.
+import { csrfToken } from "../common.js";
 import { $, batched, h, show } from "./dom.js";
-import { onData, send } from "./data.js";
 import { showNotice } from "./connection.js";
-import { LK, amHost, everyone, isHost, isLocal, nameOf, onRoom, session } from "./session.js";
+import { LK, amHost, everyone, isLocal, nameOf, onRoom, session } from "./session.js";
 
 const [button, queue, list, badge] = ["toggle-hand", "hand-queue", "hand-list", "hands-count"].map($);
 const raisedAt = (p) => Date.parse(p.attributes.hand) || Infinity; // a garbled time goes last
 
+const apiBase = JSON.parse($("page-data").textContent).tokenUrl.replace(/\/tokens$/, "");
+let loweredByMe = false;
+
+async function post(path, body) {
+  const response = await fetch(`${apiBase}/${path}`, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(String(response.status));
+}
+
 async function setHand(up) {
+  loweredByMe = !up;
   try {
-    await session.room.localParticipant.setAttributes({ hand: up ? new Date().toISOString() : "" });
+    await post("hand", { raised: up });
   } catch {
     showNotice(`Your hand could not be ${up ? "raised" : "lowered"}. Try again.`);
   }
-  render();
 }
 
 function lower(participant) {
   if (isLocal(participant)) return setHand(false);
-  send(session.room, "hand", { type: "lower" }, { to: [participant.identity] }).catch(() =>
+  post(`participants/${encodeURIComponent(participant.identity)}/lower_hand`, {}).catch(() =>
     showNotice(`${nameOf(participant)}'s hand could not be lowered. Try again.`),
   );
 }
@@ -48,18 +61,12 @@ export const render = batched(() => {
   );
 });
 
-// Only a host may lower someone else's hand; the page obeys and says who did.
-onData("hand", (payload, sender) => {
-  if (payload.type !== "lower" || !sender || !isHost(sender) || !session.room.localParticipant.attributes.hand) return;
-  setHand(false);
-  showNotice(`${nameOf(sender)} lowered your hand`);
-});
-
 button.addEventListener("click", () => session.room && setHand(!session.room.localParticipant.attributes.hand));
 
 onRoom((room) => {
   room.on(LK.RoomEvent.ParticipantAttributesChanged, (changed, participant) => {
     if (changed.hand && amHost() && !isLocal(participant)) showNotice(`${nameOf(participant)} raised their hand`);
+    if ("hand" in changed && !changed.hand && isLocal(participant) && !loweredByMe) showNotice("A host lowered your hand");
     render();
   });
   // Someone may arrive with a hand already up.
