@@ -171,3 +171,19 @@ def test_a_promoted_attendee_publishes_a_camera_without_reloading(open_context, 
     wait_for_remote_video(host)
     expect(host.get_by_role("button", name="Make attendee: Watching Wes")).to_be_visible()
     screenshot(wes, "promoted-speaker")
+
+
+def test_a_locked_meeting_turns_newcomers_away_until_unlocked(open_context, live_stack):
+    slug, host_email = scheduled(live_stack)
+    host = host_joins(open_context, host_email, slug)
+    people_panel(host)
+    host.get_by_role("button", name="Lock meeting").click()
+    expect(host.get_by_role("button", name="Unlock meeting")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    late = guest_asks(open_context, slug, "Late Larry")
+    expect(late.get_by_role("alert")).to_contain_text("The host locked this meeting")
+    host.get_by_role("button", name="Unlock meeting").click()
+    expect(host.get_by_role("button", name="Lock meeting")).to_be_visible()
+    late.get_by_role("button", name="Join meeting").click()
+    expect(late.locator("#connection-status")).to_have_text("Connected")
