@@ -74,6 +74,7 @@ class AppProcess:
         app = self.app()
         with app.app_context():
             flask_migrate.upgrade()
+            db.session.remove()
             db.engine.dispose()
 
     def start(self, timeout: float = 30) -> "AppProcess":

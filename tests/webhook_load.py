@@ -60,6 +60,7 @@ def make_meetings(app, count: int) -> list[str]:
         db.session.commit()
         names = [rec.occurrences(meeting)[0].room_name for meeting in meetings]
         db.session.remove()
+        db.engine.dispose()  # no pooled connection outlives this app
         return names
 
 

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask import current_app
 from livekit.protocol.webhook import WebhookEvent as LiveKitEvent
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from meetings.extensions import db
@@ -69,40 +71,70 @@ def _writer_turn():
 
 
 def _store_and_apply(event: LiveKitEvent, raw_body: str) -> bool:
-    if db.session.get(WebhookEvent, event.id) is not None:
-        return False
+    already = sa.select(WebhookEvent.id).where(WebhookEvent.id == event.id)
+    if db.session.scalar(already) is not None:
+        return False  # a repeat is answered by a read, without the write lock
     room = derive.room_of(event)
-    row = _ledger_row(event, raw_body, room)
-    db.session.add(row)
-    db.session.flush()  # store first: this insert claims the event id
+    # Store first: this insert claims the event id (a repeat inserts nothing) and, on
+    # SQLite, the write lock, so that what is read below is current.
+    if not _insert_once(_ledger_values(event, raw_body, room)):
+        db.session.rollback()
+        return False
     try:
-        row.result = derive.apply(event, room)
+        result = derive.apply(event, room)
         db.session.flush()
     except SQLAlchemyError:
         raise
     except Exception as error:  # a payload our derivation cannot handle: keep it anyway
         db.session.rollback()
         current_app.logger.exception("webhook %s (%s) could not be applied", event.id, event.event)
-        row = _ledger_row(event, raw_body, room)
-        row.result = ProcessingResult.FAILED
-        row.error = f"{type(error).__name__}: {error}"[:500]
-        db.session.add(row)
+        failed = ProcessingResult.FAILED
+        error_text = f"{type(error).__name__}: {error}"[:500]
+        _insert_once(
+            _ledger_values(event, raw_body, room) | {"result": failed, "error": error_text}
+        )
+    else:
+        if result != ProcessingResult.APPLIED:
+            db.session.execute(
+                sa.update(WebhookEvent).where(WebhookEvent.id == event.id).values(result=result)
+            )
     db.session.commit()
     return True
 
 
-def _ledger_row(event: LiveKitEvent, raw_body: str, room: derive.RoomRef | None) -> WebhookEvent:
-    return WebhookEvent(
-        id=event.id,
-        event=event.event,
-        room_name=room.name if room else None,
-        room_sid=(room.sid or None) if room else None,
-        participant_identity=event.participant.identity or None,
-        meeting_id=room.meeting_id if room else None,
-        unknown_room=room.unknown if room else False,
-        created_at=derive.from_epoch(event.created_at),
-        payload=raw_body,
+def _insert_once(values: dict) -> bool:
+    """INSERT ... ON CONFLICT (id) DO NOTHING; True when the row is new."""
+    dialect = db.engine.dialect.name
+    insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(dialect)
+    if insert is None:  # another database: ask first (a race ends in IntegrityError, retried)
+        if db.session.get(WebhookEvent, values["id"]) is not None:
+            return False
+        db.session.execute(sa.insert(WebhookEvent).values(values))
+        return True
+    statement = (
+        insert(WebhookEvent)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(WebhookEvent.id)  # a row only when inserted (rowcount is not portable)
     )
+    return db.session.execute(statement).scalar() is not None
+
+
+def _ledger_values(event: LiveKitEvent, raw_body: str, room: derive.RoomRef | None) -> dict:
+    return {
+        "id": event.id,
+        "event": event.event,
+        "room_name": room.name if room else None,
+        "room_sid": (room.sid or None) if room else None,
+        "participant_identity": event.participant.identity or None,
+        "meeting_id": room.meeting_id if room else None,
+        "unknown_room": room.unknown if room else False,
+        "created_at": derive.from_epoch(event.created_at),
+        "received_at": datetime.now(UTC),
+        "payload": raw_body,
+        "result": ProcessingResult.APPLIED,
+        "error": "",
+    }
 
 
 def count_rejection(reason: str) -> None:

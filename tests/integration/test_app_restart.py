@@ -29,6 +29,7 @@ def stored_ids(process: AppProcess) -> list[str]:
     app = process.app()
     with app.app_context():
         ids = list(db.session.scalars(sa.select(WebhookEvent.id)))
+        db.session.remove()
         db.engine.dispose()
     return ids
 
@@ -68,6 +69,7 @@ def test_nothing_answered_2xx_is_lost_when_the_app_crashes(app_process):
     app = app_process.app()
     with app.app_context():
         snapshot = derived_snapshot()
+        db.session.remove()
         db.engine.dispose()
     sessions = snapshot["sessions"]
     assert {sid: row[3] for sid, row in sessions.items()} == {

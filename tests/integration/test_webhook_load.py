@@ -42,6 +42,7 @@ def in_order_snapshot(rooms, tmp_path) -> dict:
             for event in room.events:
                 services.record_event(event, to_body(event))
         snapshot = derived_snapshot()
+        db.session.remove()
         db.engine.dispose()
     return snapshot
 
@@ -73,6 +74,7 @@ def test_a_burst_of_shuffled_and_repeated_webhooks(app_process, tmp_path):
         loaded = derived_snapshot()
         query = sa.select(MeetingSession.room_sid, MeetingSession.peak_participants)
         peaks = {sid: peak for sid, peak in db.session.execute(query)}
+        db.session.remove()
         db.engine.dispose()
     assert loaded == in_order_snapshot(burst.rooms, tmp_path)
     # ...and both equal what the scripted meetings really did.
