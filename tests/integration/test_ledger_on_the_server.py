@@ -5,10 +5,11 @@ server's one-second resolution."""
 
 import asyncio
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from meetings import livekit_gateway as gateway
 from meetings.auth import services as auth_services
 from meetings.extensions import db
 from meetings.models import MeetingSession, TrackPublication, WebhookEvent
@@ -134,3 +135,60 @@ def test_three_people_come_and_go_and_the_ledger_says_when(live_stack, monkeypat
     assert kinds.count("participant_joined") == kinds.count("participant_left") == 3
     assert {"room_started", "room_finished", "track_published"} <= set(kinds)
     assert [tuple(track) for track in tracks] == [(tickets["host"]["identity"], "video", "camera")]
+
+
+def test_reconcile_closes_what_the_server_no_longer_has(live_stack):
+    """A session whose room_finished was lost is closed (inferred); a room the server has
+    is left open, and one the ledger never heard of gets a session."""
+    lost_sid = f"RM_lost{time.monotonic_ns()}"
+    heard_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+
+    def open_a_session_whose_end_was_lost():
+        db.session.add(
+            MeetingSession(
+                room_sid=lost_sid,
+                room_name="meeting-lost-finished",
+                started_at=heard_at - timedelta(minutes=20),
+                last_event_at=heard_at,
+            )
+        )
+        db.session.commit()
+
+    live_stack.query(open_a_session_whose_end_was_lost)
+    room = f"reconcile-{time.monotonic_ns()}"
+    run_in_thread(
+        lambda: live_stack.query(
+            lambda: gateway.provision_room(room, empty_timeout=60, departure_timeout=5)
+        )
+    )
+
+    def started():
+        """the room's room_started webhook has arrived"""
+        query = db.select(MeetingSession).where(MeetingSession.room_name == room)
+        return live_stack.query(lambda: db.session.scalar(query) is not None)
+
+    wait_for(started)
+
+    def forget_it():  # as if room_started had been lost
+        db.session.execute(db.delete(MeetingSession).where(MeetingSession.room_name == room))
+        db.session.commit()
+
+    live_stack.query(forget_it)
+    result = run_in_thread(
+        lambda: live_stack.app.test_cli_runner().invoke(args=["livekit", "reconcile"])
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Closed meeting-lost-finished ({lost_sid})" in result.output
+    assert f"Opened {room}" in result.output
+
+    def sessions():
+        rows = db.session.scalars(
+            db.select(MeetingSession).where(
+                MeetingSession.room_name.in_(["meeting-lost-finished", room])
+            )
+        )
+        return {row.room_name: (row.ended_at, row.end_inferred) for row in rows}
+
+    after = live_stack.query(sessions)
+    assert after["meeting-lost-finished"] == (heard_at, True)
+    assert after[room] == (None, False)
