@@ -1,6 +1,7 @@
 """The app as production runs it: gunicorn in its own process group, on a migrated database,
 so that tests and the benchmark can measure it over HTTP, kill it and start it again."""
 
+import contextlib
 import http.client
 import os
 import signal
@@ -98,13 +99,15 @@ class AppProcess:
                     return self
             except (urllib.error.URLError, OSError):
                 if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.kill()  # nothing is left running when start() fails
                     raise RuntimeError(f"gunicorn did not start:\n{self.log.read_text()}") from None
                 time.sleep(0.1)
 
     def kill(self) -> None:
         """A crash: SIGKILL to gunicorn and its workers, in the middle of whatever they do."""
         if self.process is not None:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # already gone
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
             self.process = None
 
