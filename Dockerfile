@@ -6,7 +6,7 @@
 FROM node:20-bookworm-slim AS vendor
 WORKDIR /build
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --omit=dev --no-audit --no-fund  # axe-core is for the tests only
 
 # --- Stage 2: the app ---
 FROM python:3.11-slim-bookworm
