@@ -187,3 +187,26 @@ def test_a_locked_meeting_turns_newcomers_away_until_unlocked(open_context, live
     expect(host.get_by_role("button", name="Lock meeting")).to_be_visible()
     late.get_by_role("button", name="Join meeting").click()
     expect(late.locator("#connection-status")).to_have_text("Connected")
+
+
+def test_everyone_is_told_before_and_while_a_meeting_records(open_context, live_stack):
+    slug, host_email = scheduled(live_stack, recording_allowed=True)
+    host = host_joins(open_context, host_email, slug)
+    guest = open_context().new_page()
+    guest.goto(f"/m/{slug}")
+    expect(guest.get_by_text("This meeting may be recorded.")).to_be_visible()
+    guest.get_by_label("Your name").fill("Rita Recorded")
+    guest.get_by_role("button", name="Join meeting").click()
+    expect(guest.locator("#connection-status")).to_have_text("Connected")
+    expect(host.get_by_role("button", name="Start recording")).to_be_visible()
+    expect(guest.get_by_role("button", name="Start recording")).to_have_count(0)
+    expect(guest.locator("#recording-indicator")).to_be_hidden()
+
+    # What the server does once the recorder accepted a job: the room's metadata says so.
+    room = live_stack.query(lambda: _room_of(slug))
+    run_in_thread(
+        lambda: live_stack.query(lambda: gateway.update_room_metadata(room, {"recording": True}))
+    )
+    expect(guest.locator("#recording-indicator")).to_be_visible()
+    expect(host.locator("#recording-indicator")).to_be_visible()
+    screenshot(guest, "room-recording-sign")

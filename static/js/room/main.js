@@ -68,6 +68,12 @@ async function connect(ticket, first) {
     const api = { room, onParticipantRow: participants.onParticipantRow, showNotice: connection.showNotice };
     import("./moderation.js").then((m) => m.install(api)).catch(() => {});
   }
+  // The recording sign (everyone) and Start/Stop (hosts), only where the meeting may be
+  // recorded: other meetings load none of it.
+  if (JSON.parse($("recording-data").textContent).allowed) {
+    const api = { room, isHost: ticket.role === "host", showNotice: connection.showNotice };
+    import("./recording.js").then((m) => m.install(api)).catch(() => {});
+  }
 }
 
 async function join(event) {
