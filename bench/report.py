@@ -1,0 +1,145 @@
+"""The readable table written next to the JSON results."""
+
+
+def markdown(results: dict) -> str:
+    m = results.get("machine", {})
+    lines = [
+        f"# Benchmark {results['started_at']}",
+        "",
+        f"Taken on a shared {m.get('cpu_count')}-core machine ({m.get('cpu_model')}) while other "
+        f"work ran (load average at start {m.get('load_average_at_start')}); compare ratios to "
+        "the baseline, not absolute times. "
+        f"Python {m.get('python')}, livekit-server {m.get('livekit_server')}, "
+        f"{m.get('database')}, gunicorn {m.get('gunicorn')}.",
+        "",
+        "| Scenario | Measure | Result | Target | Met |",
+        "|---|---|---|---|---|",
+    ]
+    for name, render in SECTIONS:
+        section = results.get(name)
+        if section is None:
+            continue
+        if "error" in section:
+            lines.append(f"| {name} | failed | {section['error']} | | missed |")
+            continue
+        lines += render(section)
+    notes = [
+        f"- **{name}**: {results[name]['note']}"
+        for name, _ in SECTIONS
+        if results.get(name, {}).get("note")
+    ]
+    if notes:
+        lines += ["", "## Notes", "", *notes]
+    return "\n".join(lines) + "\n"
+
+
+def met(flag: bool | None) -> str:
+    return "" if flag is None else ("met" if flag else "**missed**")
+
+
+def row(scenario: str, measure: str, result: str, target: str = "", ok: bool | None = None):
+    return f"| {scenario} | {measure} | {result} | {target} | {met(ok)} |"
+
+
+def time_to_join(s: dict) -> list[str]:
+    c, f = s["connected_ms"], s["first_remote_frame_ms"]
+    t = s["target"]
+    return [
+        row("time_to_join", f"click → Connected ({s['joins']} joins)",
+            f"median {c['median']} ms, p90 {c['p90']} ms"),
+        row("time_to_join", "click → first remote frame",
+            f"median {f['median']} ms, p90 {f['p90']} ms",
+            f"median < {t['median_ms_below']} ms", t["met"]),
+        row("time_to_join", "baseline GET (same run)", f"median {s['baseline_ms']['median']} ms"),
+    ]  # fmt: skip
+
+
+def page_weight(s: dict) -> list[str]:
+    lines = []
+    for page, p in s["pages"].items():
+        for cache in ("cold", "warm"):
+            w = p[cache]
+            lines.append(row(
+                "page_weight", f"{page}, {cache} cache",
+                f"app {kb(w['app_bytes'])} (JS+CSS {kb(w['app_js_css_bytes'])}), "
+                f"vendor {kb(w['vendor_bytes'])}, total {kb(w['total_bytes'])}",
+            ))  # fmt: skip
+    t = s["target"]
+    lines.append(row("page_weight", "page-specific JS+CSS, largest page, cold",
+                     kb(t["largest_app_js_css_bytes"]),
+                     f"< {kb(t['app_js_css_bytes_below'])}", t["met"]))  # fmt: skip
+    return lines
+
+
+def kb(n: int) -> str:
+    return f"{n / 1024:.1f} KB"
+
+
+def token_endpoint(s: dict) -> list[str]:
+    lines = []
+    for key, r in s.items():
+        if not key.startswith("clients_"):
+            continue
+        clients = key.removeprefix("clients_")
+        b = r["baseline"]
+        lines.append(
+            row(
+                "token_endpoint",
+                f"{clients} client(s), baseline",
+                f"{b['requests_per_second']} req/s, p50 {b['p50_ms']} / p99 {b['p99_ms']} ms",
+            )
+        )
+        for who in ("host", "guest"):
+            x = r[who]
+            lines.append(row(
+                "token_endpoint", f"{clients} client(s), {who}",
+                f"{x['requests_per_second']} req/s ({x['ratio_to_baseline']:.0%} of baseline), "
+                f"p50 {x['p50_ms']} / p99 {x['p99_ms']} ms, statuses {x['statuses']}",
+            ))  # fmt: skip
+    t = s["target"]
+    lines.append(row("token_endpoint", "worst ratio at 16 clients", f"{t['ratio_at_16']:.0%}",
+                     f">= {t['ratio_at_16_at_least']:.0%}", t["met"]))  # fmt: skip
+    return lines
+
+
+def webhook_ingest(s: dict) -> list[str]:
+    lines = []
+    for key, r in s.items():
+        if not key.startswith("senders_"):
+            continue
+        lines.append(row(
+            "webhook_ingest", f"{key.removeprefix('senders_')} senders",
+            f"{r['requests_per_second']} events/s, p50 {r['p50_ms']} / p99 {r['p99_ms']} ms, "
+            f"{r['distinct_events']} distinct of {r['requests']}, ledger rows {r['ledger_rows']}, "
+            f"lost {r['lost']}, baseline {r['baseline_rps']} req/s "
+            f"(ratio {r['ratio_to_baseline']})",
+        ))  # fmt: skip
+    t = s["target"]
+    lines.append(row("webhook_ingest", "16 senders",
+                     f"{t['events_per_second']} events/s, p99 {t['p99_ms']} ms, lost {t['lost']}",
+                     ">= 500 events/s, p99 < 50 ms, zero loss", t["met"]))  # fmt: skip
+    return lines
+
+
+def join_storm(s: dict) -> list[str]:
+    t = s["target"]
+    return [
+        row("join_storm", f"{s['token_requests']} token requests in {s['window_seconds']} s",
+            f"{s['token_success_rate']:.1%} success, p50 {s['token_p50_ms']} / "
+            f"p99 {s['token_p99_ms']} ms, statuses {s['token_statuses']}",
+            "100%, p99 < 300 ms", t["met"]),
+        row("join_storm", f"{s['joins']} real joins",
+            f"{s['joins_connected']} connected, all in the room after "
+            f"{s['seconds_until_all_in_room']} s (ListParticipants saw {s['participants_seen']})"),
+        row("join_storm", "baseline GET during the storm",
+            f"p50 {s['baseline']['p50_ms']} / p99 {s['baseline']['p99_ms']} ms"),
+    ]  # fmt: skip
+
+
+SECTIONS = [
+    ("time_to_join", time_to_join),
+    ("page_weight", page_weight),
+    ("token_endpoint", token_endpoint),
+    ("webhook_ingest", webhook_ingest),
+    ("join_storm", join_storm),
+]
