@@ -13,6 +13,9 @@ Dockerfile (2 workers x 8 threads):
    (queueing, not a target).
 
 Results are printed and written to tests/artifacts/bench-webhook-ingest.json.
+
+`bench/run.py webhook_ingest` calls `run(stack)` instead: closed-loop bursts at 16 and 64
+senders against the shared bench stack, the ledger counted afterwards.
 """
 
 import argparse
@@ -28,6 +31,73 @@ from tests.app_process import AppProcess  # noqa: E402
 from tests.webhook_load import make_meetings, prepare, send, send_paced  # noqa: E402
 
 ARTIFACT = PROJECT_DIR / "tests" / "artifacts" / "bench-webhook-ingest.json"
+
+STACK_SENDERS = (16, 64)
+STACK_EVENTS = 2000  # a fifth of them repeated deliveries (LiveKit's retries)
+STACK_ROOMS = 37
+TARGET_EVENTS_PER_SECOND = 500
+TARGET_P99_MS = 50
+
+
+def run(stack) -> dict:
+    """The bench/run.py scenario: events/s and answer times at 16 and 64 senders, each burst
+    followed by the same number of baseline requests at the same concurrency; zero loss
+    means every distinct event id has exactly one row in the ledger (webhook_events)."""
+    from bench.http_load import run_closed_loop
+    from bench.stack import BASELINE_PATH
+
+    process = stack.app_process
+    results: dict = {"events_per_burst": STACK_EVENTS, "baseline": BASELINE_PATH}
+    for senders in STACK_SENDERS:
+        names = make_meetings(process.app(), STACK_ROOMS)
+        burst = prepare(names, STACK_EVENTS, process.api_key, process.api_secret)
+        outcome = send(process.port, burst.deliveries, senders)
+        baseline = run_closed_loop(
+            stack.base_url, lambda _n: ("GET", BASELINE_PATH, None, {}), senders, STACK_EVENTS
+        ).summary()
+        rows = ledger_rows(process, burst.distinct_ids)
+        summary = outcome.summary()
+        results[f"senders_{senders}"] = summary | {
+            "distinct_events": len(burst.distinct_ids),
+            "ledger_rows": rows,
+            "lost": len(burst.distinct_ids) - rows,
+            "errors": len(outcome.errors),
+            "baseline_rps": baseline["requests_per_second"],
+            "baseline_p99_ms": baseline["p99_ms"],
+            "ratio_to_baseline": round(
+                summary["requests_per_second"] / (baseline["requests_per_second"] or 1), 3
+            ),
+        }
+    at16 = results["senders_16"]
+    results["target"] = {
+        "events_per_second": at16["requests_per_second"],
+        "p99_ms": at16["p99_ms"],
+        "lost": at16["lost"],
+        "met": at16["requests_per_second"] >= TARGET_EVENTS_PER_SECOND
+        and at16["p99_ms"] < TARGET_P99_MS
+        and at16["lost"] == 0,
+    }
+    return results
+
+
+def ledger_rows(process: AppProcess, event_ids: set[str]) -> int:
+    """How many of `event_ids` the ledger holds (each at most once: the id is the key)."""
+    import sqlalchemy as sa
+
+    from meetings.extensions import db
+    from meetings.models.ledger import WebhookEvent
+
+    app = process.app()
+    with app.app_context():
+        ids = list(event_ids)
+        found = 0
+        for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+            chunk = ids[start : start + 500]
+            query = sa.select(sa.func.count()).where(WebhookEvent.id.in_(chunk))
+            found += db.session.scalar(query)
+        db.session.remove()
+        db.engine.dispose()
+    return found
 
 
 def main() -> int:
