@@ -45,13 +45,16 @@ def record_event(event: LiveKitEvent, raw_body: str) -> bool:
         OperationalError: the database stayed unavailable (the caller answers 5xx, so
             LiveKit delivers the event again).
     """
+    already = sa.select(WebhookEvent.id).where(WebhookEvent.id == event.id)
+    if db.session.scalar(already) is not None:
+        return False  # a repeat is answered by a read, without waiting to write
     for attempt in range(ATTEMPTS):
         try:
             with _writer_turn():
                 return _store_and_apply(event, raw_body)
         except IntegrityError:
-            # A concurrent delivery of the same event, or another event of the same room
-            # that made the session or interval first; the next attempt sees its row.
+            # Another event of the same room made the session or interval first; the
+            # next attempt sees its row.
             db.session.rollback()
         except OperationalError:
             db.session.rollback()
@@ -71,9 +74,6 @@ def _writer_turn():
 
 
 def _store_and_apply(event: LiveKitEvent, raw_body: str) -> bool:
-    already = sa.select(WebhookEvent.id).where(WebhookEvent.id == event.id)
-    if db.session.scalar(already) is not None:
-        return False  # a repeat is answered by a read, without the write lock
     room = derive.room_of(event)
     # Store first: this insert claims the event id (a repeat inserts nothing) and, on
     # SQLite, the write lock, so that what is read below is current.
