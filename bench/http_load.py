@@ -5,9 +5,13 @@ import asyncio
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import aiohttp
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -86,4 +90,10 @@ async def closed_loop(
 def run_closed_loop(
     base_url: str, make_request: Callable[[int], Request], clients: int, total: int
 ) -> LoadResult:
-    return asyncio.run(closed_loop(base_url, make_request, clients, total))
+    """Run on its own thread: Playwright's sync API may have left an event loop on this one."""
+    return in_thread(lambda: asyncio.run(closed_loop(base_url, make_request, clients, total)))
+
+
+def in_thread(fn: Callable[[], T]) -> T:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn).result()
