@@ -65,6 +65,14 @@ def page_weight(s: dict) -> list[str]:
                 f"app {kb(w['app_bytes'])} (JS+CSS {kb(w['app_js_css_bytes'])}), "
                 f"vendor {kb(w['vendor_bytes'])}, total {kb(w['total_bytes'])}",
             ))  # fmt: skip
+    g = s["gzip_would_be"]
+    lines.append(
+        row(
+            "page_weight",
+            "if gzipped (reference)",
+            f"app JS+CSS {kb(g['app_js_css_bytes'])}, vendor {kb(g['vendor_bytes'])}",
+        )
+    )
     t = s["target"]
     lines.append(row("page_weight", "page-specific JS+CSS, largest page, cold",
                      kb(t["largest_app_js_css_bytes"]),
