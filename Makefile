@@ -21,7 +21,7 @@ RUN_LIVEKIT := $(if $(LIVEKIT_URL),,$(LIVEKIT_STAMP))
 help:
 	@echo "make run    set up what is missing, then serve the app with a local LiveKit server"
 	@echo "make test   set up what is missing, then run ruff and every test tier"
-	@echo "make bench  how fast the webhook endpoint answers (target: p99 under 50 ms)"
+	@echo "make bench  measure joins, page weight, tokens, webhooks and a join storm (bench/results/)"
 
 setup: $(VENV)/.installed $(VENDOR_JS) $(RUN_LIVEKIT)
 
@@ -38,9 +38,10 @@ test: test-setup
 	@echo "== tests on PostgreSQL =="
 	@TEST_DATABASE=postgresql $(PY) -m pytest
 
-# Webhook answer times against gunicorn on SQLite; fails when the p99 target is missed.
-bench: $(VENV)/.installed-dev
-	@$(PY) bench/webhook_ingest.py
+# Every scenario against gunicorn and a local livekit-server; writes bench/results/<date>.json
+# and .md. Pick scenarios with BENCH="token_endpoint join_storm"; BENCH_JOINS=5 for a quick run.
+bench: test-setup
+	@$(PY) bench/run.py $(BENCH)
 
 test-setup: $(VENV)/.installed-dev $(VENDOR_JS) $(LIVEKIT_STAMP) chromium postgresql redis ffmpeg
 
