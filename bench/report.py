@@ -27,6 +27,7 @@ def markdown(results: dict) -> str:
         f"- **{name}**: {results[name]['note']}"
         for name, _ in SECTIONS
         if results.get(name, {}).get("note")
+        and not results[name].get("target", {}).get("met", False)  # a note says why it missed
     ]
     if notes:
         lines += ["", "## Notes", "", *notes]
