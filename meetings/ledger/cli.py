@@ -3,8 +3,10 @@
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError
 
 from meetings import livekit_gateway as gateway
+from meetings.extensions import db
 from meetings.ledger import services
 
 livekit_cli = AppGroup("livekit", help="Keep the webhook ledger in step with the LiveKit server.")
@@ -17,6 +19,10 @@ def reconcile() -> None:
         report = services.reconcile()
     except gateway.LiveKitUnavailable as error:
         raise click.ClickException(f"LiveKit did not answer: {error}") from None
+    except IntegrityError:
+        # A webhook made the same session while we compared; its version stands.
+        db.session.rollback()
+        raise click.ClickException("A webhook changed the ledger meanwhile: run again.") from None
     click.echo(f"{report.live_rooms} room(s) live on the server.")
     for session in report.closed:
         ended = session.ended_at.isoformat(timespec="seconds")

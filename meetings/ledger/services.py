@@ -38,7 +38,7 @@ def reconcile(now: datetime | None = None) -> Reconciliation:
     report = Reconciliation(live_rooms=len(rooms))
     open_sessions = db.session.scalars(
         sa.select(MeetingSession).where(MeetingSession.ended_at.is_(None)).with_for_update()
-    )
+    ).all()
     for session in open_sessions:
         if session.room_sid in live:
             continue
