@@ -93,6 +93,9 @@ async def storm(stack: BenchStack, slug: str, room_name: str) -> dict:
         "join_errors": join_errors[:10],
         "seconds_until_every_join_returned": round(connected_at, 1),
         "seconds_until_all_in_room": all_in_at,
+        "seconds_after_last_join_began": None
+        if all_in_at is None
+        else round(all_in_at - max(joiners) * WINDOW_SECONDS / TOKEN_REQUESTS, 1),
         "participants_seen": seen,
         "baseline": base,
         "token_p99_to_baseline_p99": round(p99 / (base["p99_ms"] or 1), 1),
