@@ -18,6 +18,7 @@ from meetings.models.base import UTCDateTime, _enum_values, utcnow
 
 
 class ProcessingResult(enum.StrEnum):
+    PENDING = "pending"  # stored and answered; derivation has not run yet
     APPLIED = "applied"  # derived records were updated
     IGNORED = "ignored"  # kept in the ledger; nothing is derived from this kind (yet)
     FAILED = "failed"  # kept in the ledger; deriving raised, `error` says why
@@ -47,6 +48,9 @@ class WebhookEvent(db.Model):
     error: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
 
     meeting = relationship("Meeting")
+
+    # The deriver looks for the oldest pending events; without this it would read the ledger.
+    __table_args__ = (sa.Index("ix_webhook_events_result_received_at", "result", "received_at"),)
 
     def __repr__(self) -> str:
         return f"<WebhookEvent {self.id} {self.event}>"
