@@ -77,6 +77,10 @@ class Config:
     # Raw webhook events older than this are deleted by `flask livekit purge` (0: never).
     # Sessions and attendance derived from them are kept.
     LEDGER_RETENTION_DAYS = _env_int("LEDGER_RETENTION_DAYS", 90)
+    # "background": the webhook answer waits only for the event's INSERT; a thread per
+    # process derives sessions and attendance right after. "in_request": derive before
+    # answering (the unit tests, which read derived rows straight after a delivery).
+    WEBHOOK_DERIVE = os.environ.get("WEBHOOK_DERIVE", "background")
 
     # Recording through LiveKit Egress. Files go to RECORDINGS_DIR unless
     # RECORDINGS_STORAGE is "s3". The egress worker writes them: RECORDINGS_EGRESS_DIR is the
@@ -129,6 +133,7 @@ class TestingConfig(Config):
     LIVEKIT_PUBLIC_URL = "ws://127.0.0.1:1"
     LIVEKIT_API_KEY = "testkey"
     LIVEKIT_API_SECRET = "test-livekit-secret-at-least-32-characters"  # noqa: S105
+    WEBHOOK_DERIVE = "in_request"
 
 
 CONFIGS = {

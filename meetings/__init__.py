@@ -101,6 +101,8 @@ def validate_config(app: Flask) -> None:
     for name in app.config.get("REQUIRED_SETTINGS", ()):
         if not app.config.get(name):
             raise ConfigurationError(f"{name} is not set: export {name}=... before starting")
+    if app.config["WEBHOOK_DERIVE"] not in ("background", "in_request"):
+        raise ConfigurationError("WEBHOOK_DERIVE must be 'background' or 'in_request'")
     required = app.config.get("REQUIRED_SETTINGS", ())
     if "SECRET_KEY" in required and len(app.config["SECRET_KEY"]) < 32:
         raise ConfigurationError("SECRET_KEY is too short: use at least 32 random characters")

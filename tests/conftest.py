@@ -37,6 +37,7 @@ from meetings.livekit_process import (
 )
 from meetings.models import Meeting, Role, User
 from meetings.scheduling import recurrence as rec
+from meetings.webhooks import deriver as webhook_deriver
 from tests.postgres import ThrowawayPostgres, find_binaries
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -115,6 +116,12 @@ def database_for_test(postgres: ThrowawayPostgres | None, tmp_path: Path) -> Ite
 DATABASE_NUMBERS = itertools.count(1)
 
 
+def stop_deriver(app: Flask) -> None:
+    """End the app's webhook deriver thread, if a test started one."""
+    if (deriver := app.extensions.get(webhook_deriver.EXTENSION_KEY)) is not None:
+        deriver.stop()
+
+
 @pytest.fixture
 def app(tmp_path: Path, postgres: ThrowawayPostgres | None) -> Iterator[Flask]:
     with database_for_test(postgres, tmp_path) as url:
@@ -124,6 +131,7 @@ def app(tmp_path: Path, postgres: ThrowawayPostgres | None) -> Iterator[Flask]:
             if postgres is None:
                 db.create_all()
             yield app
+            stop_deriver(app)
             db.session.remove()
             db.engine.dispose()
 
@@ -322,6 +330,7 @@ def _serve_live_app(
             "LIVEKIT_API_KEY": config.api_key,
             "LIVEKIT_API_SECRET": config.api_secret,
             "REGISTRATION_POLICY": "open",
+            "WEBHOOK_DERIVE": "background",  # as production: derived after the answer
         },
     )
     with app.app_context():
@@ -335,5 +344,6 @@ def _serve_live_app(
         yield LiveStack(app=app, base_url=f"http://127.0.0.1:{app_port}", livekit=livekit)
     finally:
         server.shutdown()
+        stop_deriver(app)
         with app.app_context():
             db.engine.dispose()  # close pooled connections before the database goes away

@@ -196,6 +196,27 @@ def run_against(process: AppProcess, rooms: int, total: int, senders: int) -> tu
     return burst, send(process.port, burst.deliveries, senders)
 
 
+def wait_until_derived(process: AppProcess, timeout: float = 90) -> float:
+    """Wait until the app's derivers have applied every stored event (none pending);
+    returns how many seconds that took after the call."""
+    from meetings.webhooks import deriver
+
+    app = process.app()
+    began = time.perf_counter()
+    try:
+        with app.app_context():
+            while deriver.pending_count():
+                if time.perf_counter() - began > timeout:
+                    raise AssertionError(f"events still pending after {timeout} s")
+                db.session.rollback()  # a fresh snapshot each time
+                time.sleep(0.1)
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    return time.perf_counter() - began
+
+
 def send_paced(port: int, deliveries: list[Delivery], senders: int, rate: float) -> Outcome:
     """Open-loop delivery at `rate` per second overall, the way LiveKit sends: one serial
     queue per room (rooms spread over `senders` threads), each delivery due at its turn in

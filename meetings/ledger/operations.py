@@ -132,6 +132,7 @@ class LedgerHealth:
     failed_7d: int
     unknown_room_7d: int
     open_sessions: int
+    pending: int  # stored and answered, not derived yet: more than a moment means trouble
     rejections_7d: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -167,6 +168,7 @@ def ledger_health(now: datetime | None = None) -> LedgerHealth:
             .select_from(MeetingSession)
             .where(MeetingSession.ended_at.is_(None))
         ),
+        pending=events(WebhookEvent.result == ProcessingResult.PENDING),
         rejections_7d={reason: int(number) for reason, number in rejections},
     )
 

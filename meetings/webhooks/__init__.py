@@ -1,5 +1,13 @@
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 bp = Blueprint("webhooks", __name__)
 
-from meetings.webhooks import views  # noqa: E402, F401
+
+@bp.before_app_request
+def start_deriver() -> None:
+    # On the first request of each process (gunicorn workers are forked after the app is
+    # built), so that its first sweep derives what a process killed earlier left pending.
+    deriver.start_for(current_app._get_current_object())
+
+
+from meetings.webhooks import deriver, views  # noqa: E402, F401

@@ -45,8 +45,12 @@ class RoomRef:
         return bool(self.name) and self.meeting_id is None
 
 
+def room_name_of(event: LiveKitEvent) -> str | None:
+    return event.room.name or event.egress_info.room_name or event.ingress_info.room_name or None
+
+
 def room_of(event: LiveKitEvent) -> RoomRef | None:
-    name = event.room.name or event.egress_info.room_name or event.ingress_info.room_name
+    name = room_name_of(event)
     if not name:
         return None
     sid = event.room.sid or event.egress_info.room_id

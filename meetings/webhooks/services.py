@@ -1,9 +1,10 @@
-"""The webhook ledger: each verified event stored once, then the derived records updated.
+"""The webhook ledger: each verified event stored once, its derived records updated after.
 
-The event row is written first, in the same short transaction as what is derived from it:
-the answer LiveKit gets (2xx) means the event is committed. An event whose derivation fails
-is still stored, with result `failed` and the error, so nothing answered 2xx is lost and ops
-can see it.
+The webhook view only stores the event (one INSERT, one commit) and answers: LiveKit drops
+events that wait too long in its per-room queue, so the answer must not wait for the ORM
+work of deriving sessions and attendance. A stored event is `pending` until the deriver
+(`deriver.py`) applies it; a 2xx answer means the event is committed, so nothing answered
+2xx is lost even if the process dies before deriving it.
 """
 
 import threading
@@ -36,8 +37,8 @@ ATTEMPTS = 4
 _sqlite_writer = threading.Lock()
 
 
-def record_event(event: LiveKitEvent, raw_body: str) -> bool:
-    """Store `event` and apply it; a repeated delivery changes nothing.
+def store_event(event: LiveKitEvent, raw_body: str) -> bool:
+    """Store `event` as pending; a repeated delivery stores nothing.
 
     Returns True when the event was new.
 
@@ -50,66 +51,49 @@ def record_event(event: LiveKitEvent, raw_body: str) -> bool:
         return False  # a repeat is answered by a read, without waiting to write
     for attempt in range(ATTEMPTS):
         try:
-            with _writer_turn():
-                return _store_and_apply(event, raw_body)
-        except IntegrityError:
-            # Another event of the same room made the session or interval first; the
-            # next attempt sees its row.
-            db.session.rollback()
+            with writer_turn():
+                stored = _insert_once(_ledger_values(event, raw_body))
+                db.session.commit()
+                return stored
         except OperationalError:
             db.session.rollback()
             if attempt == ATTEMPTS - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))  # a locked SQLite file; PostgreSQL failover
-    raise RuntimeError(f"event {event.id} kept conflicting with concurrent deliveries")
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def record_event(event: LiveKitEvent, raw_body: str) -> bool:
+    """Store `event` and derive from it now (tests, tools); True when the event was new."""
+    from meetings.webhooks import deriver
+
+    stored = store_event(event, raw_body)
+    if stored:
+        deriver.derive_event(event.id)
+    return stored
 
 
 @contextmanager
-def _writer_turn():
+def writer_turn():
     if db.engine.dialect.name != "sqlite":
-        yield  # PostgreSQL: concurrent transactions wait on the session's row lock
+        yield  # PostgreSQL: concurrent transactions wait on row locks
         return
     with _sqlite_writer:
         yield
-
-
-def _store_and_apply(event: LiveKitEvent, raw_body: str) -> bool:
-    room = derive.room_of(event)
-    # Store first: this insert claims the event id (a repeat inserts nothing) and, on
-    # SQLite, the write lock, so that what is read below is current.
-    if not _insert_once(_ledger_values(event, raw_body, room)):
-        db.session.rollback()
-        return False
-    try:
-        result = derive.apply(event, room)
-        db.session.flush()
-    except SQLAlchemyError:
-        raise
-    except Exception as error:  # a payload our derivation cannot handle: keep it anyway
-        db.session.rollback()
-        current_app.logger.exception("webhook %s (%s) could not be applied", event.id, event.event)
-        failed = ProcessingResult.FAILED
-        error_text = f"{type(error).__name__}: {error}"[:500]
-        _insert_once(
-            _ledger_values(event, raw_body, room) | {"result": failed, "error": error_text}
-        )
-    else:
-        if result != ProcessingResult.APPLIED:
-            db.session.execute(
-                sa.update(WebhookEvent).where(WebhookEvent.id == event.id).values(result=result)
-            )
-    db.session.commit()
-    return True
 
 
 def _insert_once(values: dict) -> bool:
     """INSERT ... ON CONFLICT (id) DO NOTHING; True when the row is new."""
     dialect = db.engine.dialect.name
     insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(dialect)
-    if insert is None:  # another database: ask first (a race ends in IntegrityError, retried)
+    if insert is None:  # another database: ask first (a race ends in IntegrityError)
         if db.session.get(WebhookEvent, values["id"]) is not None:
             return False
-        db.session.execute(sa.insert(WebhookEvent).values(values))
+        try:
+            with db.session.begin_nested():
+                db.session.execute(sa.insert(WebhookEvent).values(values))
+        except IntegrityError:
+            return False
         return True
     statement = (
         insert(WebhookEvent)
@@ -120,19 +104,22 @@ def _insert_once(values: dict) -> bool:
     return db.session.execute(statement).scalar() is not None
 
 
-def _ledger_values(event: LiveKitEvent, raw_body: str, room: derive.RoomRef | None) -> dict:
+def _ledger_values(event: LiveKitEvent, raw_body: str) -> dict:
+    """The ledger row as stored at the door: what the event says, no lookups. The meeting
+    it belongs to is filled in when it is derived."""
+    room_name = derive.room_name_of(event)
     return {
         "id": event.id,
         "event": event.event,
-        "room_name": room.name if room else None,
-        "room_sid": (room.sid or None) if room else None,
+        "room_name": room_name,
+        "room_sid": (event.room.sid or event.egress_info.room_id or None) if room_name else None,
         "participant_identity": event.participant.identity or None,
-        "meeting_id": room.meeting_id if room else None,
-        "unknown_room": room.unknown if room else False,
+        "meeting_id": None,
+        "unknown_room": False,
         "created_at": derive.from_epoch(event.created_at),
         "received_at": datetime.now(UTC),
         "payload": raw_body,
-        "result": ProcessingResult.APPLIED,
+        "result": ProcessingResult.PENDING,
         "error": "",
     }
 

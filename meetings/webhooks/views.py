@@ -4,7 +4,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from meetings import livekit_gateway as gateway
 from meetings.errors import json_error
 from meetings.extensions import csrf
-from meetings.webhooks import bp, services
+from meetings.webhooks import bp, deriver, services
 
 MAX_WEBHOOK_BYTES = 1024 * 1024  # LiveKit's events are a few KiB
 
@@ -12,7 +12,8 @@ MAX_WEBHOOK_BYTES = 1024 * 1024  # LiveKit's events are a few KiB
 @bp.post("/livekit/webhook")
 @csrf.exempt  # the signature over the raw body is this view's authentication
 def receive():
-    """Store a signed LiveKit event once and derive sessions and attendance from it.
+    """Store a signed LiveKit event once; sessions and attendance are derived from it
+    right after the answer (see deriver.py).
 
     Refused requests (401/400/413) store nothing but a count per reason, shown to ops.
     """
@@ -33,7 +34,9 @@ def receive():
         return _refuse(400, "not_json", "bad_payload", "The body is not a LiveKit event.")
     if not event.id or event.event not in services.KNOWN_EVENTS:
         return _refuse(400, "unknown_event", "unknown_event", "Not a LiveKit event we know.")
-    stored = services.record_event(event, body)
+    stored = services.store_event(event, body)
+    if stored:
+        deriver.after_store(event.id)
     return jsonify({"stored": stored}), 200
 
 

@@ -17,7 +17,7 @@ from meetings.webhooks import services
 from tests.app_process import AppProcess, empty_database
 from tests.conftest import ARTIFACTS
 from tests.webhook_factory import to_body
-from tests.webhook_load import run_against
+from tests.webhook_load import run_against, wait_until_derived
 from tests.webhook_scenarios import derived_snapshot
 
 ROOMS, TOTAL, SENDERS = 37, 2000, 50  # 37 scripted rooms: about 1,600 distinct events
@@ -49,7 +49,9 @@ def in_order_snapshot(rooms, tmp_path) -> dict:
 
 def test_a_burst_of_shuffled_and_repeated_webhooks(app_process, tmp_path):
     burst, outcome = run_against(app_process, ROOMS, TOTAL, SENDERS)
+    derived_after = wait_until_derived(app_process)  # answers come before derivation
     report = outcome.summary() | {
+        "derived_seconds_after_last_answer": round(derived_after, 2),
         "distinct_events": len(burst.distinct_ids),
         "deliveries": len(burst.deliveries),
         "senders": SENDERS,

@@ -226,6 +226,19 @@ def test_dashboard_counts_refusals_and_unknown_rooms(operator, login, app, fake_
     assert "not-our-room" in events and "meeting-abc" not in events
 
 
+def test_dashboard_shows_events_waiting_to_be_derived(operator, login, fake_rooms):
+    client = login(operator)
+    page = client.get("/ops/livekit").get_data(as_text=True)
+    assert 'id="pending-events">0<' in page
+    stored = participant_event("participant_joined", "meeting-abc", "u-1", "PA_1")
+    services.store_event(stored, to_body(stored))  # answered, not derived (yet)
+    page = client.get("/ops/livekit").get_data(as_text=True)
+    waiting = page[page.index('id="pending-events"') :][:300]
+    assert "result=pending" in waiting and '<span class="badge badge-warning">1</span>' in waiting
+    events = client.get("/ops/livekit/events?result=pending").get_data(as_text=True)
+    assert stored.id in events or "meeting-abc" in events
+
+
 def test_dashboard_usage_matches_the_api_and_the_ledger(
     held_meeting, operator, login, api_token, fake_rooms
 ):

@@ -17,8 +17,8 @@ from meetings.models import (
     WebhookEvent,
     WebhookRejection,
 )
-from meetings.webhooks import derive, services
-from tests.conftest import first_room
+from meetings.webhooks import derive, deriver, services
+from tests.conftest import first_room, wait_for
 from tests.webhook_factory import (
     egress_event,
     participant_event,
@@ -319,3 +319,44 @@ def test_concurrent_deliveries_are_all_stored(app, keys):
     assert count(Attendance) == 200
     session = db.session.scalar(db.select(MeetingSession))
     assert (session.peak_participants, session.total_participants) == (200, 200)
+
+
+def derived_result(event_id: str) -> ProcessingResult:
+    db.session.rollback()  # read what the deriver thread committed
+    return db.session.get(WebhookEvent, event_id).result
+
+
+def test_the_answer_does_not_wait_for_derivation_and_nothing_stays_pending(app, client, keys):
+    app.config["WEBHOOK_DERIVE"] = "background"  # as production runs
+    started = room_event("room_started", "meeting-bg", sid="RM_bg")
+    joined = participant_event("participant_joined", "meeting-bg", "u-1", "PA_bg", room_sid="RM_bg")
+    for event in (started, joined):
+        assert deliver(client, event, keys).get_json() == {"stored": True}
+    wait_for(lambda: derived_result(joined.id) == ProcessingResult.APPLIED, timeout=10)
+    assert derived_result(started.id) == ProcessingResult.APPLIED
+    attendance = db.session.scalar(db.select(Attendance))
+    assert (attendance.identity, attendance.session.room_sid) == ("u-1", "RM_bg")
+
+
+def test_events_a_dead_process_left_pending_are_derived_by_the_next(app, keys):
+    # Stored and answered, then the process died before deriving them.
+    events = [
+        room_event("room_started", "meeting-left", sid="RM_left"),
+        participant_event("participant_joined", "meeting-left", "u-2", "PA_l", room_sid="RM_left"),
+    ]
+    for event in events:
+        assert services.store_event(event, to_body(event))
+    assert deriver.pending_count() == 2
+    app.config["WEBHOOK_DERIVE"] = "background"
+    deriver.start_for(app)  # the next process's first request starts its deriver
+    wait_for(lambda: (db.session.rollback(), deriver.pending_count())[1] == 0, timeout=10)
+    assert count(Attendance) == 1
+    assert {derived_result(event.id) for event in events} == {ProcessingResult.APPLIED}
+
+
+def test_an_event_is_applied_once_however_many_derivers_try(app):
+    event = participant_event("participant_joined", "meeting-once", "u-3", "PA_once")
+    services.store_event(event, to_body(event))
+    assert deriver.derive_event(event.id) is True
+    assert deriver.derive_event(event.id) is False  # claimed already: nothing is redone
+    assert count(Attendance) == 1

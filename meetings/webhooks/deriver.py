@@ -1,0 +1,212 @@
+"""Deriving sessions, attendance and recordings from stored events, after LiveKit has its answer.
+
+Each app process runs one deriver thread. It applies, in arrival order, the events its own
+requests stored, and every few seconds sweeps the ledger for pending events of any process
+(one killed after answering, another instance), so every event answered 2xx is derived.
+
+An event is claimed and applied in one short transaction whose first statement is
+`UPDATE ... WHERE id = ? AND result = 'pending'`: two derivers never apply one event twice
+(the second claim matches no row), and on SQLite that first write takes the file's write
+lock, so what the derivation then reads is current. Derivation is idempotent and tolerant of
+order (see derive.py), so which deriver applies which event does not change the outcome.
+
+`WEBHOOK_DERIVE = "in_request"` (the unit tests) derives before answering instead.
+"""
+
+import logging
+import queue
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from google.protobuf.json_format import Parse
+from livekit.protocol.webhook import WebhookEvent as LiveKitEvent
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from meetings.extensions import db
+from meetings.models import ProcessingResult, WebhookEvent
+from meetings.webhooks import derive
+from meetings.webhooks.services import ATTEMPTS, writer_turn
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 2.0
+# A sweep leaves the newest pending events to the process that stored them, which is
+# about to derive them; only older ones are taken over.
+SWEEP_GRACE = timedelta(seconds=1)
+SWEEP_BATCH = 500
+EXTENSION_KEY = "webhook_deriver"
+WAKE_UP = ""  # not an event id: wakes the thread to look at its stop flag
+
+
+def after_store(event_id: str) -> None:
+    """Derive the event now, or hand it to this process's deriver thread."""
+    app = current_app._get_current_object()
+    if app.config["WEBHOOK_DERIVE"] == "in_request":
+        derive_event(event_id)
+        return
+    deriver_of(app).submit(event_id)
+
+
+def deriver_of(app: Flask) -> "Deriver":
+    deriver = app.extensions.get(EXTENSION_KEY)
+    if deriver is None:
+        deriver = app.extensions.setdefault(EXTENSION_KEY, Deriver(app))
+    return deriver
+
+
+def start_for(app: Flask) -> None:
+    """Start the deriver thread (once); its first sweep picks up what a dead process left."""
+    if app.config["WEBHOOK_DERIVE"] == "background":
+        deriver_of(app).start()
+
+
+def pending_count() -> int:
+    query = sa.select(sa.func.count()).where(WebhookEvent.result == ProcessingResult.PENDING)
+    return db.session.scalar(query) or 0
+
+
+def derive_pending(older_than: timedelta = timedelta(0), limit: int = SWEEP_BATCH) -> int:
+    """Apply up to `limit` pending events received at least `older_than` ago, oldest
+    first; returns how many this call applied."""
+    cutoff = datetime.now(UTC) - older_than
+    ids = db.session.scalars(
+        sa.select(WebhookEvent.id)
+        .where(WebhookEvent.result == ProcessingResult.PENDING, WebhookEvent.received_at <= cutoff)
+        .order_by(WebhookEvent.received_at, WebhookEvent.id)
+        .limit(limit)
+    ).all()
+    db.session.rollback()  # end the read: each claim below is its own transaction
+    return sum(derive_event(event_id) for event_id in ids)
+
+
+def derive_event(event_id: str) -> bool:
+    """Apply one stored event if it is still pending; True when this call applied it.
+
+    Raises:
+        OperationalError: the database stayed unavailable (the event stays pending).
+    """
+    for attempt in range(ATTEMPTS):
+        try:
+            with writer_turn():
+                return _claim_and_apply(event_id)
+        except IntegrityError:
+            # Another deriver made this room's session or interval first; the next
+            # attempt sees its row.
+            db.session.rollback()
+        except OperationalError:
+            db.session.rollback()
+            if attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    log.warning("event %s kept conflicting with other derivers; left pending", event_id)
+    return False
+
+
+def _claim_and_apply(event_id: str) -> bool:
+    claim = sa.update(WebhookEvent).where(
+        WebhookEvent.id == event_id, WebhookEvent.result == ProcessingResult.PENDING
+    )
+    if db.session.execute(claim.values(result=ProcessingResult.APPLIED)).rowcount != 1:
+        db.session.rollback()
+        return False  # derived already, by us or another process
+    payload = db.session.scalar(sa.select(WebhookEvent.payload).where(WebhookEvent.id == event_id))
+    event = Parse(payload, LiveKitEvent(), ignore_unknown_fields=True)
+    room = derive.room_of(event)
+    room_fields = {
+        "meeting_id": room.meeting_id if room else None,
+        "unknown_room": room.unknown if room else False,
+    }
+    stored = sa.update(WebhookEvent).where(WebhookEvent.id == event_id)
+    try:
+        result = derive.apply(event, room)
+        db.session.flush()
+    except SQLAlchemyError:
+        raise
+    except Exception as error:  # a payload our derivation cannot handle: keep it anyway
+        db.session.rollback()
+        log.exception("webhook %s (%s) could not be applied", event.id, event.event)
+        error_text = f"{type(error).__name__}: {error}"[:500]
+        failed = {"result": ProcessingResult.FAILED, "error": error_text}
+        if db.session.execute(claim.values(**failed, **room_fields)).rowcount != 1:
+            db.session.rollback()
+            return False
+    else:
+        db.session.execute(stored.values(result=result, **room_fields))
+    db.session.commit()
+    return True
+
+
+class Deriver:
+    """One thread per process: derives the events this process stored, then sweeps."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.stored_ids: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
+        self._stopping = threading.Event()
+
+    def submit(self, event_id: str) -> None:
+        self.stored_ids.put(event_id)
+        self.start()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        with self._starting:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="webhook-deriver", daemon=True
+                )
+                self._thread.start()
+
+    def stop(self, timeout: float = 5) -> None:
+        """Finish the event in hand and end the thread (tests; a process exiting need not)."""
+        self._stopping.set()
+        self.stored_ids.put(WAKE_UP)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        self._sweep()
+        while not self._stopping.is_set():
+            try:
+                first = self.stored_ids.get(timeout=SWEEP_SECONDS)
+            except queue.Empty:
+                self._sweep()
+                continue
+            if first != WAKE_UP:
+                self._derive([first, *self._drain()])
+
+    def _drain(self) -> list[str]:
+        ids = []
+        while True:
+            try:
+                event_id = self.stored_ids.get_nowait()
+                if event_id != WAKE_UP:
+                    ids.append(event_id)
+            except queue.Empty:
+                return ids
+
+    def _derive(self, event_ids: list[str]) -> None:
+        with self.app.app_context():
+            try:
+                for event_id in event_ids:
+                    derive_event(event_id)
+            except Exception:  # the events stay pending; the next sweep tries again
+                log.exception("deriving %d webhook events failed", len(event_ids))
+            finally:
+                db.session.remove()
+
+    def _sweep(self) -> None:
+        with self.app.app_context():
+            try:
+                while derive_pending(older_than=SWEEP_GRACE) == SWEEP_BATCH:
+                    pass
+            except Exception:
+                log.exception("sweeping pending webhook events failed")
+            finally:
+                db.session.remove()
