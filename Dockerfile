@@ -28,6 +28,8 @@ COPY static/ ./static/
 COPY migrations/ ./migrations/
 COPY --from=vendor /build/node_modules/livekit-client/dist/livekit-client.umd.js \
      ./static/vendor/livekit-client.umd.js
+# A .gz next to every static file: WhiteNoise sends it to browsers that accept gzip.
+RUN python -m whitenoise.compress --quiet static
 COPY docker/entrypoint.sh /usr/local/bin/meetings-entrypoint
 
 # The code stays root-owned and read-only to the app; only instance/ (the default SQLite

@@ -11,6 +11,10 @@ TOOLS_BIN := $(abspath .tools/bin)
 LIVEKIT_BIN := .tools/bin/livekit-server
 LIVEKIT_STAMP := .tools/livekit-server-$(LIVEKIT_VERSION).stamp
 VENDOR_JS := static/vendor/livekit-client.umd.js
+# A .gz next to every static file, which WhiteNoise sends to browsers that accept gzip. The
+# stamp is newer than every file in static/; a later edit makes it stale and it runs again.
+STATIC_SOURCES := $(shell find static -type f ! -name '*.gz' ! -name '*.br' 2>/dev/null)
+STATIC_GZ_STAMP := .tools/static-compressed.stamp
 CHROMIUM ?= /usr/bin/chromium
 
 # A local LiveKit server is only needed when no external one is configured.
@@ -23,7 +27,7 @@ help:
 	@echo "make test   set up what is missing, then run ruff and every test tier"
 	@echo "make bench  measure joins, page weight, tokens, webhooks and a join storm (bench/results/)"
 
-setup: $(VENV)/.installed $(VENDOR_JS) $(RUN_LIVEKIT)
+setup: $(VENV)/.installed $(VENDOR_JS) $(STATIC_GZ_STAMP) $(RUN_LIVEKIT)
 
 run: setup
 	@$(PY) scripts/run_dev.py
@@ -43,7 +47,7 @@ test: test-setup
 bench: test-setup
 	@$(PY) bench/run.py $(BENCH)
 
-test-setup: $(VENV)/.installed-dev $(VENDOR_JS) $(LIVEKIT_STAMP) chromium postgresql redis ffmpeg
+test-setup: $(VENV)/.installed-dev $(VENDOR_JS) $(STATIC_GZ_STAMP) $(LIVEKIT_STAMP) chromium postgresql redis ffmpeg
 
 lint:
 	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
@@ -68,6 +72,12 @@ $(VENDOR_JS): package.json package-lock.json
 	@npm ci --silent --no-audit --no-fund
 	@mkdir -p static/vendor
 	@cp node_modules/livekit-client/dist/livekit-client.umd.js $@
+
+$(STATIC_GZ_STAMP): $(VENV)/.installed $(VENDOR_JS) $(STATIC_SOURCES)
+	@echo "Compressing static files…"
+	@$(PY) -m whitenoise.compress --quiet static
+	@mkdir -p $(@D)
+	@touch $@
 
 $(LIVEKIT_STAMP):
 	@command -v go >/dev/null || { echo "Go is missing: install Go 1.26+ to build livekit-server $(LIVEKIT_VERSION), or set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET to use an existing LiveKit server"; exit 1; }

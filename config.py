@@ -104,6 +104,12 @@ class Config:
     # 20-25 s here: this bound must be longer, or people get our timeout, not its reason.
     EGRESS_TIMEOUT_SECONDS = float(os.environ.get("EGRESS_TIMEOUT_SECONDS", "40"))
 
+    # Served by WhiteNoise under /static/<hash of the tree>/ with a year of caching; the
+    # pre-compressed .gz files next to them are written by `make` and the Docker build.
+    STATIC_DIR = str(BASE_DIR / "static")
+    # Look files up on every request and let the browser revalidate: edits show on reload.
+    STATIC_AUTOREFRESH = False
+
     REQUIRED_SETTINGS: tuple[str, ...] = ()
 
 
@@ -111,6 +117,7 @@ class DevelopmentConfig(Config):
     """`make run` on a laptop: plain http on loopback, keys from instance/dev.env."""
 
     MAIL_BODY_TO_LOG = True
+    STATIC_AUTOREFRESH = True
 
 
 class ProductionConfig(Config):

@@ -15,16 +15,29 @@ class ConfigurationError(RuntimeError):
 
 
 def create_app(config_class: type, overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the app: config, extensions, blueprints, error pages, CLI. No I/O."""
-    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    """Build the app: config, static files, extensions, blueprints, error pages, CLI.
+
+    No I/O but one read of static/ for its build id (the hash in every static URL).
+    """
+    # The static route is added by register_static_files, under a versioned prefix.
+    app = Flask(__name__, template_folder="../templates", static_folder=None)
     app.config.from_object(config_class)
     app.config.update(overrides or {})
+    register_static_files(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_cli(app)
     validate_config(app)
     return app
+
+
+def register_static_files(app: Flask) -> None:
+    # The one step that reads files: the build id is a hash of static/, made once here so
+    # every worker (and every host of a deploy) derives the same URLs from the same files.
+    from meetings import static_files
+
+    static_files.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:
