@@ -66,6 +66,16 @@ def page_weight(s: dict) -> list[str]:
                 f"app {kb(w['app_bytes'])} (JS+CSS {kb(w['app_js_css_bytes'])}), "
                 f"vendor {kb(w['vendor_bytes'])}, total {kb(w['total_bytes'])}",
             ))  # fmt: skip
+    if "browser_accept_encoding" in s:
+        sent = sorted(set(s.get("static_encodings", {}).values()))
+        lines.append(
+            row(
+                "page_weight",
+                "encoding of the app's JS+CSS",
+                f"browser sent Accept-Encoding {', '.join(s['browser_accept_encoding']) or '-'}; "
+                f"server answered Content-Encoding {', '.join(sent) or '-'}",
+            )
+        )
     g = s["gzip_would_be"]
     lines.append(
         row(

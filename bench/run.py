@@ -1,5 +1,5 @@
 """`make bench`: start livekit-server and the app under gunicorn, run the scenarios, and
-write bench/results/<date>.json and .md.
+write bench/results/<date>.json and .md (<date>-<scenarios>.* when only some run).
 
     .venv/bin/python bench/run.py                       # every scenario
     .venv/bin/python bench/run.py token_endpoint page_weight
@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
                 results[name] = run_scenario(name, stack)
         finally:
             stop_stack(stack)
-    write(results)
+    write(results, chosen)
     return 0
 
 
@@ -58,9 +58,14 @@ def run_scenario(name: str, stack) -> dict:
     return outcome
 
 
-def write(results: dict) -> None:
+def write(results: dict, chosen: list[str]) -> None:
+    """bench/results/<date>.json and .md; a run of some scenarios gets its own files
+    (<date>-page-weight.json) so it does not replace the day's full run."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stem = RESULTS_DIR / datetime.now(UTC).strftime("%Y-%m-%d")
+    name = datetime.now(UTC).strftime("%Y-%m-%d")
+    if set(chosen) != set(SCENARIOS):
+        name += "".join(f"-{scenario.replace('_', '-')}" for scenario in chosen)
+    stem = RESULTS_DIR / name
     stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
     table = report.markdown(results)
     stem.with_suffix(".md").write_text(table)
