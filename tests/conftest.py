@@ -254,6 +254,11 @@ class LiveStack:
         with self.app.app_context():
             return fn()
 
+    def wait_until_derived(self, timeout: float = 15) -> None:
+        """Wait until the app has derived every webhook it answered (a moment, as for
+        someone who opens a page after the event)."""
+        wait_for(lambda: self.query(webhook_deriver.pending_count) == 0, timeout, 0.05)
+
 
 def http_json(
     base_url: str, method: str, path: str, body: Any = None, headers: dict | None = None

@@ -55,4 +55,6 @@ def deliver(stack: LiveStack, event) -> int:
         f"{stack.base_url}/livekit/webhook", data=body.encode(), headers=headers, method="POST"
     )
     with urllib.request.urlopen(request, timeout=30) as response:
-        return response.status
+        status = response.status
+    stack.wait_until_derived()
+    return status

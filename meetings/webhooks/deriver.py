@@ -4,11 +4,13 @@ Each app process runs one deriver thread. It applies, in arrival order, the even
 requests stored, and every few seconds sweeps the ledger for pending events of any process
 (one killed after answering, another instance), so every event answered 2xx is derived.
 
-An event is claimed and applied in one short transaction whose first statement is
-`UPDATE ... WHERE id = ? AND result = 'pending'`: two derivers never apply one event twice
-(the second claim matches no row), and on SQLite that first write takes the file's write
-lock, so what the derivation then reads is current. Derivation is idempotent and tolerant of
-order (see derive.py), so which deriver applies which event does not change the outcome.
+Events are claimed and applied in short transactions of a few events each, whose first
+statement is `UPDATE ... WHERE id IN (...) AND result = 'pending'`: two derivers never
+apply one event twice (the second claim matches no row), and on SQLite that first write
+holds the file's write lock, so what the derivation then reads is current. Each event is
+applied in a savepoint, so one that fails is marked failed without undoing the others.
+Derivation is idempotent and tolerant of order (see derive.py), so which deriver applies
+which event does not change the outcome.
 
 `WEBHOOK_DERIVE = "in_request"` (the unit tests) derives before answering instead.
 """
@@ -37,6 +39,9 @@ SWEEP_SECONDS = 2.0
 # about to derive them; only older ones are taken over.
 SWEEP_GRACE = timedelta(seconds=1)
 SWEEP_BATCH = 500
+# Events applied per transaction: one commit (a disk sync) for many, while each turn to
+# write stays short enough not to hold up the webhook answers waiting behind it.
+DERIVE_BATCH = 20
 EXTENSION_KEY = "webhook_deriver"
 WAKE_UP = ""  # not an event id: wakes the thread to look at its stop flag
 
@@ -45,7 +50,7 @@ def after_store(event_id: str) -> None:
     """Derive the event now, or hand it to this process's deriver thread."""
     app = current_app._get_current_object()
     if app.config["WEBHOOK_DERIVE"] == "in_request":
-        derive_event(event_id)
+        derive_events([event_id])
         return
     deriver_of(app).submit(event_id)
 
@@ -78,65 +83,77 @@ def derive_pending(older_than: timedelta = timedelta(0), limit: int = SWEEP_BATC
         .order_by(WebhookEvent.received_at, WebhookEvent.id)
         .limit(limit)
     ).all()
-    db.session.rollback()  # end the read: each claim below is its own transaction
-    return sum(derive_event(event_id) for event_id in ids)
+    db.session.rollback()  # end the read: the claims below are their own transactions
+    return derive_events(ids)
 
 
-def derive_event(event_id: str) -> bool:
-    """Apply one stored event if it is still pending; True when this call applied it.
+def derive_events(event_ids: list[str]) -> int:
+    """Apply the events among `event_ids` that are still pending, a batch per transaction;
+    returns how many this call applied.
 
     Raises:
-        OperationalError: the database stayed unavailable (the event stays pending).
+        OperationalError: the database stayed unavailable (the events stay pending).
     """
+    applied = 0
+    for start in range(0, len(event_ids), DERIVE_BATCH):
+        applied += _derive_batch(event_ids[start : start + DERIVE_BATCH])
+    return applied
+
+
+def _derive_batch(event_ids: list[str]) -> int:
     for attempt in range(ATTEMPTS):
         try:
             with writer_turn():
-                return _claim_and_apply(event_id)
-        except IntegrityError:
-            # Another deriver made this room's session or interval first; the next
-            # attempt sees its row.
-            db.session.rollback()
+                return _claim_and_apply(event_ids)
         except OperationalError:
             db.session.rollback()
             if attempt == ATTEMPTS - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
-    log.warning("event %s kept conflicting with other derivers; left pending", event_id)
-    return False
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _claim_and_apply(event_id: str) -> bool:
-    claim = sa.update(WebhookEvent).where(
-        WebhookEvent.id == event_id, WebhookEvent.result == ProcessingResult.PENDING
-    )
-    if db.session.execute(claim.values(result=ProcessingResult.APPLIED)).rowcount != 1:
-        db.session.rollback()
-        return False  # derived already, by us or another process
+def _claim_and_apply(event_ids: list[str]) -> int:
+    claimed = db.session.execute(
+        sa.update(WebhookEvent)
+        .where(WebhookEvent.id.in_(event_ids), WebhookEvent.result == ProcessingResult.PENDING)
+        .values(result=ProcessingResult.APPLIED)
+        .returning(WebhookEvent.id, WebhookEvent.room_sid, WebhookEvent.received_at)
+    ).all()
+    # Room by room, so that two derivers lock sessions in the same order (no deadlock),
+    # and in arrival order within a room.
+    claimed.sort(key=lambda row: (row.room_sid or "", row.received_at, row.id))
+    outcomes = [_apply_one(row.id) for row in claimed]
+    db.session.execute(sa.update(WebhookEvent), outcomes)  # by primary key
+    db.session.commit()
+    return sum(outcome["result"] != ProcessingResult.PENDING for outcome in outcomes)
+
+
+def _apply_one(event_id: str) -> dict:
+    """Apply one claimed event inside a savepoint; the ledger columns to set for it."""
     payload = db.session.scalar(sa.select(WebhookEvent.payload).where(WebhookEvent.id == event_id))
     event = Parse(payload, LiveKitEvent(), ignore_unknown_fields=True)
     room = derive.room_of(event)
-    room_fields = {
+    outcome = {
+        "id": event_id,
         "meeting_id": room.meeting_id if room else None,
         "unknown_room": room.unknown if room else False,
+        "error": "",
     }
-    stored = sa.update(WebhookEvent).where(WebhookEvent.id == event_id)
     try:
-        result = derive.apply(event, room)
-        db.session.flush()
+        with db.session.begin_nested():
+            outcome["result"] = derive.apply(event, room)
+    except IntegrityError:
+        # Another deriver made this room's session or interval first: left pending, the
+        # next sweep applies it on top of that row.
+        outcome["result"] = ProcessingResult.PENDING
     except SQLAlchemyError:
         raise
     except Exception as error:  # a payload our derivation cannot handle: keep it anyway
-        db.session.rollback()
         log.exception("webhook %s (%s) could not be applied", event.id, event.event)
-        error_text = f"{type(error).__name__}: {error}"[:500]
-        failed = {"result": ProcessingResult.FAILED, "error": error_text}
-        if db.session.execute(claim.values(**failed, **room_fields)).rowcount != 1:
-            db.session.rollback()
-            return False
-    else:
-        db.session.execute(stored.values(result=result, **room_fields))
-    db.session.commit()
-    return True
+        outcome["result"] = ProcessingResult.FAILED
+        outcome["error"] = f"{type(error).__name__}: {error}"[:500]
+    return outcome
 
 
 class Deriver:
@@ -194,8 +211,7 @@ class Deriver:
     def _derive(self, event_ids: list[str]) -> None:
         with self.app.app_context():
             try:
-                for event_id in event_ids:
-                    derive_event(event_id)
+                derive_events(event_ids)
             except Exception:  # the events stay pending; the next sweep tries again
                 log.exception("deriving %d webhook events failed", len(event_ids))
             finally:

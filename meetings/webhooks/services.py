@@ -7,9 +7,11 @@ work of deriving sessions and attendance. A stored event is `pending` until the 
 2xx is lost even if the process dies before deriving it.
 """
 
+import fcntl
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -33,12 +35,31 @@ from meetings.webhooks.derive import KNOWN_EVENTS, ROOM_NAME  # noqa: F401 (re-e
 ATTEMPTS = 4
 # SQLite has one writer at a time, and a writer that finds the file locked sleeps in steps
 # of up to 100 ms before it looks again: under a burst that puts whole seconds on the
-# slowest answers. Threads of one process take turns on this lock instead, in order.
+# slowest answers. Writers take turns instead: threads on this lock, processes on a lock
+# file next to the database (see writer_turn).
 _sqlite_writer = threading.Lock()
 
 
+@dataclass(eq=False)
+class _Arrival:
+    """A verified event waiting for the next group commit, and what became of it."""
+
+    values: dict
+    done: bool = False
+    stored: bool = False
+    error: Exception | None = None
+
+
+# Group commit: a commit costs a disk sync, so the request threads that arrive while one
+# commit is under way are written together in the next one (at most one per thread).
+_arrivals: list[_Arrival] = []
+_arrivals_lock = threading.Lock()
+_committer = threading.Lock()
+
+
 def store_event(event: LiveKitEvent, raw_body: str) -> bool:
-    """Store `event` as pending; a repeated delivery stores nothing.
+    """Store `event` as pending; a repeated delivery stores nothing. Returns once the row
+    is committed.
 
     Returns True when the event was new.
 
@@ -49,12 +70,44 @@ def store_event(event: LiveKitEvent, raw_body: str) -> bool:
     already = sa.select(WebhookEvent.id).where(WebhookEvent.id == event.id)
     if db.session.scalar(already) is not None:
         return False  # a repeat is answered by a read, without waiting to write
+    db.session.rollback()  # end the read before waiting for a turn to write
+    arrival = _Arrival(_ledger_values(event, raw_body))
+    with _arrivals_lock:
+        _arrivals.append(arrival)
+    with _committer:
+        if not arrival.done:  # nobody took it into their commit: lead the next one
+            _commit_arrivals()
+    if arrival.error is not None:
+        raise arrival.error
+    return arrival.stored
+
+
+def _commit_arrivals() -> None:
+    with _arrivals_lock:
+        batch = list(_arrivals)
+        _arrivals.clear()
+    try:
+        inserted = _insert_committed([arrival.values for arrival in batch])
+    except Exception as error:  # every waiter answers 5xx; LiveKit sends again
+        inserted, failure = set(), error
+    else:
+        failure = None
+    for arrival in batch:
+        event_id = arrival.values["id"]
+        arrival.stored = event_id in inserted  # the first of two same-id arrivals only
+        inserted.discard(event_id)
+        arrival.error = failure
+        arrival.done = True
+
+
+def _insert_committed(rows: list[dict]) -> set[str]:
+    """INSERT ... ON CONFLICT (id) DO NOTHING, committed; the ids that were new."""
     for attempt in range(ATTEMPTS):
         try:
             with writer_turn():
-                stored = _insert_once(_ledger_values(event, raw_body))
+                inserted = set(db.session.scalars(_INSERT_ONCE[_dialect()], rows))
                 db.session.commit()
-                return stored
+                return inserted
         except OperationalError:
             db.session.rollback()
             if attempt == ATTEMPTS - 1:
@@ -69,39 +122,53 @@ def record_event(event: LiveKitEvent, raw_body: str) -> bool:
 
     stored = store_event(event, raw_body)
     if stored:
-        deriver.derive_event(event.id)
+        deriver.derive_events([event.id])
     return stored
 
 
 @contextmanager
 def writer_turn():
-    if db.engine.dialect.name != "sqlite":
+    """On SQLite, wait for this process's and then every process's turn to write."""
+    if _dialect() != "sqlite":
         yield  # PostgreSQL: concurrent transactions wait on row locks
         return
-    with _sqlite_writer:
+    with _sqlite_writer, _file_lock(db.engine.url.database):
         yield
 
 
-def _insert_once(values: dict) -> bool:
-    """INSERT ... ON CONFLICT (id) DO NOTHING; True when the row is new."""
-    dialect = db.engine.dialect.name
-    insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(dialect)
-    if insert is None:  # another database: ask first (a race ends in IntegrityError)
-        if db.session.get(WebhookEvent, values["id"]) is not None:
-            return False
+@contextmanager
+def _file_lock(database: str | None):
+    # flock wakes the next waiter as soon as the lock is free, where SQLite's own
+    # busy handler would sleep and poll.
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.writer", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            with db.session.begin_nested():
-                db.session.execute(sa.insert(WebhookEvent).values(values))
-        except IntegrityError:
-            return False
-        return True
-    statement = (
-        insert(WebhookEvent)
-        .values(values)
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _dialect() -> str:
+    return db.engine.dialect.name
+
+
+def _insert_once_statement(insert):
+    # Core on the table, one statement for any number of rows (executemany): compiled once
+    # and cached, where an ORM multi-VALUES insert is compiled again for every batch size.
+    return (
+        insert(WebhookEvent.__table__)
         .on_conflict_do_nothing(index_elements=["id"])
-        .returning(WebhookEvent.id)  # a row only when inserted (rowcount is not portable)
+        .returning(WebhookEvent.__table__.c.id)  # a row for each one inserted
     )
-    return db.session.execute(statement).scalar() is not None
+
+
+_INSERT_ONCE = {
+    "sqlite": _insert_once_statement(sqlite_insert),
+    "postgresql": _insert_once_statement(postgresql_insert),
+}
 
 
 def _ledger_values(event: LiveKitEvent, raw_body: str) -> dict:

@@ -42,6 +42,7 @@ def deliver(stack, event) -> None:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
+    stack.wait_until_derived()
 
 
 def held_meeting(stack, title: str, start: datetime, people=PEOPLE) -> tuple[str, str]:
