@@ -27,11 +27,18 @@ def markdown(results: dict) -> str:
         f"- **{name}**: {results[name]['note']}"
         for name, _ in SECTIONS
         if results.get(name, {}).get("note")
-        and not results[name].get("target", {}).get("met", False)  # a note says why it missed
+        and not all_met(results[name].get("target", {}))  # a note says why it missed
     ]
     if notes:
         lines += ["", "## Notes", "", *notes]
     return "\n".join(lines) + "\n"
+
+
+def all_met(target: dict) -> bool:
+    """A scenario's target, or its targets per database, all met."""
+    if "met" in target:
+        return bool(target["met"])
+    return bool(target) and all(all_met(each) for each in target.values())
 
 
 def met(flag: bool | None) -> str:
@@ -124,20 +131,21 @@ def token_endpoint(s: dict) -> list[str]:
 
 def webhook_ingest(s: dict) -> list[str]:
     lines = []
-    for key, r in s.items():
-        if not key.startswith("senders_"):
-            continue
-        lines.append(row(
-            "webhook_ingest", f"{key.removeprefix('senders_')} senders",
-            f"{r['requests_per_second']} events/s, p50 {r['p50_ms']} / p99 {r['p99_ms']} ms, "
-            f"{r['distinct_events']} distinct of {r['requests']}, ledger rows {r['ledger_rows']}, "
-            f"lost {r['lost']}, baseline {r['baseline_rps']} req/s "
-            f"(ratio {r['ratio_to_baseline']})",
-        ))  # fmt: skip
-    t = s["target"]
-    lines.append(row("webhook_ingest", "16 senders",
-                     f"{t['events_per_second']} events/s, p99 {t['p99_ms']} ms, lost {t['lost']}",
-                     ">= 500 events/s, p99 < 50 ms, zero loss", t["met"]))  # fmt: skip
+    for database in ("sqlite", "postgresql"):
+        for key, r in s.get(database, {}).items():
+            lines.append(row(
+                "webhook_ingest", f"{database}, {key.removeprefix('senders_')} senders",
+                f"{r['requests_per_second']} events/s, p50 {r['p50_ms']} / p99 {r['p99_ms']} ms, "
+                f"{r['distinct_events']} distinct of {r['requests']}, ledger rows "
+                f"{r['ledger_rows']}, lost {r['lost']}, all derived "
+                f"{r['derived_seconds_after_last_answer']} s after the last answer, baseline "
+                f"{r['baseline_rps']} req/s (ratio {r['ratio_to_baseline']})",
+            ))  # fmt: skip
+    for database, t in s["target"].items():
+        lines.append(row("webhook_ingest", f"{database}, 16 senders",
+                         f"{t['events_per_second']} events/s, p99 {t['p99_ms']} ms, "
+                         f"lost {t['lost']}",
+                         ">= 500 events/s, p99 < 50 ms, zero loss", t["met"]))  # fmt: skip
     return lines
 
 

@@ -19,6 +19,7 @@ senders against the shared bench stack, the ledger counted afterwards.
 """
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -53,20 +54,38 @@ STACK_NOTE = (
 
 
 def run(stack) -> dict:
-    """The bench/run.py scenario: events/s and answer times at 16 and 64 senders, each burst
-    followed by the same number of baseline requests at the same concurrency; zero loss
-    means every distinct event id has exactly one row in the ledger (webhook_events)."""
+    """The bench/run.py scenario: events/s and answer times at 16 and 64 senders on SQLite
+    (the bench stack's app) and on PostgreSQL (a second gunicorn on a throw-away cluster),
+    each burst followed by the same number of baseline requests at the same concurrency;
+    zero loss means every distinct event id has exactly one row in the ledger, and the
+    derived records catch up (no event left pending)."""
+    results: dict = {"events_per_burst": STACK_EVENTS}
+    results["sqlite"] = bursts(stack.app_process)
+    with postgres_app(stack.workdir, stack.app_process) as process:
+        results["postgresql"] = bursts(process)
+    results["note"] = STACK_NOTE
+    results["target"] = {
+        database: target(results[database]["senders_16"]) for database in DATABASES
+    }
+    return results
+
+
+DATABASES = ("sqlite", "postgresql")
+
+
+def bursts(process: AppProcess) -> dict:
     from bench.http_load import run_closed_loop
     from bench.stack import BASELINE_PATH
+    from tests.webhook_load import wait_until_derived
 
-    process = stack.app_process
-    results: dict = {"events_per_burst": STACK_EVENTS, "baseline": BASELINE_PATH}
+    results: dict = {}
     for senders in STACK_SENDERS:
         names = make_meetings(process.app(), STACK_ROOMS)
         burst = prepare(names, STACK_EVENTS, process.api_key, process.api_secret)
         outcome = send(process.port, burst.deliveries, senders)
+        derived_after = wait_until_derived(process)
         baseline = run_closed_loop(
-            stack.base_url, lambda _n: ("GET", BASELINE_PATH, None, {}), senders, STACK_EVENTS
+            process.base_url, lambda _n: ("GET", BASELINE_PATH, None, {}), senders, STACK_EVENTS
         ).summary()
         rows = ledger_rows(process, burst.distinct_ids)
         summary = outcome.summary()
@@ -75,15 +94,18 @@ def run(stack) -> dict:
             "ledger_rows": rows,
             "lost": len(burst.distinct_ids) - rows,
             "errors": len(outcome.errors),
+            "derived_seconds_after_last_answer": round(derived_after, 2),
             "baseline_rps": baseline["requests_per_second"],
             "baseline_p99_ms": baseline["p99_ms"],
             "ratio_to_baseline": round(
                 summary["requests_per_second"] / (baseline["requests_per_second"] or 1), 3
             ),
         }
-    at16 = results["senders_16"]
-    results["note"] = STACK_NOTE
-    results["target"] = {
+    return results
+
+
+def target(at16: dict) -> dict:
+    return {
         "events_per_second": at16["requests_per_second"],
         "p99_ms": at16["p99_ms"],
         "lost": at16["lost"],
@@ -91,7 +113,38 @@ def run(stack) -> dict:
         and at16["p99_ms"] < TARGET_P99_MS
         and at16["lost"] == 0,
     }
-    return results
+
+
+@contextlib.contextmanager
+def postgres_app(workdir: Path, like: AppProcess):
+    """gunicorn as in the bench stack, on a database in a throw-away PostgreSQL cluster."""
+    import os
+
+    from tests.postgres import ThrowawayPostgres, find_binaries
+
+    binaries = find_binaries()
+    if binaries is None:
+        raise RuntimeError("PostgreSQL is missing: make test-setup installs it")
+    # Under the project, like the tests' clusters: the server may run as user postgres,
+    # which cannot enter a private temporary directory.
+    directory = PROJECT_DIR / "tests" / ".postgres" / f"bench-{os.getpid()}"
+    cluster = ThrowawayPostgres(directory, binaries).start()
+    try:
+        cluster.admin("CREATE DATABASE bench")
+        process = AppProcess(
+            cluster.url("bench"),
+            workdir / "gunicorn-postgresql.log",
+            workers=like.workers,
+            threads=like.threads,
+        )
+        process.migrate()
+        process.start()
+        try:
+            yield process
+        finally:
+            process.stop()
+    finally:
+        cluster.stop()
 
 
 def ledger_rows(process: AppProcess, event_ids: set[str]) -> int:

@@ -39,9 +39,11 @@ SWEEP_SECONDS = 2.0
 # about to derive them; only older ones are taken over.
 SWEEP_GRACE = timedelta(seconds=1)
 SWEEP_BATCH = 500
-# Events applied per transaction: one commit (a disk sync) for many, while each turn to
-# write stays short enough not to hold up the webhook answers waiting behind it.
+# Events claimed per transaction: one commit (a disk sync) for many. The transaction ends
+# once it has run this long, so that the webhook answers waiting for their turn to write
+# (all of them, on SQLite) never wait much longer.
 DERIVE_BATCH = 20
+TRANSACTION_SECONDS = 0.015
 EXTENSION_KEY = "webhook_deriver"
 WAKE_UP = ""  # not an event id: wakes the thread to look at its stop flag
 
@@ -88,19 +90,22 @@ def derive_pending(older_than: timedelta = timedelta(0), limit: int = SWEEP_BATC
 
 
 def derive_events(event_ids: list[str]) -> int:
-    """Apply the events among `event_ids` that are still pending, a batch per transaction;
+    """Apply the events among `event_ids` that are still pending, a few per transaction;
     returns how many this call applied.
 
     Raises:
         OperationalError: the database stayed unavailable (the events stay pending).
     """
-    applied = 0
-    for start in range(0, len(event_ids), DERIVE_BATCH):
-        applied += _derive_batch(event_ids[start : start + DERIVE_BATCH])
+    applied, remaining = 0, list(event_ids)
+    while remaining:
+        batch, remaining = remaining[:DERIVE_BATCH], remaining[DERIVE_BATCH:]
+        count, not_reached = _derive_batch(batch)
+        applied += count
+        remaining = not_reached + remaining
     return applied
 
 
-def _derive_batch(event_ids: list[str]) -> int:
+def _derive_batch(event_ids: list[str]) -> tuple[int, list[str]]:
     for attempt in range(ATTEMPTS):
         try:
             with writer_turn():
@@ -113,7 +118,9 @@ def _derive_batch(event_ids: list[str]) -> int:
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _claim_and_apply(event_ids: list[str]) -> int:
+def _claim_and_apply(event_ids: list[str]) -> tuple[int, list[str]]:
+    """Claim the pending ones of `event_ids` and apply them until the transaction's time is
+    up; returns (how many were applied, the ids released again for the next one)."""
     claimed = db.session.execute(
         sa.update(WebhookEvent)
         .where(WebhookEvent.id.in_(event_ids), WebhookEvent.result == ProcessingResult.PENDING)
@@ -123,10 +130,18 @@ def _claim_and_apply(event_ids: list[str]) -> int:
     # Room by room, so that two derivers lock sessions in the same order (no deadlock),
     # and in arrival order within a room.
     claimed.sort(key=lambda row: (row.room_sid or "", row.received_at, row.id))
-    outcomes = [_apply_one(row.id) for row in claimed]
-    db.session.execute(sa.update(WebhookEvent), outcomes)  # by primary key
+    deadline = time.monotonic() + TRANSACTION_SECONDS
+    outcomes, not_reached = [], []
+    for row in claimed:
+        if outcomes and time.monotonic() > deadline:
+            not_reached.append(row.id)
+        else:
+            outcomes.append(_apply_one(row.id))
+    released = [{"id": event_id, "result": ProcessingResult.PENDING} for event_id in not_reached]
+    db.session.execute(sa.update(WebhookEvent), outcomes + released)  # by primary key
     db.session.commit()
-    return sum(outcome["result"] != ProcessingResult.PENDING for outcome in outcomes)
+    applied = sum(outcome["result"] != ProcessingResult.PENDING for outcome in outcomes)
+    return applied, not_reached
 
 
 def _apply_one(event_id: str) -> dict:
