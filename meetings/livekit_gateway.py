@@ -144,16 +144,31 @@ def verify_webhook(body: str, authorization: str | None) -> api.WebhookEvent:
         raise InvalidWebhook(str(exc) or type(exc).__name__, reason) from exc
 
 
-def provision_room(
+@dataclass(frozen=True)
+class ProvisionedRoom:
+    """The room as CreateRoom left it: who is in it and when the server created it."""
+
+    participants: list[Participant]
+    created_at: datetime | None
+    # Someone who keeps the room open is in it: not only an egress recorder or an agent,
+    # which the server does not count when it closes an empty room.
+    occupied: bool
+
+
+# Participants the server does not count as keeping a room open (IsDependent in livekit-server).
+DEPENDENT_KINDS = (api.ParticipantInfo.Kind.EGRESS, api.ParticipantInfo.Kind.AGENT)
+
+
+def ensure_room(
     name: str,
     *,
     empty_timeout: int,
     departure_timeout: int,
     max_participants: int = 0,
     metadata: dict | None = None,
-) -> list[Participant]:
-    """Create the room if needed (an existing room is left as it is) and say who is in it,
-    in one client session.
+) -> ProvisionedRoom:
+    """Create the room if needed (an existing room is left as it is) and say who is in it
+    and when it was created, in one client session.
 
     Raises:
         LiveKitUnavailable: the server did not answer.
@@ -167,11 +182,38 @@ def provision_room(
     )
 
     async def create_and_list(lk: api.LiveKitAPI):
-        await lk.room.create_room(request)
-        return await lk.room.list_participants(api.ListParticipantsRequest(room=name))
+        room = await lk.room.create_room(request)
+        listed = await lk.room.list_participants(api.ListParticipantsRequest(room=name))
+        return room, listed
 
-    response = _call(create_and_list)
-    return [Participant(p.identity, p.name, p.sid) for p in response.participants]
+    room, listed = _call(create_and_list)
+    return ProvisionedRoom(
+        participants=[Participant(p.identity, p.name, p.sid) for p in listed.participants],
+        created_at=_room_created_at(room),
+        occupied=any(p.kind not in DEPENDENT_KINDS for p in listed.participants),
+    )
+
+
+def provision_room(
+    name: str,
+    *,
+    empty_timeout: int,
+    departure_timeout: int,
+    max_participants: int = 0,
+    metadata: dict | None = None,
+) -> list[Participant]:
+    """Create the room if needed (an existing room is left as it is) and say who is in it.
+
+    Raises:
+        LiveKitUnavailable: the server did not answer.
+    """
+    return ensure_room(
+        name,
+        empty_timeout=empty_timeout,
+        departure_timeout=departure_timeout,
+        max_participants=max_participants,
+        metadata=metadata,
+    ).participants
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ class Standing(db.Model):
 
 
 class OccurrenceState(db.Model):
-    """Lock and end of one occurrence."""
+    """Lock and end of one occurrence, and when its room was last provisioned."""
 
     __tablename__ = "occurrence_states"
 
@@ -82,6 +82,10 @@ class OccurrenceState(db.Model):
     occurrence_key: Mapped[str] = mapped_column(sa.String(16))
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a CreateRoom for this occurrence left the room in a state that cannot close soon;
+    # token requests shortly after skip CreateRoom. In the database, not in process memory,
+    # because every app instance must forget it when a host ends the meeting.
+    room_provisioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.UniqueConstraint("meeting_id", "occurrence_key"),)
 

@@ -253,9 +253,16 @@ def set_locked(moderation: Moderation, locked: bool) -> None:
 
 def end_for_all(moderation: Moderation) -> None:
     """Close the room on the server: every page shows that the host ended the meeting."""
-    moderation.call("end", "", lambda: gateway.delete_room(moderation.room))
+    try:
+        moderation.call("end", "", lambda: gateway.delete_room(moderation.room))
+    except ApiError as error:
+        if error.code == "not_in_meeting":  # no such room on the server: do not skip creating it
+            state.forget_provisioned(moderation.meeting, moderation.occurrence.key)
+        raise
     found = state.occurrence_state_for_update(moderation.meeting, moderation.occurrence.key)
     found.ended_at = datetime.now(UTC)
+    # The room is gone: the next join must create it again (the server's auto_create is off).
+    found.room_provisioned_at = None
     db.session.commit()
 
 

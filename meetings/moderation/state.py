@@ -7,6 +7,8 @@ This module only reads and writes rows; the join and moderation services decide.
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from meetings.extensions import db
 from meetings.models import LobbyEntry, LobbyStatus, Meeting, OccurrenceState, Standing, User
@@ -178,4 +180,53 @@ def reopen(meeting: Meeting, occurrence_key: str) -> None:
     found = occurrence_state(meeting, occurrence_key)
     if found is not None and found.ended_at is not None:
         found.ended_at = None
+        # Ending deleted the room on the server; a memo written meanwhile is not to be trusted.
+        found.room_provisioned_at = None
         db.session.commit()
+
+
+# ---- the room on the media server --------------------------------------------------------
+
+
+def provisioned_since(meeting: Meeting, occurrence_key: str, since: datetime) -> bool:
+    """Was the occurrence's room provisioned (and not ended) at or after `since`?"""
+    found = occurrence_state(meeting, occurrence_key)
+    return (
+        found is not None
+        and found.ended_at is None
+        and found.room_provisioned_at is not None
+        and found.room_provisioned_at >= since
+    )
+
+
+def remember_provisioned(meeting: Meeting, occurrence_key: str, at: datetime) -> None:
+    """Note that the room was provisioned at `at`, unless a host ended the occurrence.
+
+    One upsert, so that concurrent joins on several app instances neither collide on the
+    row's unique key nor bring back a memo that ending the meeting cleared.
+    """
+    table = OccurrenceState.__table__
+    insert = _dialect_insert()(table).values(
+        meeting_id=meeting.id, occurrence_key=occurrence_key, room_provisioned_at=at
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=[table.c.meeting_id, table.c.occurrence_key],
+        set_={"room_provisioned_at": insert.excluded.room_provisioned_at},
+        where=table.c.ended_at.is_(None),
+    )
+    db.session.execute(statement)
+    db.session.commit()
+
+
+def forget_provisioned(meeting: Meeting, occurrence_key: str) -> None:
+    """The room is not on the server (any more): the next join creates it again."""
+    found = occurrence_state(meeting, occurrence_key)
+    if found is not None and found.room_provisioned_at is not None:
+        found.room_provisioned_at = None
+        db.session.commit()
+
+
+def _dialect_insert():
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert
+    return sqlite_insert

@@ -182,16 +182,54 @@ def open_occurrence(meeting: Meeting, user: User | None) -> Occurrence:
 # ---- the media plane ----------------------------------------------------------------------
 
 
-def provision(occurrence: Occurrence) -> list[gateway.Participant]:
-    """Create the occurrence's room on the server; returns who is in it.
+# Server and app clocks may differ by this much when we judge that CreateRoom made the room.
+CLOCK_SKEW = timedelta(seconds=2)
+# Never trust the memo longer than this, whatever the timeouts.
+MEMO_CAP = timedelta(seconds=60)
+
+
+def memo_window() -> timedelta:
+    """How long after provisioning a join may skip CreateRoom.
+
+    The memo is only written when the room cannot close soon: someone is in it, or CreateRoom
+    has just made it. livekit-server then keeps it at least `departure_timeout` after the
+    last person leaves, and `empty_timeout` from creation if nobody comes (checked once a
+    second, in whole seconds: count one second less). Half the shorter of the two (10 s with
+    the defaults, 20 s and 300 s) leaves the other half for the clock skew above and for the
+    browser to connect with its token before the room could close.
+    """
+    config = current_app.config
+    shortest = min(
+        config["LIVEKIT_EMPTY_TIMEOUT_SECONDS"], config["LIVEKIT_DEPARTURE_TIMEOUT_SECONDS"]
+    )
+    return min(MEMO_CAP, timedelta(seconds=max(0, shortest) / 2))
+
+
+def provision(occurrence: Occurrence, *, need_people: bool = True) -> list[gateway.Participant]:
+    """Make sure the occurrence's room is on the server; returns who is in it.
+
+    A room provisioned moments ago (by any app instance, see `memo_window`) is not created
+    again; when `need_people` is False nobody is asked either, and the list is empty.
 
     Raises:
         JoinRefused: the media server cannot be reached (503).
     """
     meeting = occurrence.meeting
+    now = datetime.now(UTC)
+    window = memo_window()
+    if window and state.provisioned_since(meeting, occurrence.key, now - window):
+        if not need_people:
+            return []
+        try:
+            return gateway.list_participants(occurrence.room_name)
+        except gateway.RoomNotFound:
+            pass  # closed by someone else meanwhile: create it again below
+        except gateway.LiveKitError as error:
+            current_app.logger.warning("listing %s failed: %s", occurrence.room_name, error)
+            raise JoinRefused(503, "livekit_unavailable", UNREACHABLE) from error
     config = current_app.config
     try:
-        return gateway.provision_room(
+        room = gateway.ensure_room(
             occurrence.room_name,
             empty_timeout=config["LIVEKIT_EMPTY_TIMEOUT_SECONDS"],
             departure_timeout=config["LIVEKIT_DEPARTURE_TIMEOUT_SECONDS"],
@@ -207,6 +245,22 @@ def provision(occurrence: Occurrence) -> list[gateway.Participant]:
     except gateway.LiveKitError as error:
         current_app.logger.warning("provisioning %s failed: %s", occurrence.room_name, error)
         raise JoinRefused(503, "livekit_unavailable", UNREACHABLE) from error
+    # An empty room that is not new may be about to close (its last person left a while
+    # ago): then every join provisions it again, as before.
+    made_now = room.created_at is not None and room.created_at >= now - CLOCK_SKEW
+    if window and (room.occupied or made_now):
+        state.remember_provisioned(meeting, occurrence.key, now)
+    return room.participants
+
+
+def must_wait_for_host(meeting: Meeting, role: JoinRole, admitted: bool) -> bool:
+    # Someone a host let in from the lobby has met the host's decision already.
+    return role != JoinRole.HOST and not meeting.join_before_host and not admitted
+
+
+def needs_people(meeting: Meeting, role: JoinRole, admitted: bool = False) -> bool:
+    """Does `check_room` need to know who is in the room?"""
+    return must_wait_for_host(meeting, role, admitted) or bool(meeting.max_participants)
 
 
 def check_room(
@@ -217,15 +271,16 @@ def check_room(
     *,
     admitted: bool = False,
 ) -> None:
-    """Raises: JoinRefused when the host is not there yet (if required) or the room is full."""
+    """Raises: JoinRefused when the host is not there yet (if required) or the room is full.
+
+    `present` may be empty when `needs_people` said the checks do not look at it.
+    """
     others = [p for p in present if p.identity != identity]  # a rejoin is not a newcomer
-    hosts = meeting.host_identities()
-    host_present = any(p.identity in hosts for p in others)
-    # Someone a host let in from the lobby has met the host's decision already.
-    must_wait = not meeting.join_before_host and not admitted
-    if role != JoinRole.HOST and must_wait and not host_present:
-        message = "Waiting for the host to start the meeting."
-        raise JoinRefused(409, "waiting_for_host", message)
+    if must_wait_for_host(meeting, role, admitted):
+        hosts = meeting.host_identities()
+        if not any(p.identity in hosts for p in others):
+            message = "Waiting for the host to start the meeting."
+            raise JoinRefused(409, "waiting_for_host", message)
     if meeting.max_participants and len(others) >= meeting.max_participants:
         message = f"This meeting is full ({meeting.max_participants} people). Try again later."
         raise JoinRefused(409, "meeting_full", message)
@@ -274,7 +329,8 @@ def issue_join_ticket(
         raise ValueError("a guest needs an identity")
     if role == JoinRole.HOST:
         state.reopen(meeting, occurrence.key)
-        check_room(meeting, role, identity, provision(occurrence))
+        present = provision(occurrence, need_people=needs_people(meeting, role))
+        check_room(meeting, role, identity, present)
         # Meetings set to record themselves start when a host joins (once per occurrence).
         recordings.auto_record(meeting, occurrence)
         return mint_ticket(meeting, occurrence, role, identity, display_name)
@@ -287,7 +343,7 @@ def issue_join_ticket(
             check_lobby_denial(meeting, occurrence, identity)
             return state.queue(meeting, occurrence.key, identity, user, display_name)
     # Someone a host admitted before the lock rejoins: not a new join.
-    present = provision(occurrence)
+    present = provision(occurrence, need_people=needs_people(meeting, role, admitted))
     check_room(meeting, role, identity, present, admitted=admitted)
     return mint_ticket(meeting, occurrence, role, identity, display_name)
 

@@ -2,7 +2,7 @@
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -45,6 +45,34 @@ def test_provisioned_room_is_listed_and_empty(live_stack):
     assert listed.metadata == {"slug": "x"}
     assert listed.max_participants == 7
     assert first == again == participants == []
+
+
+def test_ensure_room_says_when_the_room_was_made_and_whether_someone_keeps_it_open(live_stack):
+    room = unique("gw-ensure")
+
+    def ensure():
+        return gateway.ensure_room(room, empty_timeout=60, departure_timeout=5)
+
+    def provision():
+        made = ensure()
+        return made, gateway.mint_token(grant(room, "viewer-1"))
+
+    began = datetime.now(UTC)
+    made, token = run_in_thread(lambda: live_stack.query(provision))
+    assert made.participants == [] and not made.occupied
+    assert abs(made.created_at - began) < timedelta(seconds=5)
+
+    async def join_and_ensure():
+        lk_room = await connect(live_stack.livekit_config.ws_url, token.jwt)
+        try:
+            return await asyncio.to_thread(live_stack.query, ensure)
+        finally:
+            await lk_room.disconnect()
+
+    again = run_in_thread(lambda: asyncio.run(join_and_ensure()))
+    assert again.occupied
+    assert [p.identity for p in again.participants] == ["viewer-1"]
+    assert again.created_at == made.created_at  # the same room, left as it was
 
 
 def test_token_for_unprovisioned_room_cannot_join(live_stack):

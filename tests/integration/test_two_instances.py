@@ -1,6 +1,7 @@
 """Two app instances (separate gunicorn processes) on one PostgreSQL: what one decides, the
 other sees, because nothing that must be shared lives in process memory."""
 
+import asyncio
 import os
 import shutil
 import socket
@@ -22,8 +23,17 @@ from meetings.auth import services as auth_services
 from meetings.extensions import db
 from meetings.livekit_process import free_port
 from meetings.scheduling.services import MeetingSettings, create_meeting
-from tests.conftest import PASSWORD, PROJECT_DIR, LiveStack, http_json, require
+from tests.conftest import (
+    PASSWORD,
+    PROJECT_DIR,
+    LiveStack,
+    first_room,
+    http_json,
+    require,
+    run_in_thread,
+)
 from tests.postgres import ThrowawayPostgres, find_binaries
+from tests.synthetic import connect
 
 pytestmark = pytest.mark.livekit
 SECRET = "two-instances-share-this-secret-key-0123456789"
@@ -130,7 +140,7 @@ def _start_gunicorn(environment: dict, log: Path) -> tuple[str, subprocess.Popen
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=2):
                 return base, process
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):  # still booting
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
             time.sleep(0.2)
@@ -176,3 +186,36 @@ def test_rate_limits_count_across_instances(twins):
     ]
     assert statuses == [401, 401, 401]
     assert call(second, "GET", "/api/v1/meetings", guessing)[0] == 429
+
+
+def test_a_meeting_ended_on_one_instance_and_reopened_on_the_other_can_be_joined(twins):
+    # Each instance remembers in the database that it provisioned the room; ending the
+    # meeting anywhere must make the next join create the room again, on any instance.
+    url, (first, second) = twins
+    app = create_app(ProductionConfig, {"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url,
+                                        "LIVEKIT_URL": "http://127.0.0.1:1", "LIVEKIT_API_KEY": "k",
+                                        "LIVEKIT_API_SECRET": "s" * 40})  # fmt: skip
+    with app.app_context():
+        stamp = time.monotonic_ns()
+        host = auth_services.create_user(f"twin-end-{stamp}@example.com", "Eve Host", PASSWORD)
+        member = auth_services.create_user(f"twin-end-m-{stamp}@example.com", "Max", PASSWORD)
+        start = datetime.now(UTC) + timedelta(minutes=2)
+        meeting = create_meeting(host, MeetingSettings("Twins end", start, 60, lobby=False))
+        slug, room_name = meeting.slug, first_room(meeting)
+        host_auth = {"Authorization": f"Bearer {auth_services.issue_api_token(host, 't')}"}
+        member_auth = {"Authorization": f"Bearer {auth_services.issue_api_token(member, 't')}"}
+        db.engine.dispose()
+    tokens = f"/api/v1/meetings/{slug}/tokens"
+
+    assert call(first, "POST", tokens, host_auth, {})[0] == 201  # provisions the room
+    assert call(second, "POST", f"/api/v1/meetings/{slug}/end", host_auth, {})[0] == 200
+    assert call(first, "POST", tokens, host_auth, {})[0] == 201  # reopens
+    status, ticket = call(first, "POST", tokens, member_auth, {})
+    assert status == 201
+
+    async def join():
+        room = await connect(ticket["livekit_url"], ticket["token"])
+        await room.disconnect()
+        return room.name
+
+    assert run_in_thread(lambda: asyncio.run(join())) == room_name

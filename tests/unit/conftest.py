@@ -1,4 +1,5 @@
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,15 +17,24 @@ class FakeRooms:
         self.egress: dict[str, gateway.Egress] = {}
         self.egress_refusal = ""  # e.g. "unavailable: no response from servers"
         self.metadata: dict[str, dict] = {}
+        self.created_at: dict[str, datetime] = {}
 
     def _answer(self) -> None:
         if self.unreachable:
             raise gateway.LiveKitUnavailable("connection refused")
 
     def provision_room(self, name, **settings):
+        return self.ensure_room(name, **settings).participants
+
+    def ensure_room(self, name, **settings):
+        """CreateRoom and ListParticipants: a new room is made now, an existing one kept."""
         self._answer()
         self.created.append({"name": name, **settings})
-        return self.present.setdefault(name, [])
+        made_now = name not in self.present
+        people = self.present.setdefault(name, [])
+        if made_now or name not in self.created_at:
+            self.created_at[name] = datetime.now(UTC)
+        return gateway.ProvisionedRoom(list(people), self.created_at[name], bool(people))
 
     def list_participants(self, room: str):
         self._answer()
@@ -70,6 +80,9 @@ class FakeRooms:
 
     def delete_room(self, room):
         self._record("delete_room", room)
+        # The room is gone from the server, with everyone in it.
+        self.present.pop(room, None)
+        self.created_at.pop(room, None)
 
     def list_rooms(self):
         """The rooms provisioned so far, as the server would list them."""
@@ -112,6 +125,7 @@ class FakeRooms:
 FAKED = (
     "set_attributes",
     "provision_room",
+    "ensure_room",
     "list_participants",
     "list_live_participants",
     "get_participant",
