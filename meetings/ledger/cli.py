@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from meetings import livekit_gateway as gateway
 from meetings.extensions import db
 from meetings.ledger import services
+from meetings.webhooks import deriver
 
 livekit_cli = AppGroup("livekit", help="Keep the webhook ledger in step with the LiveKit server.")
 
@@ -15,6 +16,8 @@ livekit_cli = AppGroup("livekit", help="Keep the webhook ledger in step with the
 @livekit_cli.command("reconcile")
 def reconcile() -> None:
     """Close sessions whose room is gone from the server (room_finished was lost)."""
+    # A room_finished stored but not derived yet is not lost: derive what is waiting first.
+    deriver.derive_pending()
     try:
         report = services.reconcile()
     except gateway.LiveKitUnavailable as error:

@@ -7,7 +7,13 @@ import sqlalchemy as sa
 
 from meetings import livekit_gateway as gateway
 from meetings.extensions import db
-from meetings.models import Attendance, MeetingSession, WebhookEvent, WebhookRejection
+from meetings.models import (
+    Attendance,
+    MeetingSession,
+    ProcessingResult,
+    WebhookEvent,
+    WebhookRejection,
+)
 from meetings.webhooks import derive
 
 # A session younger than this is left alone: its room may be too new for the room list we
@@ -92,12 +98,15 @@ class Purge:
 def purge_ledger(days: int, now: datetime | None = None) -> Purge:
     """Delete raw events received more than `days` ago, and rejection counts as old.
 
-    Sessions, attendance and track publications are summaries and are kept.
+    Sessions, attendance and track publications are summaries and are kept. An event not
+    derived yet is kept whatever its age: deleting it would lose what it says.
     """
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=days)
     events = db.session.execute(
-        sa.delete(WebhookEvent).where(WebhookEvent.received_at < cutoff)
+        sa.delete(WebhookEvent).where(
+            WebhookEvent.received_at < cutoff, WebhookEvent.result != ProcessingResult.PENDING
+        )
     ).rowcount
     rejection_days = db.session.execute(
         sa.delete(WebhookRejection).where(WebhookRejection.day < cutoff.date())

@@ -322,6 +322,20 @@ def test_reconcile_closes_sessions_whose_room_is_gone(make_meeting, app, fake_ro
     assert "agrees" in again
 
 
+def test_reconcile_uses_a_room_finished_that_is_stored_but_not_derived(
+    make_meeting, app, fake_rooms
+):
+    room = first_room(make_meeting())
+    t0 = int((datetime.now(UTC) - timedelta(hours=1)).timestamp())
+    feed(room_event("room_started", room, creation_time=t0, created_at=t0))
+    finished = room_event("room_finished", room, creation_time=t0, created_at=t0 + 600)
+    services.store_event(finished, to_body(finished))  # answered; the deriver has not run
+    output = app.test_cli_runner().invoke(args=["livekit", "reconcile"]).output
+    assert "inferred" not in output
+    session = db.session.scalar(db.select(MeetingSession).where(MeetingSession.room_name == room))
+    assert not session.end_inferred and session.ended_at.timestamp() == t0 + 600
+
+
 def test_reconcile_reports_an_unreachable_server(app, fake_rooms):
     fake_rooms.unreachable = True
     result = app.test_cli_runner().invoke(args=["livekit", "reconcile"])
@@ -338,6 +352,17 @@ def test_purge_deletes_old_events_and_keeps_attendance(held_meeting, app):
     assert db.session.scalar(db.select(db.func.count()).select_from(WebhookEvent)) == 1
     assert db.session.scalar(db.select(db.func.count()).select_from(Attendance)) == 4
     assert db.session.scalar(db.select(MeetingSession.participant_seconds)) == 4200
+
+
+def test_purge_keeps_an_old_event_that_was_never_derived(app):
+    waiting = participant_event("participant_joined", "meeting-slow", "g-1", "PA_w")
+    services.store_event(waiting, to_body(waiting))
+    old = datetime.now(UTC) - timedelta(days=120)
+    db.session.execute(db.update(WebhookEvent).values(received_at=old))
+    db.session.commit()
+    output = app.test_cli_runner().invoke(args=["livekit", "purge"]).output
+    assert "Deleted 0 event(s)" in output
+    assert db.session.get(WebhookEvent, waiting.id) is not None
 
 
 def test_purge_does_nothing_when_retention_is_zero(tmp_path):
