@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, Request, Response, current_app, g, request, session
+from sqlalchemy.orm import joinedload
 
 from meetings.auth import services as auth_services
 from meetings.extensions import db, login_manager
@@ -35,8 +36,11 @@ def load_user_from_bearer_token(request: Request) -> User | None:
     header = request.headers.get("Authorization", "")
     if not header.startswith(BEARER):
         return None
+    # The user comes in the same query: every API request needs both.
     token = db.session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == hash_api_token(header[len(BEARER) :]))
+        sa.select(ApiToken)
+        .options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == hash_api_token(header[len(BEARER) :]))
     )
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None

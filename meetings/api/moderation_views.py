@@ -161,7 +161,7 @@ def lobby_status(slug: str, lobby_id: str):
         raise ApiError(403, "lobby_denied", "The host declined your request to join.")
     if entry.status == LobbyStatus.WAITING:
         occurrence = rooms.open_occurrence(meeting, user)
-        rooms.check_standing(meeting, occurrence, identity)
+        rooms.check_standing(state.decisions(meeting, occurrence.key, identity))
         state.seen(entry)
         return jsonify(
             {"status": "waiting", "lobby_id": entry.id, "position": state.position(entry)}

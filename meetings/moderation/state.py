@@ -4,6 +4,7 @@ Kept in the database, not in process memory, so every app instance sees the same
 This module only reads and writes rows; the join and moderation services decide.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -37,11 +38,6 @@ def latest_entry(meeting: Meeting, occurrence_key: str, identity: str) -> LobbyE
         .limit(1)
     )
     return db.session.scalar(query)
-
-
-def is_admitted(meeting: Meeting, occurrence_key: str, identity: str) -> bool:
-    entry = latest_entry(meeting, occurrence_key, identity)
-    return entry is not None and entry.status == LobbyStatus.ADMITTED
 
 
 def denied_until(entry: LobbyEntry | None) -> datetime | None:
@@ -143,11 +139,6 @@ def is_removed(meeting: Meeting, occurrence_key: str, identity: str) -> bool:
     return found is not None and found.removed_at is not None
 
 
-def is_promoted(meeting: Meeting, occurrence_key: str, identity: str) -> bool:
-    found = standing(meeting, occurrence_key, identity)
-    return found is not None and found.promoted
-
-
 def occurrence_state(meeting: Meeting, occurrence_key: str) -> OccurrenceState | None:
     return db.session.scalar(
         sa.select(OccurrenceState).where(
@@ -170,14 +161,9 @@ def is_locked(meeting: Meeting, occurrence_key: str) -> bool:
     return found is not None and found.locked_at is not None
 
 
-def is_ended(meeting: Meeting, occurrence_key: str) -> bool:
-    found = occurrence_state(meeting, occurrence_key)
-    return found is not None and found.ended_at is not None
-
-
-def reopen(meeting: Meeting, occurrence_key: str) -> None:
+def reopen(decisions: "Decisions") -> None:
     """A host who comes back after ending a meeting starts it again."""
-    found = occurrence_state(meeting, occurrence_key)
+    found = decisions.occurrence
     if found is not None and found.ended_at is not None:
         found.ended_at = None
         # Ending deleted the room on the server; a memo written meanwhile is not to be trusted.
@@ -185,18 +171,58 @@ def reopen(meeting: Meeting, occurrence_key: str) -> None:
         db.session.commit()
 
 
-# ---- the room on the media server --------------------------------------------------------
+# ---- everything a join checks, read once ------------------------------------------------
 
 
-def provisioned_since(meeting: Meeting, occurrence_key: str, since: datetime) -> bool:
-    """Was the occurrence's room provisioned (and not ended) at or after `since`?"""
-    found = occurrence_state(meeting, occurrence_key)
-    return (
-        found is not None
-        and found.ended_at is None
-        and found.room_provisioned_at is not None
-        and found.room_provisioned_at >= since
+@dataclass(frozen=True)
+class Decisions:
+    """What hosts decided that a join checks: the occurrence's end, lock and room memo, and
+    the person's standing and latest lobby entry. Three reads instead of one per question."""
+
+    occurrence: OccurrenceState | None
+    standing: Standing | None
+    entry: LobbyEntry | None
+
+    @property
+    def ended(self) -> bool:
+        return self.occurrence is not None and self.occurrence.ended_at is not None
+
+    @property
+    def locked(self) -> bool:
+        return self.occurrence is not None and self.occurrence.locked_at is not None
+
+    @property
+    def removed(self) -> bool:
+        return self.standing is not None and self.standing.removed_at is not None
+
+    @property
+    def promoted(self) -> bool:
+        return self.standing is not None and self.standing.promoted
+
+    @property
+    def admitted(self) -> bool:
+        return self.entry is not None and self.entry.status == LobbyStatus.ADMITTED
+
+    def provisioned_since(self, since: datetime) -> bool:
+        """Was the occurrence's room provisioned (and not ended) at or after `since`?"""
+        found = self.occurrence
+        return (
+            found is not None
+            and found.ended_at is None
+            and found.room_provisioned_at is not None
+            and found.room_provisioned_at >= since
+        )
+
+
+def decisions(meeting: Meeting, occurrence_key: str, identity: str) -> Decisions:
+    return Decisions(
+        occurrence_state(meeting, occurrence_key),
+        standing(meeting, occurrence_key, identity),
+        latest_entry(meeting, occurrence_key, identity),
     )
+
+
+# ---- the room on the media server --------------------------------------------------------
 
 
 def remember_provisioned(meeting: Meeting, occurrence_key: str, at: datetime) -> None:

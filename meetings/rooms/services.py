@@ -205,7 +205,9 @@ def memo_window() -> timedelta:
     return min(MEMO_CAP, timedelta(seconds=max(0, shortest) / 2))
 
 
-def provision(occurrence: Occurrence, *, need_people: bool = True) -> list[gateway.Participant]:
+def provision(
+    occurrence: Occurrence, decisions: state.Decisions, *, need_people: bool = True
+) -> list[gateway.Participant]:
     """Make sure the occurrence's room is on the server; returns who is in it.
 
     A room provisioned moments ago (by any app instance, see `memo_window`) is not created
@@ -217,7 +219,7 @@ def provision(occurrence: Occurrence, *, need_people: bool = True) -> list[gatew
     meeting = occurrence.meeting
     now = datetime.now(UTC)
     window = memo_window()
-    if window and state.provisioned_since(meeting, occurrence.key, now - window):
+    if window and decisions.provisioned_since(now - window):
         if not need_people:
             return []
         try:
@@ -286,23 +288,23 @@ def check_room(
         raise JoinRefused(409, "meeting_full", message)
 
 
-def check_standing(meeting: Meeting, occurrence: Occurrence, identity: str) -> None:
+def check_standing(decisions: state.Decisions) -> None:
     """Raises: JoinRefused for someone removed, or when a host ended the occurrence."""
-    if state.is_ended(meeting, occurrence.key):
+    if decisions.ended:
         raise JoinRefused(410, "meeting_ended", "The host ended this meeting.")
-    if state.is_removed(meeting, occurrence.key, identity):
+    if decisions.removed:
         message = "The host removed you from this meeting."
         raise JoinRefused(403, "removed", message)
 
 
-def check_not_locked(meeting: Meeting, occurrence: Occurrence) -> None:
-    if state.is_locked(meeting, occurrence.key):
+def check_not_locked(decisions: state.Decisions) -> None:
+    if decisions.locked:
         message = "The host locked this meeting: nobody new can join right now."
         raise JoinRefused(423, "meeting_locked", message)
 
 
-def check_lobby_denial(meeting: Meeting, occurrence: Occurrence, identity: str) -> None:
-    until = state.denied_until(state.latest_entry(meeting, occurrence.key, identity))
+def check_lobby_denial(decisions: state.Decisions) -> None:
+    until = state.denied_until(decisions.entry)
     if until is not None:
         message = f"The host declined your request. You can ask again after {_iso(until)}."
         raise JoinRefused(403, "lobby_denied", message)
@@ -327,33 +329,40 @@ def issue_join_ticket(
     identity = user.livekit_identity if user is not None else guest_identity
     if not identity:
         raise ValueError("a guest needs an identity")
+    decisions = state.decisions(meeting, occurrence.key, identity)
     if role == JoinRole.HOST:
-        state.reopen(meeting, occurrence.key)
-        present = provision(occurrence, need_people=needs_people(meeting, role))
+        state.reopen(decisions)
+        present = provision(occurrence, decisions, need_people=needs_people(meeting, role))
         check_room(meeting, role, identity, present)
         # Meetings set to record themselves start when a host joins (once per occurrence).
         recordings.auto_record(meeting, occurrence)
-        return mint_ticket(meeting, occurrence, role, identity, display_name)
-    check_standing(meeting, occurrence, identity)
-    admitted = state.is_admitted(meeting, occurrence.key, identity)
+        return mint_ticket(meeting, occurrence, role, identity, display_name, decisions)
+    check_standing(decisions)
+    admitted = decisions.admitted
     if not admitted:
         check_access_code(meeting, user, access_code)
-        check_not_locked(meeting, occurrence)
+        check_not_locked(decisions)
         if meeting.lobby:
-            check_lobby_denial(meeting, occurrence, identity)
+            check_lobby_denial(decisions)
             return state.queue(meeting, occurrence.key, identity, user, display_name)
     # Someone a host admitted before the lock rejoins: not a new join.
-    present = provision(occurrence, need_people=needs_people(meeting, role, admitted))
+    need_people = needs_people(meeting, role, admitted)
+    present = provision(occurrence, decisions, need_people=need_people)
     check_room(meeting, role, identity, present, admitted=admitted)
-    return mint_ticket(meeting, occurrence, role, identity, display_name)
+    return mint_ticket(meeting, occurrence, role, identity, display_name, decisions)
 
 
 def mint_ticket(
-    meeting: Meeting, occurrence: Occurrence, role: JoinRole, identity: str, display_name: str
+    meeting: Meeting,
+    occurrence: Occurrence,
+    role: JoinRole,
+    identity: str,
+    display_name: str,
+    decisions: state.Decisions,
 ) -> JoinTicket:
     """A token for exactly this occurrence's room with the grants the person's role allows."""
     # Webinar attendees watch and listen (and chat) unless a host made them a speaker.
-    promoted = state.is_promoted(meeting, occurrence.key, identity)
+    promoted = decisions.promoted
     can_publish = role == JoinRole.HOST or not meeting.webinar or promoted
     config = current_app.config
     minted = gateway.mint_token(
