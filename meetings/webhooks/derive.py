@@ -11,6 +11,7 @@ events; our own concurrency). So every handler is idempotent and order-tolerant:
 Applying the same set of events in any order therefore gives the same rows.
 """
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,9 +21,13 @@ import sqlalchemy as sa
 from livekit.protocol.models import TrackSource, TrackType
 from livekit.protocol.webhook import WebhookEvent as LiveKitEvent
 
+from meetings import livekit_gateway as gateway
 from meetings.extensions import db
 from meetings.models import Attendance, Meeting, MeetingSession, ProcessingResult, TrackPublication
+from meetings.moderation import state as moderation_state
 from meetings.recordings import services as recordings
+
+log = logging.getLogger(__name__)
 
 # Room names are "meeting-<slug>-<YYYYMMDDHHMM>", one per occurrence (see recurrence.py).
 ROOM_NAME = re.compile(
@@ -174,7 +179,31 @@ def _participant(event: LiveKitEvent, room: RoomRef | None) -> ProcessingResult:
     if session is not None:
         db.session.flush()
         recount(session)
+    if event.event == "participant_joined":
+        _turn_away_if_removed(room, info.identity)
     return ProcessingResult.APPLIED
+
+
+def _turn_away_if_removed(room: RoomRef | None, identity: str) -> None:
+    """A person the host removed cannot get a new token, but could come back with the one
+    they had until it expires: the server tells us they joined, and we remove them again."""
+    if room is None or room.meeting_id is None or not identity:
+        return
+    meeting = db.session.get(Meeting, room.meeting_id)
+    if meeting is None or not moderation_state.is_removed(meeting, room.occurrence_key, identity):
+        return
+    recordings.after_commit(lambda: _remove_quietly(room.name, identity))
+
+
+def _remove_quietly(room_name: str, identity: str) -> None:
+    try:
+        gateway.remove_participant(room_name, identity)
+    except (gateway.RoomNotFound, gateway.LiveKitUnavailable) as error:
+        log.warning("could not remove %s again from %s: %s", identity, room_name, error)
+    else:
+        log.warning(
+            "removed %s again from %s: they came back with an old token", identity, room_name
+        )
 
 
 def close_interval(row: Attendance) -> None:

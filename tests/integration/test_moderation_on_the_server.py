@@ -103,6 +103,40 @@ def test_mute_is_seen_by_the_server_and_a_removed_person_gets_no_new_token(live_
     assert server_view(live_stack, room_name, ticket["identity"]) is None
 
 
+def test_a_removed_person_who_comes_back_with_the_old_token_is_removed_again(live_stack):
+    slug, room_name, host, member = schedule(live_stack)
+    _, host_ticket = api(live_stack, slug, "tokens", host)
+    _, ticket = api(live_stack, slug, "tokens", member)
+
+    async def scenario():
+        host_room = await connect(host_ticket["livekit_url"], host_ticket["token"])
+        member_room = await connect(ticket["livekit_url"], ticket["token"])
+        try:
+            removed = await asyncio.to_thread(
+                api, live_stack, slug, f"participants/{ticket['identity']}/remove", host
+            )
+            assert removed[0] == 200
+            await until(lambda: member_room.connection_state != rtc.ConnectionState.CONN_CONNECTED)
+            # The token they kept is valid for another hour; the server lets them in...
+            back = await connect(ticket["livekit_url"], ticket["token"])
+            try:
+                # ...and the app, told by the participant_joined webhook, removes them again.
+
+                def turned_away():
+                    """the returning participant was disconnected by the server"""
+                    return back.connection_state != rtc.ConnectionState.CONN_CONNECTED
+
+                await until(turned_away, timeout=15)
+            finally:
+                await back.disconnect()
+        finally:
+            await member_room.disconnect()
+            await host_room.disconnect()
+
+    run_in_thread(lambda: asyncio.run(scenario()))
+    assert server_view(live_stack, room_name, ticket["identity"]) is None
+
+
 def test_a_promoted_attendee_publishes_without_rejoining(live_stack):
     slug, _, host, member = schedule(live_stack, webinar=True)
     _, host_ticket = api(live_stack, slug, "tokens", host)
