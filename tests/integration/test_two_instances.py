@@ -2,7 +2,9 @@
 other sees, because nothing that must be shared lives in process memory."""
 
 import asyncio
+import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -10,18 +12,22 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import flask_migrate
 import pytest
+import sqlalchemy as sa
 
 from config import ProductionConfig
 from meetings import create_app
 from meetings.auth import services as auth_services
 from meetings.extensions import db
 from meetings.livekit_process import free_port
+from meetings.models import MeetingSession, WebhookEvent
 from meetings.scheduling.services import MeetingSettings, create_meeting
 from tests.conftest import (
     PASSWORD,
@@ -31,9 +37,13 @@ from tests.conftest import (
     http_json,
     require,
     run_in_thread,
+    wait_for,
+    webhook_deriver,
 )
 from tests.postgres import ThrowawayPostgres, find_binaries
 from tests.synthetic import connect
+from tests.webhook_factory import webhook_request
+from tests.webhook_scenarios import script_room
 
 pytestmark = pytest.mark.livekit
 SECRET = "two-instances-share-this-secret-key-0123456789"
@@ -219,3 +229,42 @@ def test_a_meeting_ended_on_one_instance_and_reopened_on_the_other_can_be_joined
         return room.name
 
     assert run_in_thread(lambda: asyncio.run(join())) == room_name
+
+
+def test_a_webhook_delivered_to_both_instances_lands_once(twins, live_stack):
+    # Behind a load balancer a retry can reach the other instance, even while the first
+    # delivery is still being answered: every event goes to both at once here.
+    url, instances = twins
+    livekit = live_stack.livekit_config
+    script = script_room(f"meeting-twins-{time.monotonic_ns()}", int(time.time()) - 3600,
+                         random.Random(11))  # fmt: skip
+
+    def deliver(base: str, event) -> tuple[str, int, dict]:
+        body, headers = webhook_request(event, livekit.api_key, livekit.api_secret)
+        request = urllib.request.Request(
+            f"{base}/livekit/webhook", data=body.encode(), headers=headers, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return event.id, response.status, json.loads(response.read())
+
+    deliveries = [(base, event) for event in script.events for base in instances]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda delivery: deliver(*delivery), deliveries))
+
+    assert {status for _, status, _ in answers} == {200}
+    stored = Counter(event_id for event_id, _, body in answers if body["stored"])
+    assert stored == Counter(event.id for event in script.events)  # "stored" once per event
+    app = create_app(ProductionConfig, {"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url,
+                                        "LIVEKIT_URL": "http://127.0.0.1:1", "LIVEKIT_API_KEY": "k",
+                                        "LIVEKIT_API_SECRET": "s" * 40})  # fmt: skip
+    with app.app_context():
+        wait_for(lambda: (db.session.rollback(), webhook_deriver.pending_count())[1] == 0)
+        ledger = sa.select(sa.func.count()).where(WebhookEvent.room_name == script.name)
+        assert db.session.scalar(ledger) == len(script.events)
+        session = db.session.scalar(
+            sa.select(MeetingSession).where(MeetingSession.room_sid == script.sid)
+        )
+        assert session.peak_participants == script.expected_peak()
+        assert session.total_participants == len({i.identity for i in script.attended})
+        db.session.remove()
+        db.engine.dispose()
