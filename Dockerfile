@@ -28,7 +28,7 @@ COPY static/ ./static/
 COPY migrations/ ./migrations/
 COPY --from=vendor /build/node_modules/livekit-client/dist/livekit-client.umd.js \
      ./static/vendor/livekit-client.umd.js
-# A .gz next to every static file: WhiteNoise sends it to browsers that accept gzip.
+# A .gz and a .br next to every static file: WhiteNoise sends them to browsers that accept them.
 RUN python -m whitenoise.compress --quiet static
 COPY docker/entrypoint.sh /usr/local/bin/meetings-entrypoint
 

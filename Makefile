@@ -11,8 +11,9 @@ TOOLS_BIN := $(abspath .tools/bin)
 LIVEKIT_BIN := .tools/bin/livekit-server
 LIVEKIT_STAMP := .tools/livekit-server-$(LIVEKIT_VERSION).stamp
 VENDOR_JS := static/vendor/livekit-client.umd.js
-# A .gz next to every static file, which WhiteNoise sends to browsers that accept gzip. The
-# stamp is newer than every file in static/; a later edit makes it stale and it runs again.
+# A .gz and a .br next to every static file (brotli is in requirements.txt), which WhiteNoise
+# sends to browsers that accept them. The stamp is newer than every file in static/; a later
+# edit makes it stale and it runs again.
 STATIC_SOURCES := $(shell find static -type f ! -name '*.gz' ! -name '*.br' 2>/dev/null)
 STATIC_GZ_STAMP := .tools/static-compressed.stamp
 CHROMIUM ?= /usr/bin/chromium
