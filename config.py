@@ -70,12 +70,11 @@ class Config:
     LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "10 per minute")
     TOKEN_REQUEST_LIMIT = os.environ.get("TOKEN_REQUEST_LIMIT", "60 per minute")
     API_AUTH_FAILURE_LIMIT = os.environ.get("API_AUTH_FAILURE_LIMIT", "30 per minute")
-    # A counter per key whose window starts at the key's first hit (memory and Redis alike):
-    # one increment per check, where the moving window kept and scanned a timestamp per hit.
-    # At a window's end a client may get up to twice the limit in a short burst; over time
-    # the rate stays the limit. (sliding-window-counter would soften that burst, but counts
-    # in clock-aligned windows, so 10 failures could slip past "10 per 3 seconds".)
-    RATELIMIT_STRATEGY = "fixed-window"
+    # No burst at a window edge. Cheaper strategies were measured on the token endpoint
+    # (bench/results/2026-11-23-tokens.md): the whole limiter is about 3% of a request and
+    # fixed-window made no measurable difference, so the stricter count stays. What costs on
+    # memory:// is mostly a timer thread its storage starts per hit, whatever the strategy.
+    RATELIMIT_STRATEGY = "moving-window"
     # How many proxies in front of the app set X-Forwarded-For (0: none, use the peer).
     TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 
