@@ -15,6 +15,7 @@ which event does not change the outcome.
 `WEBHOOK_DERIVE = "in_request"` (the unit tests) derives before answering instead.
 """
 
+import collections
 import logging
 import queue
 import threading
@@ -97,15 +98,20 @@ def derive_events(event_ids: list[str]) -> int:
         OperationalError: the database stayed unavailable (the events stay pending).
     """
     applied, remaining = 0, list(event_ids)
+    conflicts: collections.Counter[str] = collections.Counter()
     while remaining:
         batch, remaining = remaining[:DERIVE_BATCH], remaining[DERIVE_BATCH:]
-        count, not_reached = _derive_batch(batch)
+        count, not_reached, conflicted = _derive_batch(batch)
         applied += count
-        remaining = not_reached + remaining
+        conflicts.update(conflicted)
+        # The row another deriver made first is committed by now: apply on top of it at
+        # once (a few tries), not only at the next sweep, which in_request never runs.
+        retry = [event_id for event_id in conflicted if conflicts[event_id] < ATTEMPTS]
+        remaining = not_reached + retry + remaining
     return applied
 
 
-def _derive_batch(event_ids: list[str]) -> tuple[int, list[str]]:
+def _derive_batch(event_ids: list[str]) -> tuple[int, list[str], list[str]]:
     for attempt in range(ATTEMPTS):
         try:
             with writer_turn():
@@ -118,9 +124,10 @@ def _derive_batch(event_ids: list[str]) -> tuple[int, list[str]]:
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _claim_and_apply(event_ids: list[str]) -> tuple[int, list[str]]:
+def _claim_and_apply(event_ids: list[str]) -> tuple[int, list[str], list[str]]:
     """Claim the pending ones of `event_ids` and apply them until the transaction's time is
-    up; returns (how many were applied, the ids released again for the next one)."""
+    up; returns (how many were applied, the ids released again for the next one, the ids
+    left pending because a concurrent deriver made their session or interval first)."""
     claimed = db.session.execute(
         sa.update(WebhookEvent)
         .where(WebhookEvent.id.in_(event_ids), WebhookEvent.result == ProcessingResult.PENDING)
@@ -140,8 +147,8 @@ def _claim_and_apply(event_ids: list[str]) -> tuple[int, list[str]]:
     released = [{"id": event_id, "result": ProcessingResult.PENDING} for event_id in not_reached]
     db.session.execute(sa.update(WebhookEvent), outcomes + released)  # by primary key
     db.session.commit()
-    applied = sum(outcome["result"] != ProcessingResult.PENDING for outcome in outcomes)
-    return applied, not_reached
+    conflicted = [o["id"] for o in outcomes if o["result"] == ProcessingResult.PENDING]
+    return len(outcomes) - len(conflicted), not_reached, conflicted
 
 
 def _apply_one(event_id: str) -> dict:
@@ -159,8 +166,8 @@ def _apply_one(event_id: str) -> dict:
         with db.session.begin_nested():
             outcome["result"] = derive.apply(event, room)
     except IntegrityError:
-        # Another deriver made this room's session or interval first: left pending, the
-        # next sweep applies it on top of that row.
+        # Another deriver made this room's session or interval first: left pending and
+        # applied again on top of that row (derive_events).
         outcome["result"] = ProcessingResult.PENDING
     except SQLAlchemyError:
         raise
