@@ -26,3 +26,7 @@ class HoldForm(FlaskForm):
 
 class DeleteForm(FlaskForm):
     confirm = BooleanField("Delete the file and this record for good", validators=[DataRequired()])
+
+
+class StopForm(FlaskForm):
+    """Only the CSRF token: stopping asks nothing more."""

@@ -9,7 +9,7 @@ from meetings.extensions import db
 from meetings.models import Recording, RecordingAccess, RecordingStatus, Role
 from meetings.moderation.audit import Actor
 from meetings.recordings import bp, library, media, services
-from meetings.recordings.forms import AccessForm, DeleteForm, HoldForm
+from meetings.recordings.forms import AccessForm, DeleteForm, HoldForm, StopForm
 
 SORT_LABELS = {
     "newest": "Newest first",
@@ -94,6 +94,7 @@ def render_detail(recording: Recording, new_link: str | None = None):
         access_form=access_form,
         hold_form=HoldForm(hold=not recording.legal_hold),
         delete_form=DeleteForm(),
+        stop_form=StopForm() if recording.status in services.RUNNING else None,
         new_link=new_link,
         media_url=url_for("recordings.media_file", recording_id=recording.id),
     )
@@ -130,6 +131,24 @@ def change_access(recording_id: int):
         return redirect(url_for("recordings.detail", recording_id=recording.id))
     link = url_for("recordings.shared", token=link_token, _external=True)
     return render_detail(recording, new_link=link)
+
+
+@bp.post("/recordings/<int:recording_id>/stop")
+@login_required
+def stop(recording_id: int):
+    """Stop a running recording from its page; the file follows through the server's
+    webhooks."""
+    recording = manageable(recording_id)
+    if not StopForm().validate_on_submit():
+        flash("The page had expired: press Stop recording again.", "error")
+        return redirect(url_for("recordings.detail", recording_id=recording.id))
+    try:
+        services.stop(recording, current_user)
+    except services.RecordingRefused as refusal:
+        flash(refusal.message, "error")
+    else:
+        flash("Stopping the recording. The file appears here once it is written.", "success")
+    return redirect(url_for("recordings.detail", recording_id=recording.id))
 
 
 @bp.post("/recordings/<int:recording_id>/hold")

@@ -6,6 +6,7 @@ import re
 import pytest
 from flask import render_template
 
+from meetings import livekit_gateway as gateway
 from meetings.extensions import db
 from meetings.models import AuditEntry, Recording, RecordingParticipant, RecordingStatus, Role
 from tests.conftest import csrf_token_from, first_room
@@ -103,6 +104,86 @@ def test_delete_needs_the_box_ticked(client, login, library):
     assert "The recording was deleted." in client.get("/recordings").get_data(as_text=True)
     [entry] = db.session.scalars(db.select(AuditEntry)).all()
     assert entry.action == "delete_recording"
+
+
+@pytest.fixture
+def running(library, fake_rooms):
+    """An active recording of the library's meeting, as the server knows it."""
+    _, meeting, _, _ = library
+    room = first_room(meeting)
+    fake_rooms.egress["EG_live"] = gateway.Egress(
+        "EG_live", room, "active", "", None, None, 1, (), "grid", False
+    )
+    recording = Recording(
+        meeting=meeting,
+        occurrence_key="k",
+        room_name=room,
+        status=RecordingStatus.ACTIVE,
+        egress_id="EG_live",
+    )
+    db.session.add(recording)
+    db.session.commit()
+    return recording
+
+
+def stop_from_the_page(client, recording_id: int):
+    page = client.get(f"/recordings/{recording_id}").get_data(as_text=True)
+    assert "Stop recording</button>" in page
+    answer = client.post(
+        f"/recordings/{recording_id}/stop", data={"csrf_token": csrf_token_from(page)}
+    )
+    assert answer.headers["Location"] == f"/recordings/{recording_id}"
+    return client.get(f"/recordings/{recording_id}").get_data(as_text=True)
+
+
+def test_a_host_stops_a_running_recording_from_its_page(
+    client, login, library, running, fake_rooms
+):
+    host = library[0]
+    recording_id = running.id
+    page = stop_from_the_page(login(host), recording_id)
+    assert ("stop_egress", "EG_live") in fake_rooms.calls
+    assert "Stopping the recording. The file appears here once it is written." in page
+    assert "Stop recording</button>" not in page  # no longer running
+    db.session.expunge_all()
+    assert db.session.get(Recording, recording_id).status == RecordingStatus.ENDING
+
+
+def test_stopping_when_the_server_does_not_answer_says_so(
+    client, login, library, running, fake_rooms
+):
+    fake_rooms.unreachable = True
+    page = stop_from_the_page(login(library[0]), running.id)
+    assert "Recording is not available right now" in page
+    assert "Stop recording</button>" in page  # still running: the host can try again
+
+
+def test_a_recording_the_server_never_accepted_is_stopped_here(client, login, library, fake_rooms):
+    host, meeting, _, _ = library
+    waiting = Recording(
+        meeting=meeting,
+        occurrence_key="k",
+        room_name=first_room(meeting),
+        status=RecordingStatus.REQUESTED,
+    )
+    db.session.add(waiting)
+    db.session.commit()
+    recording_id = waiting.id
+    page = stop_from_the_page(login(host), recording_id)
+    assert "Stopped before the server accepted the recording." in page
+    assert fake_rooms.calls == []
+
+
+def test_only_hosts_can_stop(client, login, library, running, make_user, fake_rooms):
+    login(library[0])
+    finished = client.get(f"/recordings/{library[2].id}").get_data(as_text=True)
+    assert "Stop recording</button>" not in finished
+    client.post("/auth/logout", data={"csrf_token": csrf_token_from(finished)})
+    login(make_user())
+    token = csrf_token_from(client.get("/recordings").get_data(as_text=True))
+    answer = client.post(f"/recordings/{running.id}/stop", data={"csrf_token": token})
+    assert answer.status_code == 404  # not theirs: they do not learn it exists
+    assert fake_rooms.calls == []
 
 
 def test_an_operator_hold_stops_the_host_from_deleting(client, login, library, make_user, app):
