@@ -1,13 +1,16 @@
 """The lobby and host moderation as people meet them, in real browsers on a real server."""
 
+import time
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from meetings import livekit_gateway as gateway
+from meetings.auth import services as auth_services
 from tests.browser.conftest import PageProblems, screenshot
 from tests.browser.test_schedule_in_the_browser import scheduled, sign_in
 from tests.browser.test_two_browsers_meet import join, wait_for_remote_video
-from tests.conftest import run_in_thread
+from tests.conftest import PASSWORD, run_in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -171,6 +174,32 @@ def test_a_promoted_attendee_publishes_a_camera_without_reloading(open_context, 
     wait_for_remote_video(host)
     expect(host.get_by_role("button", name="Make attendee: Watching Wes")).to_be_visible()
     screenshot(wes, "promoted-speaker")
+
+
+def test_a_participant_made_co_host_gets_host_controls_without_rejoining(open_context, live_stack):
+    slug, host_email = scheduled(live_stack)
+    email = f"member-{time.monotonic_ns()}@example.com"
+    live_stack.query(lambda: auth_services.create_user(email, "Mia Member", PASSWORD))
+    host = host_joins(open_context, host_email, slug)
+    mia = host_joins(open_context, email, slug)
+    problems = PageProblems(mia)
+    people_panel(mia)
+    expect(mia.get_by_role("region", name="Host controls")).to_have_count(0)
+
+    people_panel(host)
+    host.get_by_role("button", name="Make Mia Member a co-host").click()
+    expect(mia.get_by_text("A host made you a co-host")).to_be_visible()
+    controls = mia.get_by_role("region", name="Host controls")
+    expect(controls).to_be_visible()
+    # The server takes her word as a host's now: locking turns a newcomer away.
+    controls.get_by_role("button", name="Lock meeting").click()
+    expect(controls.get_by_role("button", name="Unlock meeting")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    screenshot(mia, "co-host-mid-call")
+    late = guest_asks(open_context, slug, "Late Larry")
+    expect(late.get_by_role("alert")).to_contain_text("The host locked this meeting")
+    assert problems.errors == []
 
 
 def test_a_locked_meeting_turns_newcomers_away_until_unlocked(open_context, live_stack):

@@ -1,7 +1,7 @@
 // The meeting page: the check before joining, then the call. Each part lives in its own
 // module; this one asks for a ticket, connects, and hands the room to the others.
 import { $, show } from "./dom.js";
-import { LK, attachRoom, markConnected, session } from "./session.js";
+import { LK, attachRoom, isHost, markConnected, session } from "./session.js";
 import "./data.js";
 import "./audio.js";
 import "./chat.js";
@@ -63,17 +63,40 @@ async function connect(ticket, first) {
   await controls.publish(room, first ? prejoin.takeTracks() : [], { joinMuted: first && ticket.join_muted });
   connection.showStage();
   [layout.render, participants.render, hands.render, controls.update].forEach((render) => render());
-  // Hosts get moderation tools with each call; the page works the same without them.
-  if (ticket.role === "host") {
+  installRoleTools(room, ticket.role === "host");
+  watchForPromotion(room);
+}
+
+// Moderation (hosts), and where the meeting may be recorded the recording sign with
+// Start/Stop for hosts. The page works without them; other meetings load none of it.
+let removeRecordingTools = null;
+
+function installRoleTools(room, host) {
+  const loaded = [];
+  if (host) {
     const api = { room, onParticipantRow: participants.onParticipantRow, showNotice: connection.showNotice };
-    import("./moderation.js").then((m) => m.install(api)).catch(() => {});
+    loaded.push(import("./moderation.js").then((m) => m.install(api)));
   }
-  // The recording sign (everyone) and Start/Stop (hosts), only where the meeting may be
-  // recorded: other meetings load none of it.
   if (JSON.parse($("recording-data").textContent).allowed) {
-    const api = { room, isHost: ticket.role === "host", showNotice: connection.showNotice };
-    import("./recording.js").then((m) => m.install(api)).catch(() => {});
+    const api = { room, isHost: host, showNotice: connection.showNotice };
+    loaded.push(import("./recording.js").then((m) => {
+      removeRecordingTools?.();
+      removeRecordingTools = m.install(api);
+    }));
   }
+  return Promise.all(loaded).catch(() => {});
+}
+
+// A person made co-host mid-call gets the host tools without rejoining: only the server
+// writes metadata, and it still checks every host action itself.
+function watchForPromotion(room) {
+  room.on(LK.RoomEvent.ParticipantMetadataChanged, async (_previous, participant) => {
+    if (participant !== room.localParticipant || session.ticket.role === "host" || !isHost(participant)) return;
+    session.ticket.role = "host";
+    await installRoleTools(room, true);
+    [participants.render, hands.render].forEach((render) => render());
+    connection.showNotice("A host made you a co-host: the host controls are in the People panel.");
+  });
 }
 
 async function join(event) {
