@@ -119,6 +119,7 @@ MATRIX = {
     ("GET", "/recordings/<int:recording_id>/media"): {**signed_in(302, 200), "other": 404},
     ("POST", "/recordings/<int:recording_id>/access"): {**signed_in(302, 302), "other": 404},
     ("POST", "/recordings/<int:recording_id>/delete"): {**signed_in(302, 302), "other": 404},
+    ("POST", "/recordings/<int:recording_id>/stop"): {**signed_in(302, 302), "other": 404},
     # Only operators place or lift a legal hold.
     ("POST", "/recordings/<int:recording_id>/hold"): {
         **signed_in(302, 302),
