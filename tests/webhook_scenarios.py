@@ -11,7 +11,14 @@ import sqlalchemy as sa
 
 from meetings.extensions import db
 from meetings.models import Attendance, MeetingSession, TrackPublication
-from tests.webhook_factory import egress_event, participant_event, room_event, track_event
+from meetings.webhooks import deriver, services
+from tests.webhook_factory import (
+    egress_event,
+    participant_event,
+    room_event,
+    to_body,
+    track_event,
+)
 
 SOURCES = (("AUDIO", "MICROPHONE"), ("VIDEO", "CAMERA"), ("VIDEO", "SCREEN_SHARE"))
 
@@ -233,3 +240,10 @@ def derived_snapshot() -> dict:
         for t in db.session.scalars(sa.select(TrackPublication))
     }
     return {"sessions": sessions, "attendance": attendance, "tracks": tracks}
+
+
+def apply_in_process(events) -> None:
+    """Store and derive each event as the endpoint does, without HTTP and before returning."""
+    for event in events:
+        if services.store_event(event, to_body(event)):
+            deriver.derive_events([event.id])

@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from meetings.extensions import db
+from meetings.extensions import db, insert_on_conflict
 from meetings.models import LobbyEntry, LobbyStatus, Meeting, OccurrenceState, Standing, User
 
 DENIAL_COOLDOWN = timedelta(minutes=10)
@@ -232,7 +230,7 @@ def remember_provisioned(meeting: Meeting, occurrence_key: str, at: datetime) ->
     row's unique key nor bring back a memo that ending the meeting cleared.
     """
     table = OccurrenceState.__table__
-    insert = _dialect_insert()(table).values(
+    insert = insert_on_conflict(table).values(
         meeting_id=meeting.id, occurrence_key=occurrence_key, room_provisioned_at=at
     )
     statement = insert.on_conflict_do_update(
@@ -250,9 +248,3 @@ def forget_provisioned(meeting: Meeting, occurrence_key: str) -> None:
     if found is not None and found.room_provisioned_at is not None:
         found.room_provisioned_at = None
         db.session.commit()
-
-
-def _dialect_insert():
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert
-    return sqlite_insert

@@ -21,17 +21,18 @@ import queue
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from flask import Flask, current_app
 from google.protobuf.json_format import Parse
 from livekit.protocol.webhook import WebhookEvent as LiveKitEvent
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from meetings.extensions import db
 from meetings.models import ProcessingResult, WebhookEvent
 from meetings.webhooks import derive
-from meetings.webhooks.services import ATTEMPTS, writer_turn
+from meetings.webhooks.services import ATTEMPTS, in_writer_turn
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def derive_events(event_ids: list[str]) -> int:
     conflicts: collections.Counter[str] = collections.Counter()
     while remaining:
         batch, remaining = remaining[:DERIVE_BATCH], remaining[DERIVE_BATCH:]
-        count, not_reached, conflicted = _derive_batch(batch)
+        count, not_reached, conflicted = in_writer_turn(partial(_claim_and_apply, batch))
         applied += count
         conflicts.update(conflicted)
         # The row another deriver made first is committed by now: apply on top of it at
@@ -109,19 +110,6 @@ def derive_events(event_ids: list[str]) -> int:
         retry = [event_id for event_id in conflicted if conflicts[event_id] < ATTEMPTS]
         remaining = not_reached + retry + remaining
     return applied
-
-
-def _derive_batch(event_ids: list[str]) -> tuple[int, list[str], list[str]]:
-    for attempt in range(ATTEMPTS):
-        try:
-            with writer_turn():
-                return _claim_and_apply(event_ids)
-        except OperationalError:
-            db.session.rollback()
-            if attempt == ATTEMPTS - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _claim_and_apply(event_ids: list[str]) -> tuple[int, list[str], list[str]]:

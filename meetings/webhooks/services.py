@@ -10,18 +10,18 @@ work of deriving sessions and attendance. A stored event is `pending` until the 
 import fcntl
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
 from livekit.protocol.webhook import WebhookEvent as LiveKitEvent
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from meetings.extensions import db
+from meetings.extensions import INSERT_ON_CONFLICT, db
 from meetings.models import (
     Attendance,
     Meeting,
@@ -33,6 +33,7 @@ from meetings.webhooks import derive
 from meetings.webhooks.derive import KNOWN_EVENTS, ROOM_NAME  # noqa: F401 (re-exported)
 
 ATTEMPTS = 4
+T = TypeVar("T")
 # SQLite has one writer at a time, and a writer that finds the file locked sleeps in steps
 # of up to 100 ms before it looks again: under a burst that puts whole seconds on the
 # slowest answers. Writers take turns instead: threads on this lock, processes on a lock
@@ -102,28 +103,32 @@ def _commit_arrivals() -> None:
 
 def _insert_committed(rows: list[dict]) -> set[str]:
     """INSERT ... ON CONFLICT (id) DO NOTHING, committed; the ids that were new."""
+
+    def insert() -> set[str]:
+        inserted = set(db.session.scalars(_INSERT_ONCE[_dialect()], rows))
+        db.session.commit()
+        return inserted
+
+    return in_writer_turn(insert)
+
+
+def in_writer_turn(work: Callable[[], T]) -> T:
+    """`work()` (which commits) in this process's turn to write, tried again when the
+    database was briefly unavailable (a locked SQLite file, a PostgreSQL failover).
+
+    Raises:
+        OperationalError: the last attempt failed too.
+    """
     for attempt in range(ATTEMPTS):
         try:
             with writer_turn():
-                inserted = set(db.session.scalars(_INSERT_ONCE[_dialect()], rows))
-                db.session.commit()
-                return inserted
+                return work()
         except OperationalError:
             db.session.rollback()
             if attempt == ATTEMPTS - 1:
                 raise
-            time.sleep(0.05 * (attempt + 1))  # a locked SQLite file; PostgreSQL failover
+            time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable: the last attempt returns or raises")
-
-
-def record_event(event: LiveKitEvent, raw_body: str) -> bool:
-    """Store `event` and derive from it now (tests, tools); True when the event was new."""
-    from meetings.webhooks import deriver
-
-    stored = store_event(event, raw_body)
-    if stored:
-        deriver.derive_events([event.id])
-    return stored
 
 
 @contextmanager
@@ -165,10 +170,7 @@ def _insert_once_statement(insert):
     )
 
 
-_INSERT_ONCE = {
-    "sqlite": _insert_once_statement(sqlite_insert),
-    "postgresql": _insert_once_statement(postgresql_insert),
-}
+_INSERT_ONCE = {name: _insert_once_statement(insert) for name, insert in INSERT_ON_CONFLICT.items()}
 
 
 def _ledger_values(event: LiveKitEvent, raw_body: str) -> dict:

@@ -13,12 +13,10 @@ from config import TestingConfig
 from meetings import create_app
 from meetings.extensions import db
 from meetings.models import MeetingSession, ProcessingResult, WebhookEvent
-from meetings.webhooks import services
 from tests.app_process import AppProcess, empty_database
 from tests.conftest import ARTIFACTS
-from tests.webhook_factory import to_body
 from tests.webhook_load import run_against, wait_until_derived
-from tests.webhook_scenarios import derived_snapshot
+from tests.webhook_scenarios import apply_in_process, derived_snapshot
 
 ROOMS, TOTAL, SENDERS = 37, 2000, 50  # 37 scripted rooms: about 1,600 distinct events
 
@@ -39,8 +37,7 @@ def in_order_snapshot(rooms, tmp_path) -> dict:
     with app.app_context():
         db.create_all()
         for room in rooms:
-            for event in room.events:
-                services.record_event(event, to_body(event))
+            apply_in_process(room.events)
         snapshot = derived_snapshot()
         db.session.remove()
         db.engine.dispose()

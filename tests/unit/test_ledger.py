@@ -15,11 +15,11 @@ from meetings.models import Attendance, MeetingSession, Role, WebhookEvent
 from meetings.webhooks import services
 from tests.conftest import first_room
 from tests.webhook_factory import participant_event, room_event, sign, to_body, track_event
+from tests.webhook_scenarios import apply_in_process
 
 
 def feed(*events) -> None:
-    for event in events:
-        services.record_event(event, to_body(event))
+    apply_in_process(events)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from tests.webhook_factory import (
     track_event,
     webhook_request,
 )
-from tests.webhook_scenarios import derived_snapshot, script_room
+from tests.webhook_scenarios import apply_in_process, derived_snapshot, script_room
 
 URL = "/livekit/webhook"
 
@@ -267,11 +267,6 @@ def test_an_event_that_cannot_be_applied_is_stored_as_failed(client, keys, monke
     assert stored.result == ProcessingResult.FAILED
     assert "unexpected payload" in stored.error
     assert count(MeetingSession) == 0
-
-
-def apply_in_process(events) -> None:
-    for event in events:
-        services.record_event(event, to_body(event))
 
 
 def reset_ledger() -> None:
