@@ -194,28 +194,6 @@ def ensure_room(
     )
 
 
-def provision_room(
-    name: str,
-    *,
-    empty_timeout: int,
-    departure_timeout: int,
-    max_participants: int = 0,
-    metadata: dict | None = None,
-) -> list[Participant]:
-    """Create the room if needed (an existing room is left as it is) and say who is in it.
-
-    Raises:
-        LiveKitUnavailable: the server did not answer.
-    """
-    return ensure_room(
-        name,
-        empty_timeout=empty_timeout,
-        departure_timeout=departure_timeout,
-        max_participants=max_participants,
-        metadata=metadata,
-    ).participants
-
-
 @dataclass(frozen=True)
 class LiveRoom:
     name: str

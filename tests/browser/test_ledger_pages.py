@@ -173,7 +173,7 @@ def test_ops_dashboard_with_live_rooms_and_usage(live_stack, open_context):
     # A room some other program made on the same server: ours to see, not ours.
     run_in_thread(
         lambda: live_stack.query(
-            lambda: gateway.provision_room("standup-from-elsewhere", empty_timeout=120,
+            lambda: gateway.ensure_room("standup-from-elsewhere", empty_timeout=120,
                                            departure_timeout=5)
         )
     )  # fmt: skip

@@ -34,11 +34,11 @@ def test_provisioned_room_is_listed_and_empty(live_stack):
     room = unique("gw-room")
 
     def provision_and_look():
-        first = gateway.provision_room(
+        first = gateway.ensure_room(
             room, empty_timeout=60, departure_timeout=10, max_participants=7, metadata={"slug": "x"}
-        )
-        again = gateway.provision_room(room, empty_timeout=60, departure_timeout=10)  # idempotent
-        return first, again, gateway.list_rooms(), gateway.list_participants(room)
+        ).participants
+        again = gateway.ensure_room(room, empty_timeout=60, departure_timeout=10)  # idempotent
+        return first, again.participants, gateway.list_rooms(), gateway.list_participants(room)
 
     first, again, rooms, participants = run_in_thread(lambda: live_stack.query(provision_and_look))
     [listed] = [r for r in rooms if r.name == room]
@@ -90,7 +90,7 @@ def test_minted_token_joins_the_provisioned_room(live_stack):
     room = unique("gw-join")
 
     def provision():
-        gateway.provision_room(room, empty_timeout=60, departure_timeout=5)
+        gateway.ensure_room(room, empty_timeout=60, departure_timeout=5)
         return gateway.mint_token(grant(room, "viewer-1"))
 
     token = run_in_thread(lambda: live_stack.query(provision))

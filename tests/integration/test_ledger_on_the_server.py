@@ -158,7 +158,7 @@ def test_reconcile_closes_what_the_server_no_longer_has(live_stack):
     room = f"reconcile-{time.monotonic_ns()}"
     run_in_thread(
         lambda: live_stack.query(
-            lambda: gateway.provision_room(room, empty_timeout=60, departure_timeout=5)
+            lambda: gateway.ensure_room(room, empty_timeout=60, departure_timeout=5)
         )
     )
 

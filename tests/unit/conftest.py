@@ -23,9 +23,6 @@ class FakeRooms:
         if self.unreachable:
             raise gateway.LiveKitUnavailable("connection refused")
 
-    def provision_room(self, name, **settings):
-        return self.ensure_room(name, **settings).participants
-
     def ensure_room(self, name, **settings):
         """CreateRoom and ListParticipants: a new room is made now, an existing one kept."""
         self._answer()
@@ -124,7 +121,6 @@ class FakeRooms:
 
 FAKED = (
     "set_attributes",
-    "provision_room",
     "ensure_room",
     "list_participants",
     "list_live_participants",
