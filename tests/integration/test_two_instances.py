@@ -21,6 +21,7 @@ from pathlib import Path
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
 from config import ProductionConfig
 from meetings import create_app
@@ -160,20 +161,36 @@ def call(base: str, method: str, path: str, headers: dict, body=None) -> tuple[i
     return http_json(base, method, path, body, headers)
 
 
-def test_a_lobby_decision_on_one_instance_is_seen_on_the_other(twins):
-    url, (first, second) = twins
-    app = create_app(ProductionConfig, {"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url,
-                                        "LIVEKIT_URL": "http://127.0.0.1:1", "LIVEKIT_API_KEY": "k",
-                                        "LIVEKIT_API_SECRET": "s" * 40})  # fmt: skip
-    with app.app_context():
+def database_app(url: str) -> Flask:
+    """An app on the instances' database, to set up and read rows (it calls no LiveKit)."""
+    settings = {"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url,
+                "LIVEKIT_URL": "http://127.0.0.1:1", "LIVEKIT_API_KEY": "k",
+                "LIVEKIT_API_SECRET": "s" * 40}  # fmt: skip
+    return create_app(ProductionConfig, settings)
+
+
+def meeting_with_member(url: str, *, lobby: bool) -> tuple[str, str, dict, dict]:
+    """A new host's meeting starting in two minutes and a member, both with API tokens:
+    (slug, first room name, host's headers, member's headers)."""
+    with database_app(url).app_context():
         stamp = time.monotonic_ns()
         host = auth_services.create_user(f"twin-host-{stamp}@example.com", "Tia Host", PASSWORD)
         member = auth_services.create_user(f"twin-{stamp}@example.com", "Tom Member", PASSWORD)
         start = datetime.now(UTC) + timedelta(minutes=2)
-        slug = create_meeting(host, MeetingSettings("Twins", start, 60, lobby=True)).slug
-        host_auth = {"Authorization": f"Bearer {auth_services.issue_api_token(host, 't')}"}
-        member_auth = {"Authorization": f"Bearer {auth_services.issue_api_token(member, 't')}"}
+        meeting = create_meeting(host, MeetingSettings("Twins", start, 60, lobby=lobby))
+        headers = [
+            {"Authorization": f"Bearer {auth_services.issue_api_token(person, 't')}"}
+            for person in (host, member)
+        ]
+        slug, room_name = meeting.slug, first_room(meeting)
+        db.session.remove()  # the connection back to the pool, which dispose then closes
         db.engine.dispose()
+    return slug, room_name, *headers
+
+
+def test_a_lobby_decision_on_one_instance_is_seen_on_the_other(twins):
+    url, (first, second) = twins
+    slug, _, host_auth, member_auth = meeting_with_member(url, lobby=True)
 
     status, place = call(first, "POST", f"/api/v1/meetings/{slug}/tokens", member_auth, {})
     assert status == 202
@@ -202,19 +219,7 @@ def test_a_meeting_ended_on_one_instance_and_reopened_on_the_other_can_be_joined
     # Each instance remembers in the database that it provisioned the room; ending the
     # meeting anywhere must make the next join create the room again, on any instance.
     url, (first, second) = twins
-    app = create_app(ProductionConfig, {"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url,
-                                        "LIVEKIT_URL": "http://127.0.0.1:1", "LIVEKIT_API_KEY": "k",
-                                        "LIVEKIT_API_SECRET": "s" * 40})  # fmt: skip
-    with app.app_context():
-        stamp = time.monotonic_ns()
-        host = auth_services.create_user(f"twin-end-{stamp}@example.com", "Eve Host", PASSWORD)
-        member = auth_services.create_user(f"twin-end-m-{stamp}@example.com", "Max", PASSWORD)
-        start = datetime.now(UTC) + timedelta(minutes=2)
-        meeting = create_meeting(host, MeetingSettings("Twins end", start, 60, lobby=False))
-        slug, room_name = meeting.slug, first_room(meeting)
-        host_auth = {"Authorization": f"Bearer {auth_services.issue_api_token(host, 't')}"}
-        member_auth = {"Authorization": f"Bearer {auth_services.issue_api_token(member, 't')}"}
-        db.engine.dispose()
+    slug, room_name, host_auth, member_auth = meeting_with_member(url, lobby=False)
     tokens = f"/api/v1/meetings/{slug}/tokens"
 
     assert call(first, "POST", tokens, host_auth, {})[0] == 201  # provisions the room
@@ -254,10 +259,7 @@ def test_a_webhook_delivered_to_both_instances_lands_once(twins, live_stack):
     assert {status for _, status, _ in answers} == {200}
     stored = Counter(event_id for event_id, _, body in answers if body["stored"])
     assert stored == Counter(event.id for event in script.events)  # "stored" once per event
-    app = create_app(ProductionConfig, {"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url,
-                                        "LIVEKIT_URL": "http://127.0.0.1:1", "LIVEKIT_API_KEY": "k",
-                                        "LIVEKIT_API_SECRET": "s" * 40})  # fmt: skip
-    with app.app_context():
+    with database_app(url).app_context():
         wait_for(lambda: (db.session.rollback(), webhook_deriver.pending_count())[1] == 0)
         ledger = sa.select(sa.func.count()).where(WebhookEvent.room_name == script.name)
         assert db.session.scalar(ledger) == len(script.events)
