@@ -6,7 +6,6 @@ import logging
 import os
 import re
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -39,6 +38,9 @@ from meetings.models import Meeting, Role, User
 from meetings.scheduling import recurrence as rec
 from meetings.webhooks import deriver as webhook_deriver
 from tests.postgres import ThrowawayPostgres, find_binaries
+from tests.support.waiting import wait_until_drained
+
+pytest_plugins = ["tests.support.leak_check", "tests.support.clock", "pytester"]
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT_DIR / "tests" / "artifacts"
@@ -254,10 +256,10 @@ class LiveStack:
         with self.app.app_context():
             return fn()
 
-    def wait_until_derived(self, timeout: float = 15) -> None:
+    def wait_until_derived(self) -> None:
         """Wait until the app has derived every webhook it answered (a moment, as for
         someone who opens a page after the event)."""
-        wait_for(lambda: self.query(webhook_deriver.pending_count) == 0, timeout, 0.05)
+        wait_until_drained(lambda: self.query(webhook_deriver.pending_count), "webhooks to derive")
 
 
 def http_json(
@@ -276,18 +278,6 @@ def http_json(
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.2) -> Any:
-    """Poll until `predicate` returns something truthy; fail with a clear message if never."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout}s: {predicate.__doc__ or predicate}")
-        time.sleep(interval)
 
 
 def run_in_thread(fn: Callable[[], Any]) -> Any:
@@ -342,6 +332,7 @@ def _serve_live_app(
         flask_migrate.upgrade()  # the live tiers run on the real migrations
         auth_services.create_user("ops@example.com", "Olive Ops", PASSWORD, Role.OPS)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    webhook_deriver.start_for(app)  # here, so its thread is the live app's, not a test's
     server = make_server("127.0.0.1", app_port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
