@@ -17,6 +17,7 @@ from meetings.extensions import db
 from meetings.models import Meeting
 from meetings.scheduling import recurrence as rec
 from tests.app_process import AppProcess, Sender
+from tests.support.waiting import wait_until_drained
 from tests.webhook_factory import sign, to_body
 from tests.webhook_scenarios import RoomScript, delivery_plan, script_room
 
@@ -196,25 +197,24 @@ def run_against(process: AppProcess, rooms: int, total: int, senders: int) -> tu
     return burst, send(process.port, burst.deliveries, senders)
 
 
-def wait_until_derived(process: AppProcess, timeout: float = 90) -> float:
-    """Wait until the app's derivers have applied every stored event (none pending);
-    returns how many seconds that took after the call."""
+def wait_until_derived(process: AppProcess) -> float:
+    """Wait until the app's derivers have applied every stored event (none pending), as long
+    as they make progress; returns how many seconds that took after the call."""
     from meetings.webhooks import deriver
 
     app = process.app()
-    began = time.perf_counter()
+
+    def pending() -> int:
+        db.session.rollback()  # a fresh snapshot each time
+        return deriver.pending_count()
+
     try:
         with app.app_context():
-            while deriver.pending_count():
-                if time.perf_counter() - began > timeout:
-                    raise AssertionError(f"events still pending after {timeout} s")
-                db.session.rollback()  # a fresh snapshot each time
-                time.sleep(0.1)
+            return wait_until_drained(pending, "stored webhook events to derive")
     finally:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-    return time.perf_counter() - began
 
 
 def send_paced(port: int, deliveries: list[Delivery], senders: int, rate: float) -> Outcome:

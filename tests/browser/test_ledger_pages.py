@@ -17,7 +17,8 @@ from meetings.models import Meeting, User
 from meetings.scheduling import recurrence as rec
 from meetings.scheduling.services import MeetingSettings, create_meeting
 from tests.browser.conftest import PHONE, PageProblems, screenshot
-from tests.conftest import PASSWORD, run_in_thread, wait_for
+from tests.conftest import PASSWORD, run_in_thread
+from tests.support.waiting import wait_for
 from tests.synthetic import BackgroundParticipants
 from tests.webhook_factory import participant_event, room_event, track_event, webhook_request
 

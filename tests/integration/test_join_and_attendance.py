@@ -12,7 +12,8 @@ from meetings.auth import services as auth_services
 from meetings.extensions import db
 from meetings.models import WebhookEvent
 from meetings.scheduling.services import MeetingSettings, create_meeting
-from tests.conftest import first_room, run_in_thread, wait_for
+from tests.conftest import first_room, run_in_thread
+from tests.support.waiting import wait_for
 from tests.synthetic import connect
 
 pytestmark = pytest.mark.livekit

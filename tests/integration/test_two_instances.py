@@ -38,10 +38,10 @@ from tests.conftest import (
     http_json,
     require,
     run_in_thread,
-    wait_for,
     webhook_deriver,
 )
 from tests.postgres import ThrowawayPostgres, find_binaries
+from tests.support.waiting import wait_for
 from tests.synthetic import connect
 from tests.webhook_factory import webhook_request
 from tests.webhook_scenarios import script_room

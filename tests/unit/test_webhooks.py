@@ -18,7 +18,8 @@ from meetings.models import (
     WebhookRejection,
 )
 from meetings.webhooks import derive, deriver, services
-from tests.conftest import first_room, wait_for
+from tests.conftest import first_room
+from tests.support.waiting import wait_for
 from tests.webhook_factory import (
     egress_event,
     participant_event,

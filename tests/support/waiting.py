@@ -1,0 +1,47 @@
+"""Waiting for conditions instead of sleeping: bounded, and clear about what never happened."""
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+# A backlog that shrinks is work in progress, however slow the machine: give up only when it
+# has stopped shrinking for this long.
+STALL_SECONDS = 30.0
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.2) -> Any:
+    """Poll until `predicate` returns something truthy; fail with a clear message if never."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout}s: {predicate.__doc__ or predicate}")
+        time.sleep(interval)
+
+
+def wait_until_drained(
+    remaining: Callable[[], int],
+    what: str,
+    stall_seconds: float = STALL_SECONDS,
+    interval: float = 0.1,
+) -> float:
+    """Wait until `remaining()` is 0, for as long as it keeps going down; returns the seconds
+    it took. Fails when it has not gone down for `stall_seconds`, so the bound scales with the
+    amount of work instead of being one fixed time for any backlog."""
+    began = time.monotonic()
+    best = remaining()
+    progressed_at = began
+    while best:
+        time.sleep(interval)
+        now_left = remaining()
+        if now_left < best:
+            best, progressed_at = now_left, time.monotonic()
+        elif time.monotonic() - progressed_at > stall_seconds:
+            raise AssertionError(
+                f"{what}: {now_left} left, none done in the last {stall_seconds:.0f} s"
+            )
+    return time.monotonic() - began
