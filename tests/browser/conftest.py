@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.conftest import ARTIFACTS, require
 
@@ -28,6 +28,10 @@ CHROMIUM_ARGS = [
     # Chromium answers getDisplayMedia with a fake 1280x720 screen (and a fake audio track).
 ]
 DESKTOP = {"width": 1280, "height": 800}
+# Waits are bounds, not expectations: on a loaded 2-core machine a page that is fine can take
+# several times its usual time, and a condition that is never met fails all the same.
+expect.set_options(timeout=20_000)
+ACTION_TIMEOUT_MS = 30_000
 PHONE = {"width": 390, "height": 844}
 
 
@@ -71,7 +75,7 @@ def open_context(browser: Browser, live_stack) -> Iterator[Callable[..., Browser
             permissions=["camera", "microphone"],
             **options,
         )
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
         contexts.append(context)
         return context
 

@@ -8,6 +8,7 @@ from tests.browser.conftest import PHONE, PageProblems, screenshot
 from tests.browser.meeting_room import host_in_meeting
 from tests.browser.test_schedule_in_the_browser import scheduled
 from tests.browser.test_two_browsers_meet import PREVIEW_SHOWS_CAMERA, join
+from tests.support.joining import expect_connected
 
 pytestmark = pytest.mark.browser
 
@@ -112,7 +113,7 @@ def test_a_device_that_cannot_start_is_explained_and_joining_still_works(
 
     guest.get_by_label("Your name").fill("Gita Guest")
     guest.get_by_role("button", name="Join meeting").click()
-    expect(guest.locator("#connection-status")).to_have_text("Connected")
+    expect_connected(guest)
     expect(host.locator(".tile.remote .tile-name")).to_have_text("Gita Guest")
     expect(host.locator(".tile.remote")).to_have_attribute("data-video", "false")
 

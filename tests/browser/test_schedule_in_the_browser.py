@@ -11,6 +11,7 @@ from meetings.scheduling.services import MeetingSettings, create_meeting
 from tests.browser.conftest import PageProblems, screenshot
 from tests.browser.test_two_browsers_meet import join, wait_for_remote_video
 from tests.conftest import PASSWORD
+from tests.support.joining import expect_connected
 from tests.synthetic import BackgroundParticipants
 
 pytestmark = pytest.mark.browser
@@ -111,7 +112,7 @@ def test_a_webinar_attendee_watches_and_cannot_publish(open_context, live_stack)
     expect(attendee.get_by_text("This is a webinar: you will watch and listen")).to_be_visible()
     attendee.get_by_label("Your name").fill("Watching Wes")
     attendee.get_by_role("button", name="Join meeting").click()
-    expect(attendee.locator("#connection-status")).to_have_text("Connected")
+    expect_connected(attendee)
     wait_for_remote_video(attendee)
     expect(attendee.get_by_role("button", name="Mute")).to_be_hidden()
     expect(host.locator(".tile.remote")).to_have_count(1)

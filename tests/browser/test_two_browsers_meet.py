@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE, PageProblems, screenshot
+from tests.support.joining import expect_connected
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +52,7 @@ def join(page: Page, name: str | None = None) -> None:
     if name is not None:
         page.get_by_label("Your name").fill(name)
     page.get_by_role("button", name="Join meeting").click()
-    expect(page.locator("#connection-status")).to_have_text("Connected")
+    expect_connected(page)
 
 
 def wait_for_remote_video(page: Page, timeout: float = 20.0) -> None:

@@ -1,7 +1,7 @@
 // The meeting page: the check before joining, then the call. Each part lives in its own
 // module; this one asks for a ticket, connects, and hands the room to the others.
 import { $, show } from "./dom.js";
-import { LK, attachRoom, isHost, markConnected, session } from "./session.js";
+import { LK, attachRoom, isHost, markConnected, markJoin, session } from "./session.js";
 import "./data.js";
 import "./audio.js";
 import "./chat.js";
@@ -50,17 +50,21 @@ async function connect(ticket, first) {
   const room = new LK.Room(roomOptions());
   Object.assign(session, { room, ticket });
   attachRoom(room);
+  room.once(LK.RoomEvent.SignalConnected, () => markJoin("signal"));
   try {
+    markJoin("token");
     await room.connect(ticket.livekit_url, ticket.token);
   } catch (error) {
     session.room = null;
     throw error;
   }
   markConnected(room);
+  markJoin("webrtc");
   room.startAudio().catch(() => {}); // the click on "Join" lets remote sound play
   if (first) Object.assign(controls.wanted, prejoin.choice);
   // Publish before showing the controls, so that a quick "Mute" acts on the real microphone.
   await controls.publish(room, first ? prejoin.takeTracks() : [], { joinMuted: first && ticket.join_muted });
+  markJoin("published");
   connection.showStage();
   [layout.render, participants.render, hands.render, controls.update].forEach((render) => render());
   installRoleTools(room, ticket.role === "host");
@@ -110,6 +114,7 @@ async function join(event) {
   joinButton.disabled = true;
   joinButton.textContent = "Joining…";
   connection.setStatus("connecting");
+  markJoin("click");
   try {
     const ticket = await fetchTicket(ticketRequest(), { onPosition: showLobbyPosition });
     show(joinWaiting, false);

@@ -32,3 +32,10 @@ export const everyone = (room) => [room.localParticipant, ...room.remoteParticip
 const attachers = [];
 export const onRoom = (attach) => attachers.push(attach);
 export const attachRoom = (room) => attachers.forEach((attach) => attach(room));
+
+// Where a join stands, as User Timing marks ("join:token"...) and on <html data-join-phase>:
+// a test names the phase a slow join stopped in, and the benchmark reads the times.
+export function markJoin(phase) {
+  performance.mark(`join:${phase}`);
+  document.documentElement.dataset.joinPhase = phase;
+}
