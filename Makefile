@@ -34,14 +34,10 @@ run: setup
 	@$(PY) scripts/run_dev.py
 
 # Every tier on SQLite (the embedded default), then every tier again on a throw-away
-# PostgreSQL cluster the test harness starts under tests/.postgres.
+# PostgreSQL cluster the test harness starts under tests/.postgres. Each step runs even when
+# an earlier one failed, so one run shows everything; the exit status is non-zero if any did.
 test: test-setup
-	@$(VENV)/bin/ruff check .
-	@$(VENV)/bin/ruff format --check .
-	@echo "== tests on SQLite =="
-	@$(PY) -m pytest
-	@echo "== tests on PostgreSQL =="
-	@TEST_DATABASE=postgresql $(PY) -m pytest
+	@$(PY) scripts/run_checks.py
 
 # Every scenario against gunicorn and a local livekit-server; writes bench/results/<date>.json
 # and .md. Pick scenarios with BENCH="token_endpoint join_storm"; BENCH_JOINS=5 for a quick run.
