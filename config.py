@@ -14,8 +14,18 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    # Where people reach the service (https://meet.example.com). Every absolute link (mails,
+    # calendar files, API answers) is built from it, never from a request's Host header, and
+    # requests for any other host are refused (400).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
+    # Other host names the app may be reached by (comma-separated), e.g. an internal name.
+    EXTRA_TRUSTED_HOSTS = _env_list("EXTRA_TRUSTED_HOSTS")
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'meetings.db'}"
     )
@@ -62,6 +72,9 @@ class Config:
     # Without SMTP, development writes whole mails (reset links included) to the log;
     # production only notes that a mail could not be sent.
     MAIL_BODY_TO_LOG = False
+    # Mail leaves after the answer, from a thread: answers take the same time whether or not
+    # a mail was sent (no account discovery by timing), and a slow SMTP server holds nobody.
+    MAIL_IN_BACKGROUND = True
 
     # Brute-force limits (Flask-Limiter). memory:// is per process: give a redis:// URL
     # when several app instances run.
@@ -115,6 +128,7 @@ class Config:
     STATIC_AUTOREFRESH = False
 
     REQUIRED_SETTINGS: tuple[str, ...] = ()
+    SEND_HSTS = False
 
 
 class DevelopmentConfig(Config):
@@ -127,8 +141,11 @@ class DevelopmentConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    # Browsers that saw the site over HTTPS once refuse plain HTTP to it for a year.
+    SEND_HSTS = True
     REQUIRED_SETTINGS = (
         "SECRET_KEY",
+        "PUBLIC_URL",
         "LIVEKIT_URL",
         "LIVEKIT_API_KEY",
         "LIVEKIT_API_SECRET",
@@ -137,6 +154,8 @@ class ProductionConfig(Config):
 
 class TestingConfig(Config):
     TESTING = True
+    MAIL_IN_BACKGROUND = False  # tests read the outbox right after the request
+    PUBLIC_URL = "http://localhost"  # the test client's host
     MAIL_BODY_TO_LOG = True
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-hmac"  # noqa: S105 (tests only)
     SQLALCHEMY_DATABASE_URI = "sqlite://"

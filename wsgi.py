@@ -5,10 +5,12 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-CONFIG_NAME = os.environ.get("MEETINGS_ENV", "development")
+from meetings.environment import environment_name
+
+CONFIG_NAME = environment_name()
 if CONFIG_NAME == "development":
-    # Keys that `make run` generated once for the local LiveKit server; read before
-    # config.py so that its classes see them.
+    # Keys that `make run` generated once for the local LiveKit server; read before the
+    # config classes are built so that they see them.
     instance_dir = Path(os.environ.get("INSTANCE_DIR", Path(__file__).parent / "instance"))
     load_dotenv(instance_dir / "dev.env", override=False)
 

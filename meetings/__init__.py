@@ -2,12 +2,25 @@
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from meetings.extensions import csrf, db, limiter, login_manager, migrate
+
+# Secret keys that ship in this repository (tests, examples): never good in production.
+KNOWN_DEVELOPMENT_SECRETS = frozenset(
+    {
+        "test-secret-key-that-is-long-enough-for-hmac",
+        "app-process-secret-key-for-tests-0123456789",
+        "test-livekit-secret-at-least-32-characters",
+        "secret",
+        "devsecret",
+        "change-me",
+    }
+)
 
 
 class ConfigurationError(RuntimeError):
@@ -53,8 +66,9 @@ def register_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             sa.event.listen(db.engine, "connect", _tune_sqlite)
 
-    from meetings import security
+    from meetings import links, security
 
+    links.init_app(app)
     security.init_app(app)
 
 
@@ -117,8 +131,29 @@ def validate_config(app: Flask) -> None:
     if app.config["WEBHOOK_DERIVE"] not in ("background", "in_request"):
         raise ConfigurationError("WEBHOOK_DERIVE must be 'background' or 'in_request'")
     required = app.config.get("REQUIRED_SETTINGS", ())
-    if "SECRET_KEY" in required and len(app.config["SECRET_KEY"]) < 32:
+    if "SECRET_KEY" in required:
+        _check_production_secrets(app)
+    if app.config.get("PUBLIC_URL"):
+        _check_public_url(app.config["PUBLIC_URL"])
+
+
+def _check_production_secrets(app: Flask) -> None:
+    if len(app.config["SECRET_KEY"]) < 32:
         raise ConfigurationError("SECRET_KEY is too short: use at least 32 random characters")
+    for name in ("SECRET_KEY", "LIVEKIT_API_SECRET"):
+        if app.config.get(name) in KNOWN_DEVELOPMENT_SECRETS:
+            raise ConfigurationError(
+                f"{name} is a development or test value published with the code: "
+                "generate a new one (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+
+
+def _check_public_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ConfigurationError(
+            f"PUBLIC_URL must be the service's address, like https://meet.example.com (got {url!r})"
+        )
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:

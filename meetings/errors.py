@@ -2,7 +2,7 @@
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 JSON_PREFIXES = ("/api/", "/livekit/", "/healthz")
 
@@ -35,6 +35,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError):
         return json_error(error.status, error.code, error.message, error.field)
+
+    @app.errorhandler(SecurityError)
+    def handle_untrusted_host(_error: SecurityError):
+        # A Host (or X-Forwarded-Host) we do not serve: answer nothing but that, with no page
+        # and no link that could carry the forged host.
+        return Response("Unknown host.\n", 400, mimetype="text/plain")
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(error: CSRFError):

@@ -78,6 +78,8 @@ def add_security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", csp)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config["SEND_HSTS"]:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     response.headers.setdefault(
         "Permissions-Policy",
         "camera=(self), microphone=(self), display-capture=(self), geolocation=()",

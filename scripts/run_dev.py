@@ -54,6 +54,10 @@ def main() -> None:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
     env = {**dev_settings(), **os.environ, "MEETINGS_ENV": "development"}
+    # Links in mails and calendar files point here; both loopback names are answered.
+    public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    env.setdefault("PUBLIC_URL", f"http://{public_host}:{port}")
+    env.setdefault("EXTRA_TRUSTED_HOSTS", "localhost,127.0.0.1")
     livekit = None
     if os.environ.get("LIVEKIT_URL"):
         if not (os.environ.get("LIVEKIT_API_KEY") and os.environ.get("LIVEKIT_API_SECRET")):

@@ -4,6 +4,7 @@ so that tests and the benchmark can measure it over HTTP, kill it and start it a
 import contextlib
 import http.client
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -21,7 +22,8 @@ from meetings.extensions import db
 from meetings.livekit_process import free_port, new_api_key
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-SECRET_KEY = "app-process-secret-key-for-tests-0123456789"
+# New for every run: production refuses secrets that were published with the code.
+SECRET_KEY = secrets.token_urlsafe(48)
 
 
 @dataclass
@@ -51,6 +53,7 @@ class AppProcess:
         return os.environ | {
             "MEETINGS_ENV": "production",
             "SECRET_KEY": SECRET_KEY,
+            "PUBLIC_URL": self.base_url,
             "DATABASE_URL": self.database_url,
             "LIVEKIT_URL": self.livekit_url,
             "LIVEKIT_API_KEY": self.api_key,
@@ -64,6 +67,7 @@ class AppProcess:
             ProductionConfig,
             {
                 "SECRET_KEY": SECRET_KEY,
+                "PUBLIC_URL": self.base_url,
                 "SQLALCHEMY_DATABASE_URI": self.database_url,
                 "LIVEKIT_URL": self.livekit_url,
                 "LIVEKIT_API_KEY": self.api_key,

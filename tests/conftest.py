@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from config import TestingConfig
-from meetings import create_app
+from meetings import create_app, mail
 from meetings.auth import services as auth_services
 from meetings.extensions import db
 from meetings.livekit_process import (
@@ -136,6 +137,29 @@ def app(tmp_path: Path, postgres: ThrowawayPostgres | None) -> Iterator[Flask]:
             stop_deriver(app)
             db.session.remove()
             db.engine.dispose()
+
+
+@dataclass
+class Outbox:
+    """Mails the app sent during a test, in order."""
+
+    messages: list[EmailMessage]
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def links(self, address: str) -> list[str]:
+        """Every http(s) link in the mails to `address`."""
+        return [
+            link for m in self.to(address) for link in re.findall(r"https?://\S+", m.get_content())
+        ]
+
+
+@pytest.fixture
+def outbox(monkeypatch) -> Outbox:
+    box = Outbox([])
+    monkeypatch.setattr(mail, "deliver", lambda _settings, message: box.messages.append(message))
+    return box
 
 
 @pytest.fixture
@@ -320,6 +344,7 @@ def _serve_live_app(
         TestingConfig,
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
+            "PUBLIC_URL": f"http://127.0.0.1:{app_port}",
             "LIVEKIT_URL": config.url,
             "LIVEKIT_PUBLIC_URL": config.ws_url,
             "LIVEKIT_API_KEY": config.api_key,

@@ -11,6 +11,7 @@ from meetings.api.schemas import Body, to_iso
 from meetings.api.views import meeting_or_404, parse_body, require_user
 from meetings.errors import ApiError
 from meetings.extensions import db
+from meetings.links import public_url
 from meetings.models import Recording, RecordingLayout, RecordingStatus
 from meetings.moderation.audit import Actor
 from meetings.recordings import library, media, services
@@ -48,7 +49,7 @@ def recording_json(recording: Recording) -> dict:
         "media_url": url_for("api.recording_media", recording_id=recording.id)
         if recording.has_file
         else None,
-        "page_url": url_for("recordings.detail", recording_id=recording.id, _external=True),
+        "page_url": public_url("recordings.detail", recording_id=recording.id),
     }
     if manage:
         body |= {

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from flask import current_app, jsonify, request, session, url_for
+from flask import current_app, jsonify, request, session
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 
@@ -9,6 +9,7 @@ from meetings.api import bp, schemas
 from meetings.api.openapi import openapi_document
 from meetings.errors import ApiError
 from meetings.extensions import limiter
+from meetings.links import public_url
 from meetings.models import Access, LobbyEntry, Meeting
 from meetings.moderation import state
 from meetings.rooms import services as rooms
@@ -93,8 +94,8 @@ def meeting_json(meeting: Meeting) -> dict:
         "recording_allowed": meeting.recording_allowed,
         "auto_record": meeting.auto_record,
         "cancelled": meeting.is_cancelled,
-        "join_url": url_for("rooms.room", slug=meeting.slug, _external=True),
-        "ics_url": url_for("calendar.meeting_ics", slug=meeting.slug, _external=True),
+        "join_url": public_url("rooms.room", slug=meeting.slug),
+        "ics_url": public_url("calendar.meeting_ics", slug=meeting.slug),
         "host": {"display_name": meeting.host.display_name},
     }
     if current_user.is_authenticated and scheduling.may_manage(current_user, meeting):
@@ -111,12 +112,11 @@ def occurrence_json(occurrence: rec.Occurrence) -> dict:
         "key": occurrence.key,
         "starts_at": schemas.to_iso(occurrence.starts_at),
         "ends_at": schemas.to_iso(occurrence.ends_at),
-        "join_url": url_for("rooms.room", slug=occurrence.meeting.slug, _external=True),
-        "ics_url": url_for(
+        "join_url": public_url("rooms.room", slug=occurrence.meeting.slug),
+        "ics_url": public_url(
             "calendar.occurrence_ics",
             slug=occurrence.meeting.slug,
             key=occurrence.key,
-            _external=True,
         ),
     }
 

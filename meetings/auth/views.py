@@ -15,6 +15,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from meetings.auth import bp, services
 from meetings.auth.forms import LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from meetings.extensions import limiter
+from meetings.links import public_url
 from meetings.mail import send_mail
 
 
@@ -124,7 +125,7 @@ def request_reset():
         user = services.find_user_by_email(form.email.data)
         if user is not None and user.is_active:
             token = services.create_password_reset(user)
-            link = url_for("auth.reset_password", token=token, _external=True)
+            link = public_url("auth.reset_password", token=token)
             send_mail(user.email, "Reset your Meetings password", _reset_mail_body(user, link))
         # The same answer whether or not the account exists: no account discovery.
         flash("If an account exists for that email, a reset link is on its way.", "info")

@@ -2,6 +2,7 @@ from flask import Response, abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 
 from meetings.calendar import bp, ics, services
+from meetings.links import public_url
 from meetings.models import Meeting
 from meetings.scheduling import recurrence
 from meetings.scheduling.services import meeting_by_slug
@@ -57,7 +58,7 @@ def _meeting_or_404(slug: str) -> Meeting:
 
 
 def _join_url(meeting: Meeting) -> str:
-    return url_for("rooms.room", slug=meeting.slug, _external=True)
+    return public_url("rooms.room", slug=meeting.slug)
 
 
 def _ics_response(body: bytes, filename: str) -> Response:

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from meetings.auth import services as accounts
 from meetings.extensions import db
+from meetings.links import public_url
 from meetings.models import Role, User
 from meetings.ops import bp, services
 from meetings.ops.forms import InviteForm, RegistrationPolicyForm, RoleForm
@@ -88,7 +89,7 @@ def reset_link(user_id: int):
     """Make a one-time password reset link to hand to the user (when no mail is set up)."""
     user = user_or_404(user_id)
     token = accounts.create_password_reset(user, actor=current_user)
-    link = url_for("auth.reset_password", token=token, _external=True)
+    link = public_url("auth.reset_password", token=token)
     return render_template("ops/link.html", kind="Password reset link", link=link, user=user)
 
 
@@ -101,7 +102,7 @@ def create_invite():
         flash(" ".join(error for errors in form.errors.values() for error in errors), "error")
         return redirect(url_for("ops.users"))
     token = accounts.create_invite(current_user, form.email.data or None, Role(form.role.data))
-    link = url_for("auth.register", invite=token, _external=True)
+    link = public_url("auth.register", invite=token)
     return render_template("ops/link.html", kind="Invite link", link=link, user=None)
 
 

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_login import current_user, login_required
 
 from meetings.extensions import db
+from meetings.links import public_url
 from meetings.models import Recording, RecordingAccess, RecordingStatus, Role
 from meetings.moderation.audit import Actor
 from meetings.recordings import bp, library, media, services
@@ -129,7 +130,7 @@ def change_access(recording_id: int):
     if link_token is None:
         flash("Saved who may watch the recording.", "success")
         return redirect(url_for("recordings.detail", recording_id=recording.id))
-    link = url_for("recordings.shared", token=link_token, _external=True)
+    link = public_url("recordings.shared", token=link_token)
     return render_detail(recording, new_link=link)
 
 

@@ -1,6 +1,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from meetings.links import public_url
 from meetings.scheduling import bp, services
 from meetings.scheduling.forms import CancelForm, MeetingForm
 
@@ -82,7 +83,7 @@ def detail(slug: str):
     return render_template(
         "scheduling/detail.html",
         meeting=meeting,
-        join_url=url_for("rooms.room", slug=meeting.slug, _external=True),
+        join_url=public_url("rooms.room", slug=meeting.slug),
         occurrences=services.next_occurrences(meeting),
         cancel_form=CancelForm(),
     )

@@ -4,6 +4,7 @@ other sees, because nothing that must be shared lives in process memory."""
 import asyncio
 import json
 import os
+import secrets
 import random
 import shutil
 import socket
@@ -47,7 +48,7 @@ from tests.webhook_factory import webhook_request
 from tests.webhook_scenarios import script_room
 
 pytestmark = pytest.mark.livekit
-SECRET = "two-instances-share-this-secret-key-0123456789"
+SECRET = secrets.token_urlsafe(48)  # both instances share it; production refuses known ones
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +104,7 @@ def twins(shared_postgres, shared_redis, live_stack: LiveStack, tmp_path_factory
     environment = os.environ | {
         "MEETINGS_ENV": "production",
         "SECRET_KEY": SECRET,
+        "PUBLIC_URL": "http://127.0.0.1",  # one service behind two addresses (ports)
         "DATABASE_URL": url,
         "LIVEKIT_URL": livekit.url,
         "LIVEKIT_PUBLIC_URL": livekit.ws_url,
@@ -128,6 +130,7 @@ def twins(shared_postgres, shared_redis, live_stack: LiveStack, tmp_path_factory
 def _settings(environment: dict) -> dict:
     return {
         "SECRET_KEY": environment["SECRET_KEY"],
+        "PUBLIC_URL": environment["PUBLIC_URL"],
         "SQLALCHEMY_DATABASE_URI": environment["DATABASE_URL"],
         "LIVEKIT_URL": environment["LIVEKIT_URL"],
         "LIVEKIT_API_KEY": environment["LIVEKIT_API_KEY"],
@@ -164,6 +167,7 @@ def call(base: str, method: str, path: str, headers: dict, body=None) -> tuple[i
 def database_app(url: str) -> Flask:
     """An app on the instances' database, to set up and read rows (it calls no LiveKit)."""
     settings = {"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url,
+                "PUBLIC_URL": "http://127.0.0.1",
                 "LIVEKIT_URL": "http://127.0.0.1:1", "LIVEKIT_API_KEY": "k",
                 "LIVEKIT_API_SECRET": "s" * 40}  # fmt: skip
     return create_app(ProductionConfig, settings)

@@ -5,6 +5,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from meetings.auth import services
 from meetings.extensions import db
@@ -274,3 +275,50 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, make_user):
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+# ---- links are built on PUBLIC_URL, never on the request's host ---------------------------
+
+
+def test_a_reset_asked_through_a_forged_host_is_refused_and_mails_nothing(
+    client, make_user, outbox
+):
+    user = make_user()
+    page = client.get("/auth/reset")
+    token = csrf_token_from(page.get_data(as_text=True))
+    forged = client.post(
+        "/auth/reset",
+        data={"email": user.email, "csrf_token": token},
+        headers={"Host": "evil.example"},
+    )
+    assert forged.status_code == 400
+    assert outbox.messages == []
+
+
+def test_a_forwarded_host_from_the_proxy_is_refused_too(app, client, make_user, outbox):
+    # As create_app wires it with TRUSTED_PROXY_COUNT=1: the proxy's X-Forwarded-Host counts.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    user = make_user()
+    token = csrf_token_from(client.get("/auth/reset").get_data(as_text=True))
+    forwarded = client.post(
+        "/auth/reset",
+        data={"email": user.email, "csrf_token": token},
+        headers={"X-Forwarded-Host": "evil.example"},
+    )
+    assert forwarded.status_code == 400
+    assert outbox.messages == []
+
+
+def test_reset_links_use_public_url_whatever_trusted_name_was_asked(app, make_user, outbox):
+    app.config.update(
+        PUBLIC_URL="https://meet.example.com", TRUSTED_HOSTS=["meet.example.com", "internal"]
+    )
+    user = make_user()
+    inside = app.test_client()
+    page = inside.get("/auth/reset", base_url="http://internal")
+    token = csrf_token_from(page.get_data(as_text=True))
+    inside.post(
+        "/auth/reset", data={"email": user.email, "csrf_token": token}, base_url="http://internal"
+    )
+    (link,) = outbox.links(user.email)
+    assert link.startswith("https://meet.example.com/auth/reset/")

@@ -2,13 +2,15 @@
 
 import pytest
 
-from config import ProductionConfig
+from config import ProductionConfig, TestingConfig
 from meetings import ConfigurationError, create_app
+from meetings.environment import environment_name
 from meetings.extensions import db
 from meetings.models import ApiToken, Role, User, hash_api_token
 
 GOOD = {
     "SECRET_KEY": "s" * 40,
+    "PUBLIC_URL": "https://meet.example.com",
     "LIVEKIT_URL": "https://livekit.example.com",
     "LIVEKIT_API_KEY": "key",
     "LIVEKIT_API_SECRET": "x" * 40,
@@ -17,7 +19,7 @@ GOOD = {
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET"]
+    "missing", ["SECRET_KEY", "PUBLIC_URL", "LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET"]
 )
 def test_production_refuses_to_start_without_a_setting(missing):
     with pytest.raises(ConfigurationError, match=f"^{missing} is not set"):
@@ -29,10 +31,58 @@ def test_production_refuses_a_short_secret_key():
         create_app(ProductionConfig, {**GOOD, "SECRET_KEY": "dev"})
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SECRET_KEY", TestingConfig.SECRET_KEY),
+        ("LIVEKIT_API_SECRET", TestingConfig.LIVEKIT_API_SECRET),
+    ],
+)
+def test_production_refuses_secrets_published_with_the_code(name, value):
+    with pytest.raises(ConfigurationError, match=f"^{name} is a development or test value"):
+        create_app(ProductionConfig, {**GOOD, name: value})
+
+
+@pytest.mark.parametrize("url", ["meet.example.com", "ftp://meet.example.com", "https://x.org/app"])
+def test_production_refuses_a_public_url_that_is_not_an_address(url):
+    with pytest.raises(ConfigurationError, match=r"^PUBLIC_URL must be"):
+        create_app(ProductionConfig, {**GOOD, "PUBLIC_URL": url})
+
+
 def test_production_starts_with_everything_set_and_secure_cookies():
     app = create_app(ProductionConfig, GOOD)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+def test_production_answers_with_hsts_and_only_for_its_own_host():
+    app = create_app(ProductionConfig, GOOD)
+    client = app.test_client()
+    answer = client.get("/auth/login", base_url="https://meet.example.com")
+    assert answer.headers["Strict-Transport-Security"] == "max-age=31536000"
+    forged = client.get("/auth/login", base_url="https://evil.example")
+    assert forged.status_code == 400
+    assert forged.get_data(as_text=True) == "Unknown host.\n"
+
+
+@pytest.mark.parametrize(
+    ("env", "dev_env_file", "expected"),
+    [
+        ({}, False, "production"),  # a server that says nothing gets the strict settings
+        ({}, True, "development"),  # a checkout `make run` set up
+        ({"MEETINGS_ENV": "testing"}, True, "testing"),
+    ],
+)
+def test_the_environment_is_production_unless_said_or_set_up_by_make_run(
+    env, dev_env_file, expected, tmp_path, monkeypatch
+):
+    monkeypatch.delenv("MEETINGS_ENV", raising=False)
+    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    if dev_env_file:
+        (tmp_path / "dev.env").write_text("SECRET_KEY=x\n")
+    assert environment_name() == expected
 
 
 def test_cli_creates_an_ops_user_and_a_token_that_authenticates(app, client):
