@@ -61,6 +61,7 @@ class Config:
     REGISTRATION_POLICY = os.environ.get("REGISTRATION_POLICY", "invite")
     INVITE_VALID_DAYS = _env_int("INVITE_VALID_DAYS", 7)
     PASSWORD_RESET_VALID_MINUTES = _env_int("PASSWORD_RESET_VALID_MINUTES", 60)
+    EMAIL_VERIFICATION_VALID_HOURS = _env_int("EMAIL_VERIFICATION_VALID_HOURS", 48)
 
     # Outgoing mail for password resets. Without SMTP_HOST mails are written to the log.
     SMTP_HOST = os.environ.get("SMTP_HOST", "")
@@ -76,18 +77,28 @@ class Config:
     # a mail was sent (no account discovery by timing), and a slow SMTP server holds nobody.
     MAIL_IN_BACKGROUND = True
 
-    # Brute-force limits (Flask-Limiter). memory:// is per process: give a redis:// URL
-    # when several app instances run.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Brute-force limits (Flask-Limiter). "database://" counts in the app's own database, so
+    # every worker and instance counts the same hits with no extra service; a redis:// URL
+    # takes that load off the database on a busy cluster.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "database://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Wrong passwords, counted per account and address together (a stranger cannot lock an
+    # account for its owner) and per address (one address trying many accounts).
     LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "10 per minute")
+    LOGIN_ADDRESS_LIMIT = os.environ.get("LOGIN_ADDRESS_LIMIT", "30 per minute")
+    # Reset mails: per account (no mail bombing) and per address.
+    RESET_MAIL_LIMIT = os.environ.get("RESET_MAIL_LIMIT", "3 per hour")
+    RESET_ADDRESS_LIMIT = os.environ.get("RESET_ADDRESS_LIMIT", "10 per minute")
+    # Wrong access codes per meeting, whoever sends them: past it, nobody tries for a while.
+    ACCESS_CODE_FAILURE_LIMIT = os.environ.get("ACCESS_CODE_FAILURE_LIMIT", "10 per 10 minutes")
+    # "Send the confirmation link again", per account.
+    VERIFY_MAIL_LIMIT = os.environ.get("VERIFY_MAIL_LIMIT", "3 per hour")
+    # Moderation calls per signed-in caller (refusals are written to the audit log).
+    MODERATION_LIMIT = os.environ.get("MODERATION_LIMIT", "120 per minute")
     TOKEN_REQUEST_LIMIT = os.environ.get("TOKEN_REQUEST_LIMIT", "60 per minute")
     API_AUTH_FAILURE_LIMIT = os.environ.get("API_AUTH_FAILURE_LIMIT", "30 per minute")
-    # No burst at a window edge. Cheaper strategies were measured on the token endpoint
-    # (bench/results/2026-11-23-tokens.md): the whole limiter is about 3% of a request and
-    # fixed-window made no measurable difference, so the stricter count stays. What costs on
-    # memory:// is mostly a timer thread its storage starts per hit, whatever the strategy.
-    RATELIMIT_STRATEGY = "moving-window"
+    # One counter row per key and window; a moving window would store every hit.
+    RATELIMIT_STRATEGY = "fixed-window"
     # How many proxies in front of the app set X-Forwarded-For (0: none, use the peer).
     TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 

@@ -58,6 +58,8 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(_project_path(app, "migrations")))
     login_manager.init_app(app)
     csrf.init_app(app)
+    from meetings import rate_limits  # noqa: F401  (registers the database:// storage)
+
     limiter.init_app(app)
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]

@@ -7,13 +7,15 @@ points at the attacker. Every absolute link goes through `public_url`.
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 
 
 def public_url(endpoint: str, **values) -> str:
-    """The absolute URL of `endpoint` under PUBLIC_URL (path and query from `url_for`)."""
-    base = current_app.config["PUBLIC_URL"].rstrip("/")
-    return base + url_for(endpoint, **values)
+    """The absolute URL of `endpoint` under PUBLIC_URL, in a request or outside one (a mail
+    sent by a command or a background thread)."""
+    parts = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(parts.netloc, url_scheme=parts.scheme)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def public_host(app: Flask) -> str:

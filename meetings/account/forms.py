@@ -1,8 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, Length
 
-from meetings.forms import strip
+from meetings.forms import lower, strip
 
 
 class ApiTokenForm(FlaskForm):
@@ -11,3 +11,12 @@ class ApiTokenForm(FlaskForm):
         validators=[DataRequired("Name the token, e.g. 'calendar sync'."), Length(max=80)],
         filters=[strip],
     )
+
+
+class ChangeEmailForm(FlaskForm):
+    email = EmailField(
+        "New email",
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+        filters=[strip, lower],
+    )
+    password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])

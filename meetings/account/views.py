@@ -2,7 +2,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from meetings.account import bp
-from meetings.account.forms import ApiTokenForm
+from meetings.account.forms import ApiTokenForm, ChangeEmailForm
 from meetings.auth import services
 
 
@@ -15,8 +15,38 @@ def index():
     if form.validate_on_submit():
         new_token = services.issue_api_token(current_user, form.name.data)
         form = ApiTokenForm(formdata=None)
-    tokens = services.active_api_tokens(current_user)
-    return render_template("account/index.html", form=form, tokens=tokens, new_token=new_token)
+    return account_page(form=form, new_token=new_token)
+
+
+def account_page(
+    form: ApiTokenForm | None = None, email_form: ChangeEmailForm | None = None, **shown_once
+) -> str:
+    """The account page; `shown_once` carries a new secret (API token, feed address) that
+    this answer shows and nothing stores."""
+    return render_template(
+        "account/index.html",
+        form=form or ApiTokenForm(formdata=None),
+        email_form=email_form or ChangeEmailForm(formdata=None),
+        tokens=services.active_api_tokens(current_user),
+        **shown_once,
+    )
+
+
+@bp.post("/email")
+@login_required
+def change_email():
+    """Move the account to a new address; a link mailed there confirms it."""
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            services.change_email(current_user, form.email.data, form.password.data)
+        except services.AccountError as error:
+            getattr(form, error.field or "email").errors.append(error.message)
+        else:
+            message = f"Your email is now {current_user.email}. Open the link we sent there."
+            flash(message, "success")
+            return redirect(url_for("account.index"))
+    return account_page(email_form=form), 422
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

@@ -74,8 +74,21 @@ def recurrence_json(meeting: Meeting) -> dict | None:
     }
 
 
+def private_meeting_json(meeting: Meeting) -> dict:
+    """What someone an invite-only meeting is not for may know: that it exists and is private."""
+    return {
+        "slug": meeting.slug,
+        "access": meeting.access.value,
+        "cancelled": meeting.is_cancelled,
+        "join_url": public_url("rooms.room", slug=meeting.slug),
+    }
+
+
 def meeting_json(meeting: Meeting) -> dict:
     """What anyone holding the link sees; hosts also see invitees, co-hosts and the code."""
+    user = current_user if current_user.is_authenticated else None
+    if not rooms.may_see_details(meeting, user):
+        return private_meeting_json(meeting)
     body = {
         "slug": meeting.slug,
         "title": meeting.title,

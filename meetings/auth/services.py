@@ -1,15 +1,19 @@
 """Accounts: registration under the ops policy, sign-in sessions that end server-side,
 password resets, and API tokens."""
 
+import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
-from meetings import security_log
+from meetings import rate_limits, security_log
+from meetings.auth import mails as mailer
 from meetings.extensions import db
 from meetings.models import (
     ApiToken,
+    EmailVerification,
     Invite,
     LoginSession,
     PasswordReset,
@@ -94,8 +98,12 @@ def create_user(
     password: str,
     role: Role = Role.HOST,
     actor: User | None = None,
+    *,
+    email_verified: bool = False,
 ) -> User:
     """Create and commit an account (CLI, registration and tests all come through here).
+    `email_verified` only where the address was proven another way (an operator made the
+    account, or an invite made for that address).
 
     Raises:
         EmailTaken: the email is already registered.
@@ -103,6 +111,7 @@ def create_user(
     if find_user_by_email(email) is not None:
         raise EmailTaken("An account with this email exists already. Sign in?")
     user = User(email=normalise_email(email), display_name=display_name.strip(), role=role)
+    user.email_verified_at = now() if email_verified else None
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -118,20 +127,34 @@ def usable_invite(token: str | None) -> Invite | None:
     return invite if invite is not None and invite.usable(now()) else None
 
 
-def register(email: str, display_name: str, password: str, invite_token: str | None) -> User:
+@dataclass(frozen=True)
+class Registration:
+    """What a sign-up did. `user` is set when the account may be used at once (an invite
+    made for this very address); otherwise a confirmation link went to the address, or,
+    when it has an account already, a note to its owner, and the answer is the same."""
+
+    email: str
+    user: User | None = None
+
+
+def register(
+    email: str, display_name: str, password: str, invite_token: str | None
+) -> Registration:
     """Self-service sign-up, as the registration policy allows.
+
+    Whether an account exists for `email` is not told to the person signing up: both cases
+    answer "check your mail" after the same work, and the owner hears about the attempt.
 
     Raises:
         RegistrationClosed: no account may be made this way now.
         InvalidLink: the invite is unknown, used, expired or for another email.
-        EmailTaken: the email is already registered.
     """
     if user_count() == 0:
         raise RegistrationClosed(
             "The first account is created by the operator: "
             "flask --app wsgi users create EMAIL --name NAME --password PASSWORD --role ops"
         )
-    role = Role.HOST
+    role, invite = Role.HOST, None
     if invite_token:
         invite = usable_invite(invite_token)
         if invite is None:
@@ -140,11 +163,22 @@ def register(email: str, display_name: str, password: str, invite_token: str | N
             )
         if invite.email and invite.email != normalise_email(email):
             raise InvalidLink(f"This invite is for {invite.email}.", field="email")
-        invite.used_at = now()
         role = invite.role
     elif registration_policy() != "open":
         raise RegistrationClosed("Registration needs an invite. Ask your operator for a link.")
-    return create_user(email, display_name, password, role)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        User(email="").set_password(password)  # the same hashing work as a new account
+        mailer.tell_owner_of_attempt(existing)
+        return Registration(normalise_email(email))
+    bound = invite is not None and invite.email is not None  # the invite proves the address
+    if invite is not None:
+        invite.used_at = now()
+    user = create_user(email, display_name, password, role, email_verified=bound)
+    if bound:
+        return Registration(user.email, user)
+    send_email_verification(user)
+    return Registration(user.email)
 
 
 def create_invite(actor: User, email: str | None, role: Role) -> str:
@@ -166,6 +200,10 @@ def create_invite(actor: User, email: str | None, role: Role) -> str:
 
 # ---- sign-in sessions -------------------------------------------------------------------
 
+# A password hash nobody's password matches, checked when the email is unknown.
+UNKNOWN_USER = User(email="")
+UNKNOWN_USER.set_password(secrets.token_urlsafe(32))
+
 
 def authenticate(email: str, password: str) -> User | None:
     """The user with these credentials, or None (one answer for unknown email and wrong
@@ -175,7 +213,10 @@ def authenticate(email: str, password: str) -> User | None:
         AccountDisabled: the credentials are right but ops disabled the account.
     """
     user = find_user_by_email(email)
-    if user is None or not user.check_password(password):
+    # An unknown address costs a password check too: the answer's timing must not tell
+    # which addresses have accounts.
+    password_ok = (user or UNKNOWN_USER).check_password(password) and user is not None
+    if not password_ok:
         security_log.record("login_failed", target=user, email=normalise_email(email)[:254])
         db.session.commit()
         return None
@@ -238,6 +279,21 @@ def create_password_reset(user: User, actor: User | None = None) -> str:
     return clear
 
 
+def request_password_reset(email: str) -> None:
+    """Mail a reset link to the account's owner, if there is an active account; a few an
+    hour per account at most, so nobody can fill someone's mailbox with them. The caller
+    answers the same in every case."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    limit = current_app.config["RESET_MAIL_LIMIT"]
+    if not rate_limits.count_hit(limit, "reset-mail", str(user.id)):
+        security_log.record("password_reset_throttled", target=user)
+        db.session.commit()
+        return
+    mailer.password_reset(user, create_password_reset(user))
+
+
 def usable_reset(token: str) -> PasswordReset | None:
     reset = db.session.scalar(
         sa.select(PasswordReset).where(PasswordReset.token_hash == hash_api_token(token))
@@ -261,6 +317,71 @@ def reset_password(token: str, password: str) -> User:
     security_log.record("password_reset_used", actor=reset.user, target=reset.user)
     db.session.commit()
     return reset.user
+
+
+# ---- proving an email address -----------------------------------------------------------
+
+
+def send_email_verification(user: User) -> None:
+    """Mail the user a one-time link that proves their current address."""
+    clear, token_hash = new_secret()
+    hours = current_app.config["EMAIL_VERIFICATION_VALID_HOURS"]
+    db.session.add(
+        EmailVerification(
+            token_hash=token_hash,
+            user=user,
+            email=user.email,
+            expires_at=now() + timedelta(hours=hours),
+        )
+    )
+    security_log.record("email_verification_sent", actor=user, target=user, email=user.email)
+    db.session.commit()
+    mailer.verification(user, clear, hours)
+
+
+def usable_verification(token: str) -> EmailVerification | None:
+    link = db.session.scalar(
+        sa.select(EmailVerification).where(EmailVerification.token_hash == hash_api_token(token))
+    )
+    if link is None or not link.usable(now()) or link.email != link.user.email:
+        return None  # expired, used, or sent to an address the account no longer has
+    return link
+
+
+def verify_email(token: str) -> User:
+    """Mark the address the link was sent to as the user's own.
+
+    Raises:
+        InvalidLink: the link is unknown, used, expired, or for a previous address.
+    """
+    link = usable_verification(token)
+    if link is None:
+        raise InvalidLink("This confirmation link has expired or was used. Ask for a new one.")
+    link.used_at = now()
+    link.user.email_verified_at = now()
+    security_log.record("email_verified", actor=link.user, target=link.user, email=link.email)
+    db.session.commit()
+    return link.user
+
+
+def change_email(user: User, new_email: str, password: str) -> None:
+    """Move the account to another address; it is unproven (and grants nothing by email)
+    until the link mailed there is opened.
+
+    Raises:
+        AccountError: wrong password (field `password`); EmailTaken.
+    """
+    if not user.check_password(password):
+        raise AccountError("That is not your current password.", field="password")
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        return
+    if find_user_by_email(new_email) is not None:
+        raise EmailTaken("Another account uses this email.")
+    security_log.record("email_changed", actor=user, target=user, email=new_email)
+    user.email = new_email
+    user.email_verified_at = None
+    send_email_verification(user)
 
 
 # ---- API tokens -------------------------------------------------------------------------

@@ -12,11 +12,10 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
+from meetings import rate_limits
 from meetings.auth import bp, services
 from meetings.auth.forms import LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from meetings.extensions import limiter
-from meetings.links import public_url
-from meetings.mail import send_mail
 
 
 def safe_next_url(target: str | None) -> str:
@@ -33,24 +32,27 @@ def login_attempt_failed(response) -> bool:
     return response.status_code != 302
 
 
-def attempted_email() -> str:
-    return "login:" + request.form.get("email", "").strip().lower()
+def account_and_address() -> str:
+    # Wrong passwords count per account *and* address: a stranger who types wrong passwords
+    # for someone else's account locks only themselves out, never the owner.
+    email = request.form.get("email", "").strip().lower()
+    return f"login:{email}|{request.remote_addr}"
 
 
-def login_failure_limit() -> str:
-    return current_app.config["LOGIN_FAILURE_LIMIT"]
+def config_limit(name: str):
+    return lambda: current_app.config[name]
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
-    login_failure_limit,
-    key_func=attempted_email,
+    config_limit("LOGIN_FAILURE_LIMIT"),
+    key_func=account_and_address,
     methods=["POST"],
     deduct_when=login_attempt_failed,
     scope="login-account",
 )
 @limiter.limit(
-    login_failure_limit,
+    config_limit("LOGIN_ADDRESS_LIMIT"),
     methods=["POST"],
     deduct_when=login_attempt_failed,
     scope="login-address",
@@ -84,15 +86,20 @@ def register():
     first_account = services.user_count() == 0
     if form.validate_on_submit():
         try:
-            user = services.register(
+            registration = services.register(
                 form.email.data, form.display_name.data, form.password.data, form.invite.data
             )
         except services.AccountError as error:
             target = getattr(form, error.field) if error.field else None
             (target.errors if target else form.form_errors).append(error.message)
         else:
-            _start_session(user)
-            flash(f"Welcome, {user.display_name}. Schedule your first meeting.", "success")
+            if registration.user is None:
+                return render_template("auth/check_mail.html", email=registration.email)
+            _start_session(registration.user)
+            flash(
+                f"Welcome, {registration.user.display_name}. Schedule your first meeting.",
+                "success",
+            )
             return redirect(url_for("scheduling.dashboard"))
     is_open = not first_account and (policy == "open" or invite is not None)
     return render_template(
@@ -117,16 +124,12 @@ def logout():
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@limiter.limit(login_failure_limit, methods=["POST"], scope="reset-address")
+@limiter.limit(config_limit("RESET_ADDRESS_LIMIT"), methods=["POST"], scope="reset-address")
 def request_reset():
     """Ask for a password reset link by email."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        user = services.find_user_by_email(form.email.data)
-        if user is not None and user.is_active:
-            token = services.create_password_reset(user)
-            link = public_url("auth.reset_password", token=token)
-            send_mail(user.email, "Reset your Meetings password", _reset_mail_body(user, link))
+        services.request_password_reset(form.email.data)
         # The same answer whether or not the account exists: no account discovery.
         flash("If an account exists for that email, a reset link is on its way.", "info")
         return redirect(url_for("auth.login"))
@@ -159,11 +162,40 @@ def _start_session(user) -> None:
     login_user(user)
 
 
-def _reset_mail_body(user, link: str) -> str:
-    minutes = current_app.config["PASSWORD_RESET_VALID_MINUTES"]
-    return (
-        f"Hello {user.display_name},\n\n"
-        f"Someone asked to reset the password of your Meetings account.\n"
-        f"Choose a new password here (the link works once, for {minutes} minutes):\n\n"
-        f"{link}\n\nIf it was not you, ignore this mail; your password stays as it is.\n"
-    )
+@bp.get("/verify/<token>")
+def verify_email(token: str):
+    """The page a confirmation link opens: one button confirms (a mail scanner that only
+    fetches the link confirms nothing)."""
+    link = services.usable_verification(token)
+    if link is None:
+        abort(404, "This confirmation link has expired or was used. Ask for a new one.")
+    return render_template("auth/verify.html", email=link.email)
+
+
+@bp.post("/verify/<token>")
+def confirm_email(token: str):
+    """Confirm the address the link was sent to."""
+    try:
+        user = services.verify_email(token)
+    except services.InvalidLink as error:
+        abort(404, error.message)
+    flash(f"{user.email} is confirmed.", "success")
+    if current_user.is_authenticated:
+        return redirect(url_for("scheduling.dashboard"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/verify")
+@login_required
+def resend_verification():
+    """Mail the signed-in user a new confirmation link (a few an hour)."""
+    if current_user.email_verified:
+        flash("Your email address is confirmed already.", "info")
+    elif rate_limits.count_hit(
+        current_app.config["VERIFY_MAIL_LIMIT"], "verify-mail", str(current_user.id)
+    ):
+        services.send_email_verification(current_user)
+        flash(f"We sent a new confirmation link to {current_user.email}.", "success")
+    else:
+        flash("We sent several links already. Check your mail, or try again in an hour.", "error")
+    return redirect(safe_next_url(request.form.get("next")))

@@ -1,9 +1,11 @@
-from flask import Response, abort, flash, redirect, url_for
+from flask import Response, abort
 from flask_login import current_user, login_required
 
+from meetings.account.views import account_page
 from meetings.calendar import bp, ics, services
 from meetings.links import public_url
 from meetings.models import Meeting
+from meetings.rooms.services import may_see_details
 from meetings.scheduling import recurrence
 from meetings.scheduling.services import meeting_by_slug
 
@@ -44,15 +46,17 @@ def feed(token: str):
 @bp.post("/calendar/feed-token")
 @login_required
 def rotate_feed_token():
-    """Create or replace the user's calendar feed address."""
-    services.rotate_feed_token(current_user)
-    flash("New calendar feed address created. The old one stops working.", "success")
-    return redirect(url_for("account.index"))
+    """Create or replace the user's calendar feed address, shown on this answer only."""
+    token = services.rotate_feed_token(current_user)
+    return account_page(new_feed_url=public_url("calendar.feed", token=token))
 
 
 def _meeting_or_404(slug: str) -> Meeting:
+    """The meeting, for people who may read its details (an invite-only meeting's calendar
+    file is for those it is for)."""
     meeting = meeting_by_slug(slug)
-    if meeting is None:
+    user = current_user if current_user.is_authenticated else None
+    if meeting is None or not may_see_details(meeting, user):
         abort(404, UNKNOWN_MEETING)
     return meeting
 

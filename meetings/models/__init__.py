@@ -3,6 +3,7 @@ UTC in Python."""
 
 from meetings.models.accounts import (
     ApiToken,
+    EmailVerification,
     Invite,
     LoginSession,
     OneTimeLink,
@@ -20,6 +21,7 @@ from meetings.models.ledger import (
     WebhookEvent,
     WebhookRejection,
 )
+from meetings.models.limits import RateLimitCounter
 from meetings.models.meetings import Access, Frequency, Meeting, MeetingInvitee, new_slug
 from meetings.models.moderation import (
     AuditEntry,
@@ -44,6 +46,7 @@ __all__ = [
     "Attendance",
     "AuditEntry",
     "AuditResult",
+    "EmailVerification",
     "Frequency",
     "Invite",
     "LobbyEntry",
@@ -56,6 +59,7 @@ __all__ = [
     "OneTimeLink",
     "PasswordReset",
     "ProcessingResult",
+    "RateLimitCounter",
     "Recording",
     "RecordingAccess",
     "RecordingLayout",

@@ -23,8 +23,13 @@ class User(UserMixin, db.Model):
         default=Role.HOST,
     )
     disabled: Mapped[bool] = mapped_column(default=False)
-    # Secret in the user's calendar feed URL (the URL is the credential calendar apps use).
-    calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # When the owner proved the address is theirs (a mailed link, an invite made for it, or an
+    # operator). Until then nothing is granted because of the address: invitations, the
+    # calendar feed's list, co-host by email.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # SHA-256 of the secret in the user's calendar feed URL (the URL is the credential
+    # calendar apps use; like every other token, only its hash is stored).
+    calendar_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:
@@ -33,6 +38,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return not self.disabled
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def livekit_identity(self) -> str:
@@ -132,6 +141,22 @@ class PasswordReset(OneTimeLink, db.Model):
 
     def __repr__(self) -> str:
         return f"<PasswordReset {self.id} user={self.user_id}>"
+
+
+class EmailVerification(OneTimeLink, db.Model):
+    """A mailed link that proves `email` belongs to the user (only that address: a link sent
+    before the user changed their email proves nothing about the new one)."""
+
+    __tablename__ = "email_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<EmailVerification {self.id} user={self.user_id}>"
 
 
 class SecurityEvent(db.Model):

@@ -15,7 +15,7 @@ from flask import current_app
 
 from meetings import livekit_gateway as gateway
 from meetings.errors import ApiError
-from meetings.models import Access, LobbyEntry, Meeting, User
+from meetings.models import Access, LobbyEntry, Meeting, Role, User
 from meetings.moderation import state
 from meetings.recordings import services as recordings
 from meetings.scheduling import recurrence as rec
@@ -150,6 +150,22 @@ def check_audience(meeting: Meeting, user: User | None) -> None:
     if meeting.access == Access.INVITED and user.email not in meeting.invitee_emails:
         message = "This meeting is for invited people only. Ask the host to invite you."
         raise JoinRefused(403, "not_invited", message)
+    if meeting.access == Access.INVITED and not user.email_verified:
+        # The invitation is for the address: nobody gets in on it before proving it is theirs.
+        message = "Confirm your email address first: open the link we mailed you."
+        raise JoinRefused(403, "email_unverified", message)
+
+
+def may_see_details(meeting: Meeting, user: User | None) -> bool:
+    """May this person read an invite-only meeting's title, description and host? Only those
+    it is for (and operators); others see what the join page needs to say no."""
+    if meeting.access != Access.INVITED or (user is not None and user.role == Role.OPS):
+        return True
+    try:
+        check_audience(meeting, user)
+    except JoinRefused:
+        return False
+    return True
 
 
 def check_access_code(meeting: Meeting, user: User | None, access_code: str | None) -> None:

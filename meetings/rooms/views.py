@@ -21,7 +21,12 @@ def room(slug: str):
         blocked = refusal.code  # sign_in_required or not_invited
     if state.phase != services.Phase.OPEN or blocked:
         return render_template(
-            "rooms/closed.html", meeting=meeting, state=state, blocked=blocked, user=user
+            "rooms/closed.html",
+            meeting=meeting,
+            state=state,
+            blocked=blocked,
+            user=user,
+            show_details=services.may_see_details(meeting, user),
         )
     page_data = {
         "slug": meeting.slug,

@@ -146,8 +146,10 @@ def _co_host_users(emails: tuple[str, ...], host: User) -> list[User]:
     users = []
     for email in dict.fromkeys(email.strip().lower() for email in emails if email.strip()):
         user = db.session.scalar(sa.select(User).where(User.email == email))
-        if user is None or not user.is_active:
-            raise InvalidMeeting("co_hosts", f"No active account for {email}: co-hosts sign in.")
+        if user is None or not user.is_active or not user.email_verified:
+            # Host powers go to the proven owner of the address, never to whoever typed it in.
+            message = f"No active account with the confirmed address {email}: co-hosts sign in."
+            raise InvalidMeeting("co_hosts", message)
         if user.id != host.id:
             users.append(user)
     return users

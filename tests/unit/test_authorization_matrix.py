@@ -45,9 +45,15 @@ MATRIX = {
     ("POST", "/auth/reset"): everyone(302),
     ("GET", "/auth/reset/<token>"): everyone(404),
     ("POST", "/auth/reset/<token>"): everyone(404),
+    # A confirmation link's token is its credential; the fake one in `values` confirms nothing.
+    ("GET", "/auth/verify/<token>"): everyone(404),
+    ("POST", "/auth/verify/<token>"): everyone(404),
+    ("POST", "/auth/verify"): signed_in(302, 302),
     ("GET", "/account"): signed_in(302, 200),
     ("POST", "/account"): signed_in(302, 200),
     ("POST", "/account/tokens/<int:token_id>/revoke"): signed_in(302, 302),
+    # The matrix sends no new address: the form says which field is missing.
+    ("POST", "/account/email"): signed_in(302, 422),
     ("GET", "/dashboard"): signed_in(302, 200),
     ("GET", "/meetings/new"): signed_in(302, 200),
     ("POST", "/meetings/new"): signed_in(302, 200),
@@ -64,7 +70,8 @@ MATRIX = {
     ("GET", "/meetings/<slug>/occurrences/<key>.ics"): everyone(200),
     # The feed's token is its credential; the fake token in `values` opens no feed.
     ("GET", "/calendar/<token>.ics"): everyone(404),
-    ("POST", "/calendar/feed-token"): signed_in(302, 302),
+    # The new address is shown on the answer itself, once (only its hash is kept).
+    ("POST", "/calendar/feed-token"): signed_in(302, 200),
     ("GET", "/ops/users"): ops_only(200),
     ("POST", "/ops/users/<int:user_id>/role"): ops_only(302),
     ("POST", "/ops/users/<int:user_id>/disable"): ops_only(302),

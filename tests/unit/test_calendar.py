@@ -211,7 +211,7 @@ def create_feed_address(client) -> str:
         "/calendar/feed-token", data={"csrf_token": csrf_token_from(page)}, follow_redirects=True
     )
     page = response.get_data(as_text=True)
-    assert "New calendar feed address created. The old one stops working." in page
+    assert "Copy your new feed address into your calendar app now." in page
     return re.search(r'id="calendar-feed"[^>]* value="([^"]+)"', page).group(1)
 
 

@@ -91,6 +91,7 @@ def test_the_leaking_test_fails_and_the_others_pass(pytester, monkeypatch):
         """
     )
     monkeypatch.setenv("PYTHONPATH", str(PROJECT_DIR))
+    monkeypatch.setenv("LEAK_CHECK", "1")
     result = pytester.runpytest_subprocess(
         "-p", "tests.support.leak_check", "-p", "no:cacheprovider"
     )

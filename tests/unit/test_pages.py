@@ -14,43 +14,51 @@ def form_post(client, url, data):
     return client.post(url, data={**data, "csrf_token": token})
 
 
-def test_register_signs_in_and_lands_on_dashboard(client, open_registration):
-    response = form_post(
-        client,
-        "/auth/register",
-        {
-            "display_name": "Ada Lovelace",
-            "email": "Ada@Example.com",
-            "password": PASSWORD,
-            "confirm": PASSWORD,
-        },
-    )
-    assert response.status_code == 302
-    page = client.get("/dashboard").get_data(as_text=True)
-    assert "Ada Lovelace" in page
-    assert "No upcoming meetings" in page
-    user = db.session.scalar(sa.select(User).where(User.email == "ada@example.com"))
-    assert user.role == "host"
-    assert user.password_hash != PASSWORD
+def main_text(response) -> str:
+    page = response.get_data(as_text=True)
+    return page[page.index("<main") : page.index("</main>")]
 
 
-def test_register_with_taken_email_says_so_and_creates_nothing(
-    client, make_user, open_registration
+def register(client, email: str, name: str = "Ada Lovelace"):
+    fields = {"display_name": name, "email": email, "password": PASSWORD, "confirm": PASSWORD}
+    return form_post(client, "/auth/register", fields)
+
+
+def test_register_mails_a_confirmation_link_and_the_account_works_after_it(
+    client, open_registration, outbox, login
 ):
-    make_user(email="taken@example.com")
-    response = form_post(
-        client,
-        "/auth/register",
-        {
-            "display_name": "Other",
-            "email": "taken@example.com",
-            "password": PASSWORD,
-            "confirm": PASSWORD,
-        },
-    )
+    response = register(client, "Ada@Example.com")
     assert response.status_code == 200
-    assert "exists already" in response.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 2
+    assert "Check your mail" in response.get_data(as_text=True)
+    user = db.session.scalar(sa.select(User).where(User.email == "ada@example.com"))
+    assert user.role == "host" and user.password_hash != PASSWORD
+    assert not user.email_verified
+    (link,) = outbox.links("ada@example.com")
+    path = link.removeprefix("http://localhost")
+    confirm_page = client.get(path).get_data(as_text=True)
+    assert "Confirm ada@example.com" in confirm_page
+    assert not db.session.get(User, user.id).email_verified  # opening the link is not enough
+    client.post(path, data={"csrf_token": csrf_token_from(confirm_page)})
+    assert db.session.get(User, user.id).email_verified
+    login(user)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Ada Lovelace" in page and "No upcoming meetings" in page
+    assert "Confirm your email address first" not in page
+
+
+def test_register_with_a_taken_email_answers_the_same_and_tells_the_owner(
+    client, app, make_user, open_registration, outbox
+):
+    owner = make_user(email="taken@example.com")
+    taken = register(client, "taken@example.com", name="Other")
+    fresh = register(app.test_client(), "fresh@example.com", name="Other")
+    assert (taken.status_code, main_text(taken)) == (
+        fresh.status_code,
+        main_text(fresh).replace("fresh@", "taken@"),
+    )
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 3  # owner, operator, fresh
+    (note,) = outbox.to(owner.email)
+    assert note["Subject"] == "Someone tried to sign up with your address"
 
 
 def test_register_names_each_bad_field(client, open_registration):

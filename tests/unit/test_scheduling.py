@@ -76,9 +76,13 @@ def test_create_with_every_setting_and_read_back(client, make_user, api_token):
     assert body["co_hosts"] == [co_host.email]
     assert body["ics_url"].endswith(f"/meetings/{body['slug']}/calendar.ics")
     assert (body["max_participants"], body["webinar"], body["join_muted"]) == (12, True, True)
-    public = client.get(f"/api/v1/meetings/{body['slug']}").get_json()
-    assert "access_code" not in public and "invitees" not in public
-    assert public["access_code_required"] is True
+    invitee = api_token(make_user(email="ann@example.com"))
+    seen_by_invitee = client.get(f"/api/v1/meetings/{body['slug']}", headers=invitee).get_json()
+    assert "access_code" not in seen_by_invitee and "invitees" not in seen_by_invitee
+    assert seen_by_invitee["access_code_required"] is True
+    # Someone the invite-only meeting is not for learns only that it is private.
+    stranger = client.get(f"/api/v1/meetings/{body['slug']}").get_json()
+    assert set(stranger) == {"slug", "access", "cancelled", "join_url"}
 
 
 def test_patch_changes_only_what_is_sent_and_bumps_the_sequence(client, make_user, api_token):
