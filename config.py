@@ -76,6 +76,9 @@ class Config:
     # Mail leaves after the answer, from a thread: answers take the same time whether or not
     # a mail was sent (no account discovery by timing), and a slow SMTP server holds nobody.
     MAIL_IN_BACKGROUND = True
+    # "smtp" (through SMTP_HOST, or to the log without one) or "memory": kept in the app's
+    # `mail_outbox` list, for the test suite.
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
 
     # Brute-force limits (Flask-Limiter). "database://" counts in the app's own database, so
     # every worker and instance counts the same hits with no extra service; a redis:// URL
@@ -166,6 +169,7 @@ class ProductionConfig(Config):
 class TestingConfig(Config):
     TESTING = True
     MAIL_IN_BACKGROUND = False  # tests read the outbox right after the request
+    MAIL_BACKEND = "memory"
     PUBLIC_URL = "http://localhost"  # the test client's host
     MAIL_BODY_TO_LOG = True
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-hmac"  # noqa: S105 (tests only)

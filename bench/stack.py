@@ -55,7 +55,9 @@ class BenchStack:
         email = f"bench-{time.monotonic_ns()}@example.com"
         password = "bench-password-123"  # noqa: S105 (a throw-away account)
         with self.app().app_context():
-            user = auth_services.create_user(email, "Bench Host", password, Role.HOST)
+            user = auth_services.create_user(
+                email, "Bench Host", password, Role.HOST, email_verified=True
+            )
             bearer = auth_services.issue_api_token(user, "bench")
             db.session.remove()
         return Host(email, password, bearer)

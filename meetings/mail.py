@@ -46,6 +46,9 @@ def send_mail(to: str, subject: str, body: str) -> None:
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
+    if current_app.config["MAIL_BACKEND"] == "memory":
+        current_app.extensions.setdefault("mail_outbox", []).append(message)
+        return
     settings = MailSettings.from_app()
     if current_app.config["MAIL_IN_BACKGROUND"]:
         _sender().submit(settings, message)

@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from config import TestingConfig
-from meetings import create_app, mail
+from meetings import create_app
 from meetings.auth import services as auth_services
 from meetings.extensions import db
 from meetings.livekit_process import (
@@ -156,10 +156,9 @@ class Outbox:
 
 
 @pytest.fixture
-def outbox(monkeypatch) -> Outbox:
-    box = Outbox([])
-    monkeypatch.setattr(mail, "deliver", lambda _settings, message: box.messages.append(message))
-    return box
+def outbox(app) -> Outbox:
+    """The mails `app` sends (TestingConfig keeps them in memory)."""
+    return Outbox(app.extensions.setdefault("mail_outbox", []))
 
 
 @pytest.fixture
@@ -188,7 +187,7 @@ def make_user(app: Flask) -> Callable[..., User]:
             "role": Role.HOST,
             "email_verified": True,  # people in most tests proved their address long ago
         } | overrides
-        return auth_services.create_user(**fields)
+        return auth_services.create_user(**fields, email_verified=True)
 
     return make
 
@@ -276,6 +275,10 @@ class LiveStack:
         """A real HTTP request to the live app: (status, decoded JSON body)."""
         return http_json(self.base_url, method, path, body, headers)
 
+    def mail_links(self, address: str) -> list[str]:
+        """Links in the mails the live app sent to `address` (kept in memory), oldest first."""
+        return Outbox(self.app.extensions.setdefault("mail_outbox", [])).links(address)
+
     def query(self, fn: Callable[[], Any]) -> Any:
         """Run `fn` in a fresh app context of the live app (a DB query, a gateway call)."""
         with self.app.app_context():
@@ -356,7 +359,9 @@ def _serve_live_app(
     )
     with app.app_context():
         flask_migrate.upgrade()  # the live tiers run on the real migrations
-        auth_services.create_user("ops@example.com", "Olive Ops", PASSWORD, Role.OPS)
+        auth_services.create_user(
+            "ops@example.com", "Olive Ops", PASSWORD, Role.OPS, email_verified=True
+        )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     webhook_deriver.start_for(app)  # here, so its thread is the live app's, not a test's
     server = make_server("127.0.0.1", app_port, app, threaded=True)

@@ -105,7 +105,10 @@ def meeting_open_now(stack, title: str) -> tuple[str, dict]:
 
     def create():
         host = auth_services.create_user(
-            f"dashboard-{datetime.now(UTC).timestamp()}@example.com", "Rosa Host", PASSWORD
+            f"dashboard-{datetime.now(UTC).timestamp()}@example.com",
+            "Rosa Host",
+            PASSWORD,
+            email_verified=True,
         )
         starts = datetime.now(UTC) + timedelta(minutes=5)
         meeting = create_meeting(host, MeetingSettings(title, starts, 30, lobby=False))

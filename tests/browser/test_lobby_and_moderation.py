@@ -180,7 +180,9 @@ def test_a_promoted_attendee_publishes_a_camera_without_reloading(open_context, 
 def test_a_participant_made_co_host_gets_host_controls_without_rejoining(open_context, live_stack):
     slug, host_email = scheduled(live_stack)
     email = f"member-{time.monotonic_ns()}@example.com"
-    live_stack.query(lambda: auth_services.create_user(email, "Mia Member", PASSWORD))
+    live_stack.query(
+        lambda: auth_services.create_user(email, "Mia Member", PASSWORD, email_verified=True)
+    )
     host = host_joins(open_context, host_email, slug)
     mia = host_joins(open_context, email, slug)
     problems = PageProblems(mia)

@@ -33,7 +33,7 @@ def schedule(stack, title: str):
 
     def create():
         email = f"rec-{time.monotonic_ns()}@example.com"
-        host = auth_services.create_user(email, "Rosa Recorder", PASSWORD)
+        host = auth_services.create_user(email, "Rosa Recorder", PASSWORD, email_verified=True)
         start = datetime.now(UTC) + timedelta(minutes=1)
         settings = MeetingSettings(
             title, start, duration_minutes=60, lobby=False, recording_allowed=True

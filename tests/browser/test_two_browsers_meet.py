@@ -23,13 +23,22 @@ async () => {
 """
 
 
-def sign_up(page: Page, name: str, email: str) -> None:
+def sign_up(page: Page, stack, name: str, email: str) -> None:
+    """Register, confirm the address from the mail, sign in: a new host's first minutes."""
     page.goto("/auth/register")
     page.get_by_label("Display name").fill(name)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Repeat password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Check your mail")).to_be_visible()
+    (link,) = stack.mail_links(email)
+    page.goto(link)
+    page.get_by_role("button", name=f"Confirm {email}").click()
+    expect(page.get_by_text(f"{email} is confirmed.")).to_be_visible()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Upcoming meetings", exact=True)).to_be_visible()
 
 
@@ -64,7 +73,7 @@ def wait_for_remote_video(page: Page, timeout: float = 20.0) -> None:
 def test_host_and_guest_see_each_others_live_video(open_context, live_stack):
     host_page = open_context().new_page()
     host_problems = PageProblems(host_page)
-    sign_up(host_page, "Hana Host", f"hana-{time.monotonic_ns()}@example.com")
+    sign_up(host_page, live_stack, "Hana Host", f"hana-{time.monotonic_ns()}@example.com")
     screenshot(host_page, "dashboard-empty")
     join_url = schedule(host_page, "Browser acceptance")
     assert join_url.startswith(live_stack.base_url + "/m/")
@@ -102,7 +111,7 @@ def test_host_and_guest_see_each_others_live_video(open_context, live_stack):
 
 def test_guest_on_a_phone_joins_and_sees_the_host(open_context, live_stack):
     host = open_context().new_page()
-    sign_up(host, "Pat Phone-Host", f"pat-{time.monotonic_ns()}@example.com")
+    sign_up(host, live_stack, "Pat Phone-Host", f"pat-{time.monotonic_ns()}@example.com")
     join_url = schedule(host, "Phone check")
     host.goto(join_url)
     join(host)

@@ -22,7 +22,10 @@ pytestmark = pytest.mark.livekit
 def create_host_and_meeting(stack):
     def create():
         host = auth_services.create_user(
-            f"host-{time.monotonic_ns()}@example.com", "Hazel Host", "a-long-password"
+            f"host-{time.monotonic_ns()}@example.com",
+            "Hazel Host",
+            "a-long-password",
+            email_verified=True,
         )
         settings = MeetingSettings(
             "Integration sync",

@@ -26,8 +26,12 @@ def schedule(stack, **settings):
 
     def create():
         stamp = time.monotonic_ns()
-        host = auth_services.create_user(f"mod-host-{stamp}@example.com", "Mo Host", PASSWORD)
-        member = auth_services.create_user(f"member-{stamp}@example.com", "Pam Member", PASSWORD)
+        host = auth_services.create_user(
+            f"mod-host-{stamp}@example.com", "Mo Host", PASSWORD, email_verified=True
+        )
+        member = auth_services.create_user(
+            f"member-{stamp}@example.com", "Pam Member", PASSWORD, email_verified=True
+        )
         fields = {"duration_minutes": 60, "lobby": False} | settings
         start = datetime.now(UTC) + timedelta(minutes=2)
         meeting = create_meeting(host, MeetingSettings("Moderated", start, **fields))

@@ -30,7 +30,9 @@ def schedule(stack, **settings):
 
     def create():
         stamp = time.monotonic_ns()
-        host = auth_services.create_user(f"rec-host-{stamp}@example.com", "Rita Rec", PASSWORD)
+        host = auth_services.create_user(
+            f"rec-host-{stamp}@example.com", "Rita Rec", PASSWORD, email_verified=True
+        )
         fields = {"duration_minutes": 60, "lobby": False, "recording_allowed": True} | settings
         start = datetime.now(UTC) + timedelta(minutes=2)
         meeting = create_meeting(host, MeetingSettings("Recorded sync", start, **fields))

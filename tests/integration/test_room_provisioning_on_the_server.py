@@ -21,8 +21,12 @@ def schedule(stack):
 
     def create():
         stamp = time.monotonic_ns()
-        host = auth_services.create_user(f"prov-host-{stamp}@example.com", "Pat Host", PASSWORD)
-        member = auth_services.create_user(f"prov-member-{stamp}@example.com", "Mel", PASSWORD)
+        host = auth_services.create_user(
+            f"prov-host-{stamp}@example.com", "Pat Host", PASSWORD, email_verified=True
+        )
+        member = auth_services.create_user(
+            f"prov-member-{stamp}@example.com", "Mel", PASSWORD, email_verified=True
+        )
         start = datetime.now(UTC) + timedelta(minutes=2)
         meeting = create_meeting(host, MeetingSettings("Reopened", start, 60, lobby=False))
         headers = [

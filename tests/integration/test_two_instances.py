@@ -4,8 +4,8 @@ other sees, because nothing that must be shared lives in process memory."""
 import asyncio
 import json
 import os
-import secrets
 import random
+import secrets
 import shutil
 import socket
 import subprocess
@@ -178,8 +178,12 @@ def meeting_with_member(url: str, *, lobby: bool) -> tuple[str, str, dict, dict]
     (slug, first room name, host's headers, member's headers)."""
     with database_app(url).app_context():
         stamp = time.monotonic_ns()
-        host = auth_services.create_user(f"twin-host-{stamp}@example.com", "Tia Host", PASSWORD)
-        member = auth_services.create_user(f"twin-{stamp}@example.com", "Tom Member", PASSWORD)
+        host = auth_services.create_user(
+            f"twin-host-{stamp}@example.com", "Tia Host", PASSWORD, email_verified=True
+        )
+        member = auth_services.create_user(
+            f"twin-{stamp}@example.com", "Tom Member", PASSWORD, email_verified=True
+        )
         start = datetime.now(UTC) + timedelta(minutes=2)
         meeting = create_meeting(host, MeetingSettings("Twins", start, 60, lobby=lobby))
         headers = [

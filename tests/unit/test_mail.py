@@ -45,7 +45,10 @@ def smtp_server(app):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     app.config.update(
-        SMTP_HOST="127.0.0.1", SMTP_PORT=server.server_address[1], SMTP_STARTTLS=False
+        MAIL_BACKEND="smtp",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=server.server_address[1],
+        SMTP_STARTTLS=False,
     )
     yield server
     server.shutdown()
