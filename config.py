@@ -38,8 +38,11 @@ class Config:
     LIVEKIT_API_SECRET = os.environ.get("LIVEKIT_API_SECRET", "")
     # livekit-api has no working timeout of its own: every call is bounded by this.
     LIVEKIT_TIMEOUT_SECONDS = float(os.environ.get("LIVEKIT_TIMEOUT_SECONDS", "5"))
-    # Media tokens are short-lived; the page fetches a fresh one to rejoin.
-    LIVEKIT_TOKEN_TTL_SECONDS = _env_int("LIVEKIT_TOKEN_TTL_SECONDS", 3600)
+    # A join token is used once, right after it is made: livekit-server hands connected
+    # participants a fresh token at once and every 5 minutes (10 minutes' life), so a long
+    # meeting and a reconnect never need ours again. Short, so that a token somebody kept
+    # after a host removed them soon stops working (the server accepts up to a minute late).
+    LIVEKIT_TOKEN_TTL_SECONDS = _env_int("LIVEKIT_TOKEN_TTL_SECONDS", 120)
     # How long an empty room lives on the server before it is closed.
     LIVEKIT_EMPTY_TIMEOUT_SECONDS = _env_int("LIVEKIT_EMPTY_TIMEOUT_SECONDS", 300)
     LIVEKIT_DEPARTURE_TIMEOUT_SECONDS = _env_int("LIVEKIT_DEPARTURE_TIMEOUT_SECONDS", 20)

@@ -68,7 +68,9 @@ class Settings:
 
 @dataclass(frozen=True)
 class MediaGrant:
-    """What one person may do in one room; every permission is spelled out."""
+    """What one person may do in one room; every permission is spelled out. There is no
+    admin, record, create or list grant: tokens go to browsers, and every host action goes
+    through the app, which checks and audits it."""
 
     room: str
     identity: str
@@ -76,7 +78,6 @@ class MediaGrant:
     can_publish: bool
     can_subscribe: bool
     can_publish_data: bool
-    room_admin: bool
     ttl: timedelta
     metadata: dict | None = None
 
@@ -104,7 +105,6 @@ def mint_token(grant: MediaGrant) -> MintedToken:
         can_publish=grant.can_publish,
         can_subscribe=grant.can_subscribe,
         can_publish_data=grant.can_publish_data,
-        room_admin=True if grant.room_admin else None,
         # Off: names, metadata (the role) and attributes (a raised hand) are written by the
         # app through RoomService, so every page can trust what it reads there.
         can_update_own_metadata=False,

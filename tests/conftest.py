@@ -187,7 +187,7 @@ def make_user(app: Flask) -> Callable[..., User]:
             "role": Role.HOST,
             "email_verified": True,  # people in most tests proved their address long ago
         } | overrides
-        return auth_services.create_user(**fields, email_verified=True)
+        return auth_services.create_user(**fields)
 
     return make
 

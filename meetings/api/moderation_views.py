@@ -24,6 +24,7 @@ PARTICIPANT_ACTIONS = (
     "demote",
     "ask_unmute",
     "make_co_host",
+    "revoke_co_host",
     "lower_hand",
 )
 MEETING_ACTIONS = ("mute_all", "lock", "unlock", "end")
@@ -44,19 +45,22 @@ def moderation(slug: str, action: str, target: str = "") -> services.Moderation:
 def moderate_participant(slug: str, identity: str, action: str):
     """Mute (`{"source": ...}`), remove, promote, demote, ask to unmute, make co-host."""
     context = moderation(slug, action, identity)
+    answer = {"ok": True, "action": action, "identity": identity}
     if action == "mute":
         services.mute(context, identity, parse_body(schemas.MuteRequest).source)
     elif action == "remove":
-        services.remove(context, identity)
+        answer["guests_wait"] = services.remove(context, identity)
     elif action in ("promote", "demote"):
         services.set_speaker(context, identity, action == "promote")
     elif action == "ask_unmute":
         services.ask_to_unmute(context, identity)
     elif action == "lower_hand":
         services.lower_hand(context, identity)
+    elif action == "revoke_co_host":
+        services.revoke_co_host(context, identity)
     else:
         services.make_co_host(context, identity)
-    return jsonify({"ok": True, "action": action, "identity": identity})
+    return jsonify(answer)
 
 
 def moderate_meeting(slug: str, action: str):
@@ -122,8 +126,23 @@ def lobby(slug: str):
     context = moderation(slug, "view_lobby")
     now = datetime.now(UTC)
     entries = services.lobby_queue(context)
-    locked = state.is_locked(context.meeting, context.occurrence.key)
-    return jsonify({"items": [lobby_json(entry, now) for entry in entries], "locked": locked})
+    found = state.occurrence_state(context.meeting, context.occurrence.key)
+    return jsonify(
+        {
+            "items": [lobby_json(entry, now) for entry in entries],
+            "locked": found is not None and found.locked_at is not None,
+            "guests_wait": found is not None and found.guests_wait_at is not None,
+        }
+    )
+
+
+@bp.post("/meetings/<slug>/guest_lobby")
+def guest_lobby(slug: str):
+    """Make guests wait in the lobby for the rest of this occurrence, or not (`{"on": bool}`)."""
+    context = moderation(slug, "guest_lobby")
+    on = parse_body(schemas.GuestLobbyRequest).on
+    services.set_guest_lobby(context, on)
+    return jsonify({"ok": True, "guests_wait": on})
 
 
 def decide(slug: str, lobby_id: str, decision: str):

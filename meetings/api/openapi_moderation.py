@@ -1,7 +1,7 @@
 """OpenAPI paths of the lobby, host moderation and the audit log."""
 
 from meetings.api.openapi import SLUG, _body, _errors, _json
-from meetings.api.schemas import HandRequest, MuteRequest
+from meetings.api.schemas import GuestLobbyRequest, HandRequest, MuteRequest
 
 IDENTITY = {"name": "identity", "in": "path", "required": True, "schema": {"type": "string"}}
 LOBBY_ID = {"name": "lobby_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -18,6 +18,10 @@ LOBBY = {
     "type": "object",
     "properties": {
         "locked": {"type": "boolean", "description": "nobody new may join"},
+        "guests_wait": {
+            "type": "boolean",
+            "description": "guests wait in the lobby (since a host removed a guest)",
+        },
         "items": {
             "type": "array",
             "items": {
@@ -54,11 +58,15 @@ AUDIT = {
 }
 PARTICIPANT_SUMMARIES = {
     "mute": "Mute a participant's microphone, camera or screen share on the server",
-    "remove": "Remove a participant; they get no new token for this occurrence",
+    "remove": (
+        "Remove a participant; they get no new token for this occurrence. Removing a guest "
+        "from a meeting without a lobby makes guests wait in the lobby (`guests_wait`)"
+    ),
     "promote": "Let a webinar attendee publish, without a rejoin",
     "demote": "Take a speaker's publishing right away",
     "ask_unmute": "Ask a participant to unmute; they decide",
     "make_co_host": "Give a signed-in participant host powers in this meeting",
+    "revoke_co_host": "Take a co-host's host powers, in the live room at once",
     "lower_hand": "Lower a participant's raised hand",
 }
 MEETING_SUMMARIES = {
@@ -67,7 +75,10 @@ MEETING_SUMMARIES = {
     "unlock": "Take new people again",
     "end": "End the meeting for everyone (the room is deleted)",
 }
-HOSTS_ONLY = "Hosts, co-hosts and operators; others get 403 and the attempt is audited."
+HOSTS_ONLY = (
+    "Hosts, co-hosts and operators; other signed-in callers get 403 and the attempt is "
+    "audited; callers without credentials get 401 (not audited)."
+)
 
 
 def _action(summary: str, parameters: list, body=None) -> dict:
@@ -76,7 +87,7 @@ def _action(summary: str, parameters: list, body=None) -> dict:
         "description": HOSTS_ONLY,
         "parameters": parameters,
         "security": [{"bearer": []}, {}],
-        "responses": {"200": _json(OK, "Done"), **_errors(403, 404, 409, 422, 503)},
+        "responses": {"200": _json(OK, "Done"), **_errors(401, 403, 404, 409, 422, 429, 503)},
     }
     if body is not None:
         operation["requestBody"] = body
@@ -96,6 +107,11 @@ def moderation_paths() -> dict:
         paths[f"/meetings/{{slug}}/lobby/{{lobby_id}}/{decision}"] = _action(
             summary, [SLUG, LOBBY_ID]
         )
+    paths["/meetings/{slug}/guest_lobby"] = _action(
+        "Make guests wait in the lobby for the rest of this occurrence, or not",
+        [SLUG],
+        _body(GuestLobbyRequest),
+    )
     paths["/meetings/{slug}/hand"] = {
         "post": {
             "summary": "Raise or lower your own hand (set by the server in your attributes)",

@@ -70,3 +70,7 @@ class MuteRequest(Body):
 
 class HandRequest(Body):
     raised: StrictBool
+
+
+class GuestLobbyRequest(Body):
+    on: StrictBool

@@ -254,7 +254,9 @@ def create_token(slug: str):
     if user is None:
         # The same browser keeps its guest identity across reconnects and reloads.
         guest_identity = session.setdefault("guest_identity", rooms.new_guest_identity())
-    ticket = rooms.issue_join_ticket(meeting, user, guest_identity, display_name, body.access_code)
+    ticket = rooms.issue_join_ticket(
+        meeting, user, guest_identity, display_name, body.access_code, request.remote_addr or ""
+    )
     if isinstance(ticket, LobbyEntry):
         # The person waits; their page asks `GET .../lobby/<lobby_id>` until a host decides.
         waiting = {"status": "waiting", "lobby_id": ticket.id, "position": state.position(ticket)}

@@ -316,6 +316,12 @@ def reset_password(token: str, password: str) -> User:
     end_all_sessions(reset.user)
     security_log.record("password_reset_used", actor=reset.user, target=reset.user)
     db.session.commit()
+    # Whoever was using the account may still be in a meeting with it: not any more.
+    from meetings.rooms import live_effects  # here: the rooms package imports accounts
+
+    live_effects.disconnect_everywhere(
+        reset.user.livekit_identity, "The password of your account was changed. Sign in again."
+    )
     return reset.user
 
 
@@ -455,3 +461,8 @@ def set_disabled(actor: User, user: User, disabled: bool) -> None:
         end_all_sessions(user)
     security_log.record("user_disabled" if disabled else "user_enabled", actor=actor, target=user)
     db.session.commit()
+    if disabled:
+        from meetings.rooms import live_effects  # here: the rooms package imports accounts
+
+        reason = "An operator disabled your account, so your meeting ended."
+        live_effects.disconnect_everywhere(user.livekit_identity, reason)

@@ -46,6 +46,9 @@ class LobbyEntry(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The address the request came from: a denial holds for it too, so clearing cookies (a
+    # new guest identity) does not put a turned-away person back in the queue.
+    address: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
 
     meeting = relationship("Meeting")
     decided_by = relationship("User", foreign_keys=[decided_by_id])
@@ -86,6 +89,10 @@ class OccurrenceState(db.Model):
     # token requests shortly after skip CreateRoom. In the database, not in process memory,
     # because every app instance must forget it when a host ends the meeting.
     room_provisioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Since a host removed a guest from a meeting without a lobby, guests wait in the lobby
+    # for the rest of the occurrence: the removed person cannot walk back in unseen with a
+    # new identity. A host can switch it off again.
+    guests_wait_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.UniqueConstraint("meeting_id", "occurrence_key"),)
 

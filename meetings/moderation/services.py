@@ -18,6 +18,7 @@ from meetings.extensions import db
 from meetings.models import AuditResult, LobbyEntry, Meeting, User
 from meetings.moderation import audit, state
 from meetings.moderation.audit import Actor
+from meetings.rooms import live_effects
 from meetings.rooms import services as rooms
 from meetings.scheduling.recurrence import Occurrence
 from meetings.scheduling.services import may_manage
@@ -76,7 +77,10 @@ def moderation_for(meeting: Meeting, user: User | None, actor: Actor, action: st
         ApiError: 403 for anyone but the meeting's hosts and operators (the attempt is
             audited, nothing is sent to LiveKit); 409 when no occurrence is running.
     """
-    if user is None or not may_manage(user, meeting):
+    if user is None:
+        # Not audited: anyone who knows a slug could otherwise fill the meeting's log.
+        raise ApiError(401, "unauthenticated", "Sign in as one of the meeting's hosts.")
+    if not may_manage(user, meeting):
         audit.record(actor, action, AuditResult.REFUSED, meeting=meeting, target=target)
         raise ApiError(403, "forbidden", "Only the meeting's hosts may do this.")
     window = rooms.window(meeting, early_access=True)
@@ -144,17 +148,36 @@ def _send_after_check(room: str, identity: str, payload: dict) -> None:
     gateway.send_data(room, payload, "moderation", [identity])
 
 
-def remove(moderation: Moderation, identity: str) -> None:
-    """Take someone out; they get no new token for this occurrence."""
+def remove(moderation: Moderation, identity: str) -> bool:
+    """Take someone out; they get no new token for this occurrence. Returns True when this
+    made guests wait in the lobby: a removed guest could otherwise clear cookies and walk
+    back in as a new guest of a meeting without a lobby."""
     if identity in moderation.meeting.host_identities():
         raise ApiError(409, "is_host", "Hosts cannot be removed; take their co-host role first.")
     moderation.call(
         "remove", identity, lambda: gateway.remove_participant(moderation.room, identity)
     )
     # Stored once the server said yes: a failed removal must not look like a removal.
-    standing = state.standing_for_update(moderation.meeting, moderation.occurrence.key, identity)
+    meeting, key = moderation.meeting, moderation.occurrence.key
+    standing = state.standing_for_update(meeting, key, identity)
     standing.removed_at = datetime.now(UTC)
+    guests_now_wait = False
+    if identity.startswith(rooms.GUEST_PREFIX) and not meeting.lobby:
+        found = state.occurrence_state_for_update(meeting, key)
+        guests_now_wait = found.guests_wait_at is None
+        found.guests_wait_at = found.guests_wait_at or datetime.now(UTC)
     db.session.commit()
+    if guests_now_wait:
+        moderation.log("guest_lobby_on", AuditResult.OK, detail="after removing a guest")
+    return guests_now_wait
+
+
+def set_guest_lobby(moderation: Moderation, on: bool) -> None:
+    """Make guests wait in the lobby for the rest of the occurrence, or let them in again."""
+    found = state.occurrence_state_for_update(moderation.meeting, moderation.occurrence.key)
+    found.guests_wait_at = datetime.now(UTC) if on else None
+    db.session.commit()
+    moderation.log("guest_lobby_on" if on else "guest_lobby_off", AuditResult.OK)
 
 
 def set_speaker(moderation: Moderation, identity: str, speaker: bool) -> None:
@@ -232,6 +255,27 @@ def make_co_host(moderation: Moderation, identity: str) -> None:
     if user not in moderation.meeting.co_hosts and user.id != moderation.meeting.host_id:
         moderation.meeting.co_hosts.append(user)
     db.session.commit()
+
+
+def revoke_co_host(moderation: Moderation, identity: str) -> None:
+    """Take a co-host's host powers, at once: their page drops the host controls, the
+    server refuses their host calls, and the meeting's host stays its host."""
+    user = _user_by_identity(identity)
+    meeting = moderation.meeting
+    if user is None or user not in meeting.co_hosts:
+        raise ApiError(409, "not_co_host", "This person is not a co-host.")
+    # Stored first: from now on the app refuses their host calls, whatever the server says.
+    meeting.co_hosts.remove(user)
+    db.session.commit()
+    try:
+        live_effects.demote(moderation.room, identity, may_publish=not meeting.webinar)
+    except gateway.RoomNotFound:
+        pass  # not in the room now: their next join gets a participant's token
+    except gateway.LiveKitError as error:
+        moderation.log("revoke_co_host", AuditResult.FAILED, identity, error=str(error))
+        message = "They are no longer a co-host; their page shows it once the server answers."
+        raise ApiError(503, "livekit_unavailable", message) from error
+    moderation.log("revoke_co_host", AuditResult.OK, identity)
 
 
 def _user_by_identity(identity: str) -> User | None:

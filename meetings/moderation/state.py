@@ -46,8 +46,30 @@ def denied_until(entry: LobbyEntry | None) -> datetime | None:
     return until if until > _now() else None
 
 
+def address_denied_until(meeting: Meeting, occurrence_key: str, address: str) -> datetime | None:
+    """When someone at `address` may ask again after a host turned a person there away."""
+    if not address:
+        return None
+    query = sa.select(sa.func.max(LobbyEntry.decided_at)).where(
+        LobbyEntry.meeting_id == meeting.id,
+        LobbyEntry.occurrence_key == occurrence_key,
+        LobbyEntry.address == address,
+        LobbyEntry.status == LobbyStatus.DENIED,
+    )
+    latest = db.session.scalar(query)
+    if latest is None:
+        return None
+    until = latest + DENIAL_COOLDOWN
+    return until if until > _now() else None
+
+
 def queue(
-    meeting: Meeting, occurrence_key: str, identity: str, user: User | None, display_name: str
+    meeting: Meeting,
+    occurrence_key: str,
+    identity: str,
+    user: User | None,
+    display_name: str,
+    address: str = "",
 ) -> LobbyEntry:
     """The person's waiting entry: the one they already have, or a new one at the back."""
     entry = latest_entry(meeting, occurrence_key, identity)
@@ -58,6 +80,7 @@ def queue(
             identity=identity,
             user_id=user.id if user else None,
             display_name=display_name,
+            address=address[:64],
         )
         db.session.add(entry)
     elif entry.status == LobbyStatus.WAITING:
@@ -188,6 +211,10 @@ class Decisions:
     @property
     def locked(self) -> bool:
         return self.occurrence is not None and self.occurrence.locked_at is not None
+
+    @property
+    def guests_wait(self) -> bool:
+        return self.occurrence is not None and self.occurrence.guests_wait_at is not None
 
     @property
     def removed(self) -> bool:

@@ -83,8 +83,11 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+GUEST_PREFIX = "g-"
+
+
 def new_guest_identity() -> str:
-    return f"g-{secrets.token_hex(8)}"
+    return f"{GUEST_PREFIX}{secrets.token_hex(8)}"
 
 
 def clean_display_name(raw: str | None, fallback: str = "") -> str:
@@ -319,8 +322,14 @@ def check_not_locked(decisions: state.Decisions) -> None:
         raise JoinRefused(423, "meeting_locked", message)
 
 
-def check_lobby_denial(decisions: state.Decisions) -> None:
-    until = state.denied_until(decisions.entry)
+def check_lobby_denial(
+    decisions: state.Decisions, meeting: Meeting, occurrence_key: str, address: str
+) -> None:
+    """Raises: JoinRefused for ten minutes after a host turned this browser or this address
+    away (clearing cookies makes a new guest, not a new address)."""
+    until = state.denied_until(decisions.entry) or state.address_denied_until(
+        meeting, occurrence_key, address
+    )
     if until is not None:
         message = f"The host declined your request. You can ask again after {_iso(until)}."
         raise JoinRefused(403, "lobby_denied", message)
@@ -332,6 +341,7 @@ def issue_join_ticket(
     guest_identity: str | None,
     display_name: str,
     access_code: str | None = None,
+    address: str = "",
 ) -> "JoinTicket | LobbyEntry":
     """Check the schedule, access rules and host decisions; then either queue the person in
     the lobby (a LobbyEntry comes back) or provision the room and mint a least-privilege token.
@@ -358,9 +368,10 @@ def issue_join_ticket(
     if not admitted:
         check_access_code(meeting, user, access_code)
         check_not_locked(decisions)
-        if meeting.lobby:
-            check_lobby_denial(decisions)
-            return state.queue(meeting, occurrence.key, identity, user, display_name)
+        # After a host removed a guest, guests wait even where the meeting has no lobby.
+        if meeting.lobby or (role == JoinRole.GUEST and decisions.guests_wait):
+            check_lobby_denial(decisions, meeting, occurrence.key, address)
+            return state.queue(meeting, occurrence.key, identity, user, display_name, address)
     # Someone a host admitted before the lock rejoins: not a new join.
     need_people = needs_people(meeting, role, admitted)
     present = provision(occurrence, decisions, need_people=need_people)
@@ -389,7 +400,6 @@ def mint_ticket(
             can_publish=can_publish,
             can_subscribe=True,
             can_publish_data=True,
-            room_admin=role == JoinRole.HOST,
             ttl=timedelta(seconds=config["LIVEKIT_TOKEN_TTL_SECONDS"]),
             metadata={"role": role.value, "speaker": promoted},
         )

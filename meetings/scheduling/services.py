@@ -212,6 +212,7 @@ def update_meeting(meeting: Meeting, settings: MeetingSettings) -> Meeting:
     if meeting.is_cancelled:
         raise InvalidMeeting("meeting", "This meeting was cancelled; schedule a new one.")
     starts = check_settings(settings, start_changed=settings.starts_at != meeting.starts_at)
+    co_hosts_before = set(meeting.co_hosts)
     try:
         _apply(meeting, settings, starts)
     except InvalidMeeting:
@@ -219,7 +220,16 @@ def update_meeting(meeting: Meeting, settings: MeetingSettings) -> Meeting:
         raise
     meeting.sequence += 1
     db.session.commit()
+    _demote_live(meeting, co_hosts_before - set(meeting.co_hosts))
     return meeting
+
+
+def _demote_live(meeting: Meeting, former_co_hosts: set[User]) -> None:
+    """Co-hosts taken off the meeting lose the host controls in a live room at once."""
+    from meetings.rooms import live_effects  # here: the rooms package imports scheduling
+
+    for user in former_co_hosts:
+        live_effects.demote_in_meeting(meeting, user.livekit_identity)
 
 
 def cancel_meeting(meeting: Meeting) -> None:

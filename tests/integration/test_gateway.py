@@ -25,7 +25,6 @@ def grant(room: str, identity: str) -> gateway.MediaGrant:
         can_publish=False,
         can_subscribe=True,
         can_publish_data=False,
-        room_admin=False,
         ttl=timedelta(minutes=5),
     )
 

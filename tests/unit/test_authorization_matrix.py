@@ -25,7 +25,8 @@ def signed_in(anonymous: int, user: int) -> dict[str, int]:
 
 
 def moderators(allowed: int) -> dict[str, int]:
-    return {"anonymous": 403, "guest": 403, "other": 403, "host": allowed, "ops": allowed}
+    # Callers without an account are refused before anything is audited (401).
+    return {"anonymous": 401, "guest": 401, "other": 403, "host": allowed, "ops": allowed}
 
 
 def ops_only(allowed: int) -> dict[str, int]:
@@ -105,6 +106,10 @@ MATRIX = {
         for action in ("mute", "remove", "promote", "demote", "ask_unmute", "lower_hand")
     },
     ("POST", "/api/v1/meetings/<slug>/participants/<identity>/make_co_host"): moderators(422),
+    # `identity` is nobody's co-host.
+    ("POST", "/api/v1/meetings/<slug>/participants/<identity>/revoke_co_host"): moderators(409),
+    # The matrix sends no `on`.
+    ("POST", "/api/v1/meetings/<slug>/guest_lobby"): moderators(422),
     **{
         ("POST", f"/api/v1/meetings/<slug>/{action}"): moderators(200)
         for action in ("mute_all", "lock", "unlock", "end")

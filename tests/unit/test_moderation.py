@@ -109,20 +109,18 @@ def test_admitted_people_rejoin_without_waiting_again(
 # ---- who may moderate --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("caller", ["guest", "other user"])
-def test_non_hosts_are_refused_audited_and_nothing_reaches_the_server(
-    app, make_meeting, make_user, api_token, fake_rooms, caller
+MODERATION_PATHS = ("participants/g-victim/remove", "participants/g-victim/mute", "end", "lock")
+
+
+def test_signed_in_non_hosts_are_refused_audited_and_nothing_reaches_the_server(
+    app, make_meeting, make_user, api_token, fake_rooms
 ):
     meeting = make_meeting()
     fake_rooms.seat(first_room(meeting), "g-victim")
     client = app.test_client()
-    headers = {}
-    if caller == "guest":
-        client.post(f"/api/v1/meetings/{meeting.slug}/tokens", json={"display_name": "Mallory"})
-    else:
-        headers = api_token(make_user())
+    headers = api_token(make_user())
     base = f"/api/v1/meetings/{meeting.slug}"
-    for path in ("participants/g-victim/remove", "participants/g-victim/mute", "end", "lock"):
+    for path in MODERATION_PATHS:
         response = client.post(f"{base}/{path}", json={}, headers=headers)
         assert response.status_code == 403
     assert fake_rooms.calls == []
@@ -130,6 +128,22 @@ def test_non_hosts_are_refused_audited_and_nothing_reaches_the_server(
     assert [row.action for row in refused] == ["remove", "mute", "end", "lock"]
     assert {row.result for row in refused} == {AuditResult.REFUSED}
     assert refused[0].target == "g-victim"
+
+
+def test_callers_without_an_account_are_refused_without_filling_the_audit_log(
+    app, make_meeting, fake_rooms
+):
+    meeting = make_meeting()
+    fake_rooms.seat(first_room(meeting), "g-victim")
+    client = app.test_client()
+    client.post(f"/api/v1/meetings/{meeting.slug}/tokens", json={"display_name": "Mallory"})
+    base = f"/api/v1/meetings/{meeting.slug}"
+    for _ in range(25):
+        for path in MODERATION_PATHS:
+            response = client.post(f"{base}/{path}", json={})
+            assert response.status_code == 401
+    assert fake_rooms.calls == []
+    assert audit_rows() == []
 
 
 # ---- actions -----------------------------------------------------------------------------
@@ -350,4 +364,71 @@ def test_hands_are_raised_by_the_server_and_lowered_by_hosts(
     refused = other.post(
         f"/api/v1/meetings/{meeting.slug}/participants/{identity}/lower_hand", json={}
     )
+    assert refused.status_code == 401
+
+
+# ---- decisions that hold after the token ---------------------------------------------------
+
+
+def test_removing_a_guest_makes_guests_wait_until_a_host_lets_them_in_again(
+    app, client, api_token, make_meeting, make_user, fake_rooms
+):
+    meeting = make_meeting(lobby=False)
+    _, joined = ask_to_join(app, meeting, "Mallory")
+    identity = joined.get_json()["identity"]
+    fake_rooms.seat(first_room(meeting), identity)
+    removed = as_host(client, api_token, meeting, "POST", f"participants/{identity}/remove")
+    assert removed.get_json()["guests_wait"] is True
+    # Cookies cleared: a new guest identity. They wait now, where they walked in before.
+    _, back = ask_to_join(app, meeting, "Not Mallory")
+    assert (back.status_code, back.get_json()["status"]) == (202, "waiting")
+    member = client.post(
+        f"/api/v1/meetings/{meeting.slug}/tokens", json={}, headers=api_token(make_user())
+    )
+    assert member.status_code == 201  # people with an account cannot hide behind a new name
+    assert as_host(client, api_token, meeting, "GET", "lobby").get_json()["guests_wait"]
+    assert "guest_lobby_on" in [row.action for row in audit_rows()]
+
+    off = as_host(client, api_token, meeting, "POST", "guest_lobby", json={"on": False})
+    assert off.status_code == 200
+    _, direct = ask_to_join(app, meeting, "Gus")
+    assert direct.status_code == 201
+
+
+def test_a_denied_guest_cannot_queue_again_from_the_same_address(
+    app, client, api_token, lobby_meeting, fake_rooms
+):
+    _, first = ask_to_join(app, lobby_meeting, "Dora")
+    as_host(client, api_token, lobby_meeting, "POST", f"lobby/{first.get_json()['lobby_id']}/deny")
+    _, again = ask_to_join(app, lobby_meeting, "Dora again")  # a new browser, same address
+    assert (again.status_code, again.get_json()["error"]["code"]) == (403, "lobby_denied")
+    elsewhere = app.test_client().post(
+        f"/api/v1/meetings/{lobby_meeting.slug}/tokens",
+        json={"display_name": "Eve"},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
+    assert elsewhere.status_code == 202
+
+
+def test_taking_a_co_hosts_role_ends_their_powers_and_tells_the_room(
+    app, client, api_token, make_meeting, make_user, fake_rooms
+):
+    co_host = make_user()
+    meeting = make_meeting(co_hosts=[co_host])
+    fake_rooms.seat(first_room(meeting), co_host.livekit_identity)
+    path = f"participants/{co_host.livekit_identity}/revoke_co_host"
+    assert as_host(client, api_token, meeting, "POST", path).status_code == 200
+    assert co_host not in db.session.get(type(meeting), meeting.id).co_hosts
+    call, _, who, may_publish, metadata = fake_rooms.calls[-1]
+    assert may_publish  # a participant still speaks outside webinars
+    assert (call, who, metadata["role"]) == (
+        "set_publishing",
+        co_host.livekit_identity,
+        "participant",
+    )
+    refused = client.post(
+        f"/api/v1/meetings/{meeting.slug}/lock", json={}, headers=api_token(co_host)
+    )
     assert refused.status_code == 403
+    again = as_host(client, api_token, meeting, "POST", path)
+    assert (again.status_code, again.get_json()["error"]["code"]) == (409, "not_co_host")

@@ -1,6 +1,7 @@
 // The state of the call as people see it: status pill, banner, short notices, and the end of
 // the call. Network loss is told apart from being removed or the meeting ending, and is
 // repaired by joining again with a fresh token.
+import { onData } from "./data.js";
 import { $, h, show } from "./dom.js";
 import { LK, onRoom, session, wasConnected } from "./session.js";
 
@@ -53,6 +54,12 @@ const ENDINGS = {
   [R.DUPLICATE_IDENTITY]: ["You joined from another tab", "Rejoin here to move the call back to this page.", true],
 };
 const LOST = ["The connection was lost", "Check your network, then rejoin.", true];
+// The server says why before it ends a session for an account change (disabled, password
+// reset), so the page does not blame a host.
+let signedOut = null;
+onData("moderation", (payload, sender) => {
+  if (!sender && payload.type === "signed_out") signedOut = ["You were signed out", String(payload.reason || ""), false];
+});
 
 export function showEnded([title, text, mayRejoin]) {
   setStatus("disconnected");
@@ -119,7 +126,8 @@ onRoom((room) => {
   room.on(LK.RoomEvent.Disconnected, (reason) => {
     // Only the current call's end counts, not an old room closing during a rejoin.
     if (room !== session.room || !wasConnected(room)) return;
-    if (ENDINGS[reason]) showEnded(ENDINGS[reason]);
+    if (reason === R.PARTICIPANT_REMOVED && signedOut) showEnded(signedOut);
+    else if (ENDINGS[reason]) showEnded(ENDINGS[reason]);
     else recover();
   });
 });

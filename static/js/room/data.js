@@ -5,9 +5,9 @@ import { LK, onRoom } from "./session.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
-const handlers = new Map(); // topic -> handler(payload, sender or undefined for the server)
+const handlers = new Map(); // topic -> [handler(payload, sender or undefined for the server)]
 
-export const onData = (topic, handler) => handlers.set(topic, handler);
+export const onData = (topic, handler) => handlers.set(topic, [...(handlers.get(topic) || []), handler]);
 
 // Lossy (reliable: false) suits reactions: a late one is worthless.
 export function send(room, topic, payload, { reliable = true, to } = {}) {
@@ -27,12 +27,14 @@ function decode(bytes) {
 
 onRoom((room) =>
   room.on(LK.RoomEvent.DataReceived, (bytes, sender, _kind, topic) => {
-    const handler = handlers.get(topic);
-    const payload = handler && decode(bytes);
-    try {
-      if (payload) handler(payload, sender);
-    } catch (error) {
-      console.warn(`Ignored a "${topic}" message`, error);
+    const listeners = handlers.get(topic) || [];
+    const payload = listeners.length && decode(bytes);
+    for (const handler of payload ? listeners : []) {
+      try {
+        handler(payload, sender);
+      } catch (error) {
+        console.warn(`Ignored a "${topic}" message`, error);
+      }
     }
   }),
 );

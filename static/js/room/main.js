@@ -74,12 +74,14 @@ async function connect(ticket, first) {
 // Moderation (hosts), and where the meeting may be recorded the recording sign with
 // Start/Stop for hosts. The page works without them; other meetings load none of it.
 let removeRecordingTools = null;
+let removeHostTools = null;
 
 function installRoleTools(room, host) {
   const loaded = [];
   if (host) {
-    const api = { room, onParticipantRow: participants.onParticipantRow, showNotice: connection.showNotice };
-    loaded.push(import("./moderation.js").then((m) => m.install(api)));
+    const { onParticipantRow, offParticipantRow } = participants;
+    const api = { room, onParticipantRow, offParticipantRow, showNotice: connection.showNotice };
+    loaded.push(import("./moderation.js").then((m) => (removeHostTools = m.install(api))));
   }
   if (JSON.parse($("recording-data").textContent).allowed) {
     const api = { room, isHost: host, showNotice: connection.showNotice };
@@ -91,15 +93,19 @@ function installRoleTools(room, host) {
   return Promise.all(loaded).catch(() => {});
 }
 
-// A person made co-host mid-call gets the host tools without rejoining: only the server
-// writes metadata, and it still checks every host action itself.
+// A person made co-host mid-call gets the host tools without rejoining, and loses them the
+// same way: only the server writes metadata, and it still checks every host action itself.
 function watchForPromotion(room) {
   room.on(LK.RoomEvent.ParticipantMetadataChanged, async (_previous, participant) => {
-    if (participant !== room.localParticipant || session.ticket.role === "host" || !isHost(participant)) return;
-    session.ticket.role = "host";
-    await installRoleTools(room, true);
-    [participants.render, hands.render].forEach((render) => render());
-    connection.showNotice("A host made you a co-host: the host controls are in the People panel.");
+    if (participant !== room.localParticipant || (session.ticket.role === "host") === isHost(participant)) return;
+    const promoted = isHost(participant);
+    session.ticket.role = promoted ? "host" : "participant";
+    if (promoted) await installRoleTools(room, true);
+    else removeHostTools?.();
+    [participants.render, hands.render, controls.update].forEach((render) => render());
+    connection.showNotice(
+      promoted ? "A host made you a co-host: the host controls are in the People panel." : "A host took your co-host role.",
+    );
   });
 }
 

@@ -59,6 +59,10 @@ function participantActions(row, participant, room) {
   const path = (action) => `participants/${encodeURIComponent(participant.identity)}/${action}`;
   const meta = metadataOf(participant);
   const buttons = [];
+  const mainHost = metadataOf(room).host_identity;
+  if (meta.role === "host" && participant.identity !== mainHost && participant.identity.startsWith("u-")) {
+    buttons.push(actionButton("Take co-host role", path("revoke_co_host"), () => `${who} is no longer a co-host.`, { aria: `Take ${who}'s co-host role` }));
+  }
   if (meta.role !== "host") {
     buttons.push(
       participant.isMicrophoneEnabled
@@ -76,7 +80,7 @@ function participantActions(row, participant, room) {
       buttons.push(actionButton("Make co-host", path("make_co_host"), () => `${who} is now a co-host.`, { aria: `Make ${who} a co-host` }));
     }
     buttons.push(
-      actionButton("Remove", path("remove"), () => `${who} was removed.`, {
+      actionButton("Remove", path("remove"), (answer) => `${who} was removed.${answer.guests_wait ? " Guests now wait in the lobby for the rest of this meeting." : ""}`, {
         danger: true,
         aria: `Remove ${who}`,
         confirm: `Remove ${who} from this meeting? They cannot rejoin it.`,
@@ -109,6 +113,12 @@ function buildPanel(state) {
       "section",
       { class: "lobby", "aria-labelledby": "lobby-title", hidden: !pageData.lobby },
       h("h3", { id: "lobby-title" }, "Lobby ", h("span", { class: "badge", id: "lobby-count" }, "0")),
+      h(
+        "p",
+        { class: "guests-wait", hidden: true },
+        "Guests wait here since you removed someone. ",
+        actionButton("Let guests in directly", "guest_lobby", () => "Guests join directly again.", { body: { on: false } }),
+      ),
       h("p", { class: "muted lobby-empty" }, "Nobody is waiting."),
       h("ul", { class: "lobby-list", "aria-live": "polite" }),
       h("div", { class: "lobby-bulk", hidden: true }),
@@ -202,10 +212,12 @@ function watchLobby(panel, state) {
       renderLobby(panel, answer.items);
       renderToast(state.toast, answer.items);
       if (answer.locked !== state.locked) setLocked(state, answer.locked);
+      panel.querySelector(".guests-wait").hidden = !answer.guests_wait;
+      panel.querySelector(".lobby").hidden = !pageData.lobby && !answer.guests_wait;
     } catch {
       // Asked again on the next tick; the connection banner covers network loss.
     }
-    state.timer = setTimeout(poll, LOBBY_POLL_MS);
+    if (!state.stopped) state.timer = setTimeout(poll, LOBBY_POLL_MS);
   }
   poll();
 }
@@ -217,7 +229,7 @@ function addStylesheet() {
 }
 
 // Called by the room page for hosts and co-hosts once connected.
-export function install({ room, onParticipantRow, showNotice }) {
+export function install({ room, onParticipantRow, offParticipantRow, showNotice }) {
   notify = showNotice || notify;
   addStylesheet();
   const state = { locked: false, timer: null, toast: h("div", { class: "lobby-toast", role: "status", hidden: true }) };
@@ -226,9 +238,13 @@ export function install({ room, onParticipantRow, showNotice }) {
   ($("stage") || document.body).append(state.toast);
   watchLobby(panel, state);
   onParticipantRow(participantActions);
-  room.once("disconnected", () => {
+  const uninstall = () => {
+    state.stopped = true;
     clearTimeout(state.timer);
     panel.remove();
     state.toast.remove();
-  });
+    offParticipantRow(participantActions);
+  };
+  room.once("disconnected", uninstall);
+  return uninstall;
 }

@@ -15,6 +15,13 @@ export function onParticipantRow(callback) {
   render();
 }
 
+// Host controls taken away (a co-host lost the role): rows are drawn without them again.
+export function offParticipantRow(callback) {
+  rowCallbacks.splice(rowCallbacks.indexOf(callback) >>> 0, 1);
+  for (const row of rows.values()) row.querySelector(".participant-actions")?.replaceChildren();
+  render();
+}
+
 export const render = batched(() => {
   const room = session.room;
   if (!room) return;
