@@ -10,20 +10,32 @@ JSON_PREFIXES = ("/api/", "/livekit/", "/healthz")
 class ApiError(Exception):
     """An API failure with a stable machine-readable code and a message for people."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.retry_after = retry_after  # seconds, sent as Retry-After
 
 
-def json_error(status: int, code: str, message: str, field: str | None = None) -> Response:
+def json_error(
+    status: int, code: str, message: str, field: str | None = None, retry_after: int | None = None
+) -> Response:
     error = {"code": code, "message": message}
     if field:
         error["field"] = field
     response = jsonify({"error": error})
     response.status_code = status
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -34,7 +46,7 @@ def wants_json() -> bool:
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError):
-        return json_error(error.status, error.code, error.message, error.field)
+        return json_error(error.status, error.code, error.message, error.field, error.retry_after)
 
     @app.errorhandler(SecurityError)
     def handle_untrusted_host(_error: SecurityError):

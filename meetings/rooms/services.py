@@ -14,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 
 from meetings import livekit_gateway as gateway
+from meetings import rate_limits
 from meetings.errors import ApiError
-from meetings.models import Access, LobbyEntry, Meeting, Role, User
-from meetings.moderation import state
+from meetings.models import Access, AuditResult, LobbyEntry, Meeting, Role, User
+from meetings.moderation import audit, state
 from meetings.recordings import services as recordings
 from meetings.scheduling import recurrence as rec
 from meetings.scheduling.recurrence import Occurrence
@@ -171,14 +172,42 @@ def may_see_details(meeting: Meeting, user: User | None) -> bool:
     return True
 
 
-def check_access_code(meeting: Meeting, user: User | None, access_code: str | None) -> None:
-    """Raises: JoinRefused naming `access_code` when it is missing or wrong (hosts need none)."""
+def check_access_code(
+    meeting: Meeting, user: User | None, access_code: str | None, address: str = ""
+) -> None:
+    """Wrong codes count per meeting, whoever sends them: past the limit nobody may try
+    for a while, the right code included, so a code cannot be found by guessing from many
+    addresses. Each burst goes to the meeting's audit log.
+
+    Raises: JoinRefused naming `access_code` when it is missing or wrong (hosts need none),
+        429 with a wait while the meeting takes no more tries.
+    """
     if not meeting.access_code or meeting.is_host(user):
         return
+    limit = current_app.config["ACCESS_CODE_FAILURE_LIMIT"]
+    key = ("access-code", str(meeting.id))
+    wait = rate_limits.retry_after(limit, *key)
+    if wait:
+        message = (
+            "Too many wrong access codes were tried for this meeting. "
+            f"Try again in {wait} seconds, or ask the host."
+        )
+        raise JoinRefused(429, "too_many_attempts", message, "access_code", retry_after=wait)
     given = (access_code or "").strip().encode()
-    if not hmac.compare_digest(given, meeting.access_code.encode()):
-        message = "Enter the meeting's access code." if not access_code else "Wrong access code."
-        raise JoinRefused(403, "access_code_invalid", message, "access_code")
+    if hmac.compare_digest(given, meeting.access_code.encode()):
+        return
+    if access_code:
+        rate_limits.count_hit(limit, *key)
+    if access_code and rate_limits.retry_after(limit, *key):  # this try used up the window
+        audit.record(
+            audit.Actor.of(user, None, address),
+            "access_code_locked",
+            AuditResult.REFUSED,
+            meeting=meeting,
+            detail=f"more than {limit} wrong access codes; tries paused",
+        )
+    message = "Enter the meeting's access code." if not access_code else "Wrong access code."
+    raise JoinRefused(403, "access_code_invalid", message, "access_code")
 
 
 def open_occurrence(meeting: Meeting, user: User | None) -> Occurrence:
@@ -366,7 +395,7 @@ def issue_join_ticket(
     check_standing(decisions)
     admitted = decisions.admitted
     if not admitted:
-        check_access_code(meeting, user, access_code)
+        check_access_code(meeting, user, access_code, address)
         check_not_locked(decisions)
         # After a host removed a guest, guests wait even where the meeting has no lobby.
         if meeting.lobby or (role == JoinRole.GUEST and decisions.guests_wait):

@@ -92,8 +92,15 @@ def local_to_utc(local: datetime, zone_name: str) -> datetime:
 # ---- validation -----------------------------------------------------------------------
 
 
+MIN_ACCESS_CODE = 6
+
+
 def check_settings(
-    settings: MeetingSettings, now: datetime | None = None, *, start_changed: bool = True
+    settings: MeetingSettings,
+    now: datetime | None = None,
+    *,
+    start_changed: bool = True,
+    code_changed: bool = True,
 ) -> list[datetime]:
     """Validate; returns the series' UTC starts.
 
@@ -114,6 +121,14 @@ def check_settings(
         raise InvalidMeeting("max_participants", "Allow at least 2 participants.")
     if settings.access_code is not None and not settings.access_code.strip():
         raise InvalidMeeting("access_code", "The access code cannot be only spaces.")
+    # A short code falls to guessing; meetings that had one keep it until it is changed.
+    if (
+        code_changed
+        and settings.access_code
+        and len(settings.access_code.strip()) < MIN_ACCESS_CODE
+    ):
+        message = f"Use at least {MIN_ACCESS_CODE} characters for the access code."
+        raise InvalidMeeting("access_code", message)
     if settings.access == Access.INVITED and not settings.invitees:
         raise InvalidMeeting("invitees", "Invite at least one person, or let anyone join.")
     return check_recurrence(settings)
@@ -211,7 +226,11 @@ def update_meeting(meeting: Meeting, settings: MeetingSettings) -> Meeting:
     """
     if meeting.is_cancelled:
         raise InvalidMeeting("meeting", "This meeting was cancelled; schedule a new one.")
-    starts = check_settings(settings, start_changed=settings.starts_at != meeting.starts_at)
+    starts = check_settings(
+        settings,
+        start_changed=settings.starts_at != meeting.starts_at,
+        code_changed=(settings.access_code or None) != meeting.access_code,
+    )
     co_hosts_before = set(meeting.co_hosts)
     try:
         _apply(meeting, settings, starts)

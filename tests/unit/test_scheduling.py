@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from meetings.extensions import db
-from meetings.models import Access, Frequency, Meeting, MeetingInvitee
+from meetings.models import Access, AuditEntry, Frequency, Meeting, MeetingInvitee
 from meetings.scheduling import recurrence as rec
 from tests.conftest import csrf_token_from, first_room
 
@@ -53,7 +53,7 @@ def test_create_with_every_setting_and_read_back(client, make_user, api_token):
         recurrence={"freq": "weekly", "by_weekday": ["mo", "we"], "count": 6},
         access="invited",
         invitees=["Ann@Example.com", "bob@example.com"],
-        access_code="4711",
+        access_code="471147",
         lobby=False,
         join_before_host=False,
         max_participants=12,
@@ -436,3 +436,48 @@ def test_dashboard_queries_do_not_grow_with_the_number_of_meetings(
         later = datetime.now(UTC) + timedelta(days=number * 9)
         make_meeting(host=host, title=f"Meeting {number}", starts_at=later, co_hosts=[colleague])
     assert queries_for_dashboard() == few
+
+
+# ---- access codes cannot be guessed --------------------------------------------------------
+
+
+def test_new_access_codes_have_six_characters_and_old_short_ones_survive_other_edits(
+    client, make_user, api_token, make_meeting
+):
+    headers = api_token(make_user())
+    short = create(client, headers, access_code="4711")
+    assert short.status_code == 422
+    assert short.get_json()["error"]["field"] == "access_code"
+    assert "at least 6 characters" in short.get_json()["error"]["message"]
+    old = make_meeting(access_code="4711")
+    renamed = client.patch(
+        f"/api/v1/meetings/{old.slug}", json={"title": "Renamed"}, headers=api_token(old.host)
+    )
+    assert renamed.status_code == 200
+
+
+def test_wrong_access_codes_from_everywhere_pause_the_meeting_and_are_audited(
+    app, make_meeting, fake_rooms, manual_clock
+):
+    meeting = make_meeting(access_code="correct-horse")
+    url = f"/api/v1/meetings/{meeting.slug}/tokens"
+
+    def attempt(code: str, address: str):
+        browser = app.test_client()
+        body = {"display_name": "Guesser", "access_code": code}
+        return browser.post(url, json=body, environ_base={"REMOTE_ADDR": address})
+
+    for number in range(10):
+        wrong = attempt(f"guess-{number}", f"203.0.113.{number}")
+        assert wrong.status_code == 403
+    # The eleventh try within the window is refused, even with the right code.
+    paused = attempt("correct-horse", "198.51.100.1")
+    assert paused.status_code == 429
+    assert int(paused.headers["Retry-After"]) > 0
+    assert "Too many wrong access codes" in paused.get_json()["error"]["message"]
+    entries = db.session.scalars(
+        db.select(AuditEntry).where(AuditEntry.action == "access_code_locked")
+    ).all()
+    assert len(entries) == 1 and entries[0].meeting_id == meeting.id
+    manual_clock.advance(11 * 60)
+    assert attempt("correct-horse", "198.51.100.1").status_code == 201
