@@ -7,6 +7,6 @@ set -eu
 flask --app wsgi db upgrade
 
 if [ "$#" -eq 0 ]; then
-    set -- gunicorn --workers 2 --threads 8 --bind 0.0.0.0:8000 --access-logfile - wsgi:app
+    set -- gunicorn --config python:meetings.gunicorn_config --bind 0.0.0.0:8000 wsgi:app
 fi
 exec "$@"

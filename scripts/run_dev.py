@@ -74,14 +74,10 @@ def main() -> None:
     gunicorn = subprocess.Popen(
         [
             str(VENV_BIN / "gunicorn"),
-            "--workers",
-            "2",
-            "--threads",
-            "8",
+            "--config",
+            "python:meetings.gunicorn_config",
             "--bind",
             f"{host}:{port}",
-            "--access-logfile",
-            "-",
             "wsgi:app",
         ],
         cwd=PROJECT_DIR,

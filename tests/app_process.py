@@ -54,6 +54,7 @@ class AppProcess:
             "MEETINGS_ENV": "production",
             "SECRET_KEY": SECRET_KEY,
             "PUBLIC_URL": self.base_url,
+            "INSTANCE_DIR": str(self.log.parent),  # its gunicorn control socket goes here
             "DATABASE_URL": self.database_url,
             "LIVEKIT_URL": self.livekit_url,
             "LIVEKIT_API_KEY": self.api_key,
@@ -84,7 +85,8 @@ class AppProcess:
 
     def start(self, timeout: float = 30) -> "AppProcess":
         command = [
-            sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
+            sys.executable, "-m", "gunicorn", "--config", "python:meetings.gunicorn_config",
+            "--bind", f"127.0.0.1:{self.port}",
             "--workers", str(self.workers), "--threads", str(self.threads), "wsgi:app",
         ]  # fmt: skip
         with self.log.open("a") as output:

@@ -6,12 +6,13 @@ nothing reaches LiveKit.
 
 from datetime import UTC, datetime
 
-from flask import jsonify, request, session
+from flask import current_app, jsonify, request, session
 from flask_login import current_user
 
 from meetings.api import bp, schemas
 from meetings.api.views import managed_meeting, meeting_or_404, parse_body
 from meetings.errors import ApiError
+from meetings.extensions import limiter
 from meetings.models import LobbyEntry, LobbyStatus
 from meetings.moderation import audit, services, state
 from meetings.moderation.audit import Actor
@@ -30,6 +31,20 @@ PARTICIPANT_ACTIONS = (
 MEETING_ACTIONS = ("mute_all", "lock", "unlock", "end")
 
 
+def caller_key() -> str:
+    """Moderation calls count per account (the address for callers without one)."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return request.remote_addr or ""
+
+
+# Every host call, including the lobby's poll every two seconds, shares one budget per caller:
+# nobody writes refused rows into an audit log, or load onto LiveKit, without limit.
+moderation_limit = limiter.shared_limit(
+    lambda: current_app.config["MODERATION_LIMIT"], scope="moderation", key_func=caller_key
+)
+
+
 def caller() -> tuple:
     user = current_user if current_user.is_authenticated else None
     actor = Actor.of(user, session.get("guest_identity"), request.remote_addr)
@@ -42,6 +57,7 @@ def moderation(slug: str, action: str, target: str = "") -> services.Moderation:
     return services.moderation_for(meeting, user, actor, action, target)
 
 
+@moderation_limit
 def moderate_participant(slug: str, identity: str, action: str):
     """Mute (`{"source": ...}`), remove, promote, demote, ask to unmute, make co-host."""
     context = moderation(slug, action, identity)
@@ -63,6 +79,7 @@ def moderate_participant(slug: str, identity: str, action: str):
     return jsonify(answer)
 
 
+@moderation_limit
 def moderate_meeting(slug: str, action: str):
     """Mute all, lock, unlock, or end the meeting for everyone."""
     context = moderation(slug, action)
@@ -121,6 +138,7 @@ def lobby_json(entry: LobbyEntry, now: datetime) -> dict:
 
 
 @bp.get("/meetings/<slug>/lobby")
+@moderation_limit
 def lobby(slug: str):
     """Who is waiting, first come first (hosts)."""
     context = moderation(slug, "view_lobby")
@@ -137,6 +155,7 @@ def lobby(slug: str):
 
 
 @bp.post("/meetings/<slug>/guest_lobby")
+@moderation_limit
 def guest_lobby(slug: str):
     """Make guests wait in the lobby for the rest of this occurrence, or not (`{"on": bool}`)."""
     context = moderation(slug, "guest_lobby")
@@ -145,6 +164,7 @@ def guest_lobby(slug: str):
     return jsonify({"ok": True, "guests_wait": on})
 
 
+@moderation_limit
 def decide(slug: str, lobby_id: str, decision: str):
     """Let one waiting person in, or turn them away for ten minutes."""
     context = moderation(slug, decision, lobby_id)

@@ -1,14 +1,13 @@
 """What happened in a meeting, read from the derived records: sessions, who attended when,
 for how long and with which tracks."""
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from meetings.csv_export import to_csv
 from meetings.extensions import db
 from meetings.models import Attendance, Meeting, MeetingSession, TrackPublication
 from meetings.scheduling import recurrence as rec
@@ -214,29 +213,21 @@ CSV_COLUMNS = (
 
 def as_csv(report: OccurrenceReport) -> str:
     """One line per join/leave interval; spreadsheet formulas in names are neutralised."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    for person in report.people:
-        for interval in person.intervals:
-            writer.writerow(
-                {
-                    "display_name": _no_formula(person.display_name),
-                    "identity": _no_formula(person.identity),
-                    "joined_at": _iso(interval.joined_at),
-                    "left_at": _iso(interval.left_at),
-                    "seconds": "" if interval.seconds is None else interval.seconds,
-                    "session_id": interval.session_id or "",
-                    "published": " ".join(person.sources),
-                }
-            )
-    return out.getvalue()
+    rows = (
+        {
+            "display_name": person.display_name,
+            "identity": person.identity,
+            "joined_at": _iso(interval.joined_at),
+            "left_at": _iso(interval.left_at),
+            "seconds": "" if interval.seconds is None else interval.seconds,
+            "session_id": interval.session_id or "",
+            "published": " ".join(person.sources),
+        }
+        for person in report.people
+        for interval in person.intervals
+    )
+    return to_csv(CSV_COLUMNS, rows)
 
 
 def _iso(moment: datetime | None) -> str:
     return moment.isoformat().replace("+00:00", "Z") if moment else ""
-
-
-def _no_formula(value: str) -> str:
-    # A name such as "=HYPERLINK(...)" must stay text when the file is opened.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -1,12 +1,11 @@
 """The audit log: every lobby decision and moderation action, including refusals."""
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from meetings.csv_export import to_csv
 from meetings.extensions import db
 from meetings.models import AuditEntry, AuditResult, Meeting, User
 
@@ -112,16 +111,4 @@ CSV_COLUMNS = (
 
 
 def as_csv(rows: list[AuditEntry]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: _no_formula(value) for key, value in as_json(row).items()})
-    return out.getvalue()
-
-
-def _no_formula(value):
-    # Names come from users; a leading = + - @ would run as a formula in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+    return to_csv(CSV_COLUMNS, (as_json(row) for row in rows))

@@ -277,7 +277,8 @@ def test_hosts_read_their_meetings_audit_log(client, api_token, make_meeting, fa
     assert items[0]["actor"] == meeting.host.email
 
 
-def test_audit_csv_does_not_carry_spreadsheet_formulas(make_meeting):
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_audit_csv_does_not_carry_spreadsheet_formulas(make_meeting, start):
     from meetings.moderation import audit
 
     meeting = make_meeting()
@@ -286,10 +287,10 @@ def test_audit_csv_does_not_carry_spreadsheet_formulas(make_meeting):
         "remove",
         AuditResult.REFUSED,
         meeting=meeting,
-        target='=HYPERLINK("http://evil")',
+        target=f'{start}HYPERLINK("http://evil")',
     )
     rows = list(csv.DictReader(io.StringIO(audit.as_csv([entry]))))
-    assert rows[0]["target"].startswith("'=")
+    assert rows[0]["target"].startswith(f"'{start}")
 
 
 def test_audit_pages_show_actions_as_text_and_export_csv(
@@ -432,3 +433,18 @@ def test_taking_a_co_hosts_role_ends_their_powers_and_tells_the_room(
     assert refused.status_code == 403
     again = as_host(client, api_token, meeting, "POST", path)
     assert (again.status_code, again.get_json()["error"]["code"]) == (409, "not_co_host")
+
+
+def test_a_signed_in_caller_cannot_fill_the_audit_log_without_limit(
+    app, make_meeting, make_user, api_token, fake_rooms
+):
+    app.config["MODERATION_LIMIT"] = "5 per minute"
+    meeting = make_meeting()
+    headers = api_token(make_user())
+    client = app.test_client()
+    statuses = [
+        client.post(f"/api/v1/meetings/{meeting.slug}/lock", json={}, headers=headers).status_code
+        for _ in range(8)
+    ]
+    assert statuses == [403] * 5 + [429] * 3
+    assert len(audit_rows()) == 5
