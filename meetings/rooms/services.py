@@ -21,6 +21,7 @@ from meetings.moderation import audit, state
 from meetings.recordings import services as recordings
 from meetings.scheduling import recurrence as rec
 from meetings.scheduling.recurrence import Occurrence
+from meetings.short_cache import cache_of
 
 MAX_DISPLAY_NAME = 64
 UNREACHABLE = "The meeting server is not reachable right now. Try again in a moment."
@@ -134,12 +135,17 @@ def host_is_in(occurrence: Occurrence) -> bool:
 
     An unreachable server counts as "no": the page then shows the schedule.
     """
-    try:
-        present = gateway.list_participants(occurrence.room_name)
-    except gateway.LiveKitError:
-        return False
-    hosts = occurrence.meeting.host_identities()
-    return any(participant.identity in hosts for participant in present)
+
+    def identities() -> frozenset[str]:
+        try:
+            return frozenset(p.identity for p in gateway.list_participants(occurrence.room_name))
+        except gateway.LiveKitError:
+            return frozenset()
+
+    # The waiting page before an occurrence opens is for anyone with the link: the server is
+    # asked whether a host is in at most every few seconds per room and process.
+    present = cache_of("room_identities", seconds=3).get(occurrence.room_name, identities)
+    return bool(present & occurrence.meeting.host_identities())
 
 
 # ---- who may enter ------------------------------------------------------------------------

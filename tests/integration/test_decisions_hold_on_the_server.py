@@ -114,6 +114,7 @@ def test_disabling_an_account_ends_its_live_meetings_at_once(live_stack):
         member_room = await connect(ticket["livekit_url"], ticket["token"])
         member_room.on("data_received", lambda packet: notices.append(packet.data))
         try:
+
             def ledger_has_them():
                 """The app learned from the server's webhooks who is in the room."""
                 return live_stack.query(lambda: live_effects.rooms_with(ticket["identity"]))

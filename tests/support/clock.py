@@ -4,6 +4,8 @@ import time
 
 import pytest
 
+from meetings import short_cache
+
 
 class ManualClock:
     """Stands in for `time.time`: it stands still until the test advances it."""
@@ -20,7 +22,9 @@ class ManualClock:
 
 @pytest.fixture
 def manual_clock(monkeypatch) -> ManualClock:
-    """`time.time` held still for the test; rate-limit windows move only with `advance`."""
+    """`time.time` held still for the test: rate-limit windows and the app's short caches
+    move only with `advance`."""
     clock = ManualClock()
     monkeypatch.setattr(time, "time", clock.time)
+    monkeypatch.setattr(short_cache, "_clock", clock.time)
     return clock

@@ -3,6 +3,7 @@
 import jwt
 import pytest
 
+from meetings import livekit_gateway as gateway
 from meetings.extensions import db
 from meetings.models import ApiToken, Meeting
 from tests.conftest import csrf_token_from, first_room
@@ -227,3 +228,16 @@ def test_health_reports_unreachable_livekit_without_failing(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok", "livekit": "unreachable"}
+
+
+def test_health_checks_asked_by_anyone_reach_livekit_every_few_seconds_only(
+    client, monkeypatch, manual_clock
+):
+    asked = []
+    monkeypatch.setattr(gateway, "is_reachable", lambda: asked.append(1) or True)
+    for _ in range(30):
+        assert client.get("/healthz").get_json()["livekit"] == "ok"
+    assert len(asked) == 1
+    manual_clock.advance(5)
+    client.get("/healthz")
+    assert len(asked) == 2

@@ -8,6 +8,7 @@ import jwt
 import pytest
 import sqlalchemy as sa
 
+from meetings import livekit_gateway as gateway
 from meetings.extensions import db
 from meetings.models import Access, AuditEntry, Frequency, Meeting, MeetingInvitee
 from meetings.scheduling import recurrence as rec
@@ -207,11 +208,12 @@ def test_guests_wait_for_the_window_but_hosts_may_open_early(
     assert fake_rooms.created[0]["name"] == first_room(meeting)
 
 
-def test_a_host_who_opened_early_lets_guests_in(client, make_meeting, fake_rooms):
+def test_a_host_who_opened_early_lets_guests_in(client, make_meeting, fake_rooms, manual_clock):
     meeting = make_meeting(starts_at=datetime.now(UTC) + timedelta(hours=2))
     fake_rooms.seat(first_room(meeting), "someone-else")
     assert "has not opened yet" in client.get(f"/m/{meeting.slug}").get_data(as_text=True)
     fake_rooms.seat(first_room(meeting), meeting.host.livekit_identity)
+    manual_clock.advance(3)  # the page asks the server again after a few seconds
     page = client.get(f"/m/{meeting.slug}").get_data(as_text=True)
     assert "Join meeting" in page
     assert token(client, meeting, display_name="Early Eve").status_code == 201
@@ -481,3 +483,22 @@ def test_wrong_access_codes_from_everywhere_pause_the_meeting_and_are_audited(
     assert len(entries) == 1 and entries[0].meeting_id == meeting.id
     manual_clock.advance(11 * 60)
     assert attempt("correct-horse", "198.51.100.1").status_code == 201
+
+
+def test_waiting_pages_do_not_turn_into_calls_to_the_media_server(
+    client, make_meeting, fake_rooms, manual_clock, monkeypatch
+):
+    meeting = make_meeting(starts_at=datetime.now(UTC) + timedelta(hours=2))
+    fake_rooms.seat(first_room(meeting), "someone-else")
+    asked = []
+    monkeypatch.setattr(
+        gateway,
+        "list_participants",
+        lambda room: asked.append(room) or fake_rooms.list_participants(room),
+    )
+    for _ in range(50):
+        assert client.get(f"/m/{meeting.slug}").status_code == 200
+    assert len(asked) == 1
+    manual_clock.advance(3)
+    client.get(f"/m/{meeting.slug}")
+    assert len(asked) == 2
