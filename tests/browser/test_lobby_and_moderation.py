@@ -99,6 +99,21 @@ def test_a_host_mutes_then_removes_a_guest(open_context, live_stack):
         f"/api/v1/meetings/{slug}/tokens",
     )
     assert status == 403
+    # The host learns that guests now wait, since the meeting had no lobby.
+    expect(
+        host.get_by_text("Guests now wait in the lobby for the rest of this meeting")
+    ).to_be_visible()
+    # Cookies cleared (a new browser): Gita is a new guest, and waits to be seen.
+    back = guest_asks(open_context, slug, "Not Gita")
+    expect(back.get_by_text("Waiting for a host to let you in")).to_be_visible()
+    host_controls = host.get_by_role("region", name="Host controls")
+    expect(host_controls.get_by_text("1. Not Gita")).to_be_visible()
+    expect(host_controls.get_by_text("Guests wait here since you removed someone")).to_be_visible()
+    screenshot(host, "host-guests-wait-after-removal")
+    host_controls.get_by_role("button", name="Deny Not Gita").click()
+    expect(back.get_by_role("alert")).to_contain_text("declined")
+    host_controls.get_by_role("button", name="Let guests in directly").click()
+    expect(host_controls.get_by_text("Guests wait here since you removed someone")).to_be_hidden()
 
 
 def test_end_for_all_closes_every_page_and_the_room(open_context, live_stack):
@@ -141,7 +156,8 @@ def test_a_guest_cannot_use_the_host_endpoints(open_context, live_stack):
         }""",
         f"/api/v1/meetings/{slug}",
     )
-    assert statuses == [403, 403, 403, 403, 403]
+    # Refused before anything is audited: a guest has no account to act with.
+    assert statuses == [401, 401, 401, 401, 401]
     expect_connected(guest)
 
 
@@ -202,6 +218,11 @@ def test_a_participant_made_co_host_gets_host_controls_without_rejoining(open_co
     screenshot(mia, "co-host-mid-call")
     late = guest_asks(open_context, slug, "Late Larry")
     expect(late.get_by_role("alert")).to_contain_text("The host locked this meeting")
+
+    # Taking the role back works the same way: her page drops the host controls at once.
+    host.get_by_role("button", name="Take Mia Member's co-host role").click()
+    expect(mia.get_by_text("A host took your co-host role.")).to_be_visible()
+    expect(controls).to_have_count(0)
     assert problems.errors == []
 
 

@@ -141,7 +141,9 @@ def test_a_host_schedules_edits_and_cancels_a_weekly_series(open_context, live_s
     page.get_by_label("Occurrences").fill("4")
     page.get_by_label("Co-hosts").fill("nobody-here@example.com")
     page.get_by_role("button", name="Schedule").click()
-    expect(page.get_by_text("No active account for nobody-here@example.com")).to_be_visible()
+    expect(
+        page.get_by_text("No active account with the confirmed address nobody-here@example.com")
+    ).to_be_visible()
     screenshot(page, "schedule-form-error")
     page.get_by_label("Co-hosts").fill("")
     page.get_by_role("button", name="Schedule").click()

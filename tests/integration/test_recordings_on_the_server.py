@@ -237,12 +237,14 @@ def test_s3_recordings_play_and_download_through_short_lived_presigned_urls(
     # The page that plays it may load media from the bucket (CSP media-src), and the
     # browser is sent there for the bytes.
     browser = live_stack.app.test_client()
-    login = browser.get("/auth/login").get_data(as_text=True)
+    base = live_stack.base_url  # the host the live app serves
+    login = browser.get("/auth/login", base_url=base).get_data(as_text=True)
     browser.post(
         "/auth/login",
         data={"email": email, "password": PASSWORD, "csrf_token": csrf_token_from(login)},
+        base_url=base,
     )
-    page = browser.get(f"/recordings/{row['id']}")
+    page = browser.get(f"/recordings/{row['id']}", base_url=base)
     assert page.status_code == 200
     assert f"media-src 'self' blob: {endpoint};" in page.headers["Content-Security-Policy"]
 

@@ -56,7 +56,8 @@ def test_production_starts_with_everything_set_and_secure_cookies():
 
 
 def test_production_answers_with_hsts_and_only_for_its_own_host():
-    app = create_app(ProductionConfig, GOOD)
+    # No deriver thread: this app has no tables and no webhooks to derive.
+    app = create_app(ProductionConfig, {**GOOD, "WEBHOOK_DERIVE": "in_request"})
     client = app.test_client()
     answer = client.get("/auth/login", base_url="https://meet.example.com")
     assert answer.headers["Strict-Transport-Security"] == "max-age=31536000"

@@ -64,3 +64,15 @@ export function describeMediaError(error, what = "camera or microphone") {
       return `Your ${what} could not be started. You can still join.`;
   }
 }
+
+// livekit-client moves an unplugged microphone or camera to another device by itself;
+// people should still know why their sound or picture changed.
+export function noticeUnplugged(room, showNotice) {
+  watchDevices(async () => {
+    if (!room() || document.getElementById("stage").hidden) return;
+    const list = await listDevices();
+    for (const kind of ["audioinput", "videoinput"]) {
+      if (missing(list, kind, room().getActiveDevice(kind))) showNotice(`Your ${KIND_NAMES[kind].toLowerCase()} was unplugged.`);
+    }
+  });
+}

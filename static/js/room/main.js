@@ -6,14 +6,13 @@ import "./data.js";
 import "./audio.js";
 import "./chat.js";
 import "./reactions.js";
-import "./settings.js";
 import * as connection from "./connection.js";
 import * as controls from "./controls.js";
 import * as hands from "./hands.js";
 import * as layout from "./layout.js";
 import * as participants from "./participants.js";
 import * as prejoin from "./prejoin.js";
-import { loadPrefs } from "./devices.js";
+import { loadPrefs, noticeUnplugged } from "./devices.js";
 import { fetchTicket } from "./ticket.js";
 
 const [nameInput, joinButton, joinError, joinWaiting, lobbyWaiting, endedText] = [
@@ -174,6 +173,8 @@ $("rejoin").addEventListener("click", async (event) => {
   $("rejoin").disabled = false;
 });
 connection.setRejoin(rejoin);
+noticeUnplugged(() => session.room, connection.showNotice);
+$("open-settings").addEventListener("click", () => import("./settings.js").then((settings) => settings.open()));
 window.addEventListener("pagehide", () => session.room?.disconnect());
 if (!nameInput.value) nameInput.focus();
 prejoin.begin();

@@ -1,5 +1,6 @@
 // The settings dialog in the call: switch camera, microphone and speaker without rejoining,
-// and low bandwidth mode. Also tells people when a device in use was unplugged.
+// and low bandwidth mode. Loaded on the first click on Settings (main.js), so people who
+// never open it do not download it.
 import { $ } from "./dom.js";
 import { showNotice } from "./connection.js";
 import * as devices from "./devices.js";
@@ -16,22 +17,11 @@ async function fill() {
   devices.fillSelects(dialog, await devices.listDevices(), chosen);
 }
 
-// livekit-client moves an unplugged microphone or camera to another device by itself;
-// people should still know why their sound or picture changed.
-async function onDeviceChange() {
-  const room = session.room;
-  if (!room || $("stage").hidden) return;
-  const list = await devices.listDevices();
-  for (const kind of ["audioinput", "videoinput"]) {
-    if (devices.missing(list, kind, room.getActiveDevice(kind))) showNotice(`Your ${WHAT[kind]} was unplugged.`);
-  }
-  if (dialog.open) fill();
-}
-
-$("open-settings").addEventListener("click", async () => {
+export async function open() {
   await fill();
   dialog.showModal();
-});
+}
+
 for (const select of dialog.querySelectorAll("select[data-device-kind]")) {
   select.addEventListener("change", async () => {
     const kind = select.dataset.deviceKind;
@@ -48,4 +38,4 @@ $("low-bandwidth").addEventListener("change", (event) => {
   setLowBandwidth(event.target.checked);
   showNotice(`Low bandwidth mode ${event.target.checked ? "on: video only from the speaker and screen shares" : "off"}.`);
 });
-devices.watchDevices(onDeviceChange);
+devices.watchDevices(() => dialog.open && fill());
