@@ -68,8 +68,10 @@ def register_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             sa.event.listen(db.engine, "connect", _tune_sqlite)
 
-    from meetings import links, security
+    from meetings import after_commit, jinja_filters, links, security
 
+    after_commit.init_app(app)
+    jinja_filters.init_app(app)
     links.init_app(app)
     security.init_app(app)
 
@@ -88,6 +90,8 @@ def register_blueprints(app: Flask) -> None:
     from meetings.scheduling import bp as scheduling_bp
     from meetings.webhooks import bp as webhooks_bp
 
+    # The features first: importing them adds their endpoints to the API's blueprint,
+    # which is registered after them.
     blueprints = (
         auth_bp,
         account_bp,
@@ -98,8 +102,8 @@ def register_blueprints(app: Flask) -> None:
         moderation_bp,
         ledger_bp,
         recordings_bp,
-        api_bp,
         webhooks_bp,
+        api_bp,
     )
     for blueprint in (*blueprints, health_bp):
         app.register_blueprint(blueprint)

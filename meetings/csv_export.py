@@ -9,6 +9,8 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 
+from flask import Response
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -27,3 +29,12 @@ def to_csv(columns: Iterable[str], rows: Iterable[Mapping]) -> str:
     for row in rows:
         writer.writerow({key: safe_cell(value) for key, value in row.items()})
     return out.getvalue()
+
+
+def csv_download(body: str, filename: str):
+    """The response that makes the browser save `body` as `filename`."""
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

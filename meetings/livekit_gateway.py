@@ -383,14 +383,6 @@ def set_publishing(room: str, identity: str, can_publish: bool, metadata: dict) 
     _call(update)
 
 
-def set_metadata(room: str, identity: str, metadata: dict) -> None:
-    """Raises: RoomNotFound, LiveKitUnavailable."""
-    request = api.UpdateParticipantRequest(
-        room=room, identity=identity, metadata=json.dumps(metadata)
-    )
-    _call(lambda lk: lk.room.update_participant(request))
-
-
 def send_data(room: str, payload: dict, topic: str, identities: list[str]) -> None:
     """A reliable data message from the server to some participants.
 

@@ -37,7 +37,7 @@ from meetings.livekit_process import (
 )
 from meetings.models import Meeting, Role, User
 from meetings.scheduling import recurrence as rec
-from meetings.webhooks import deriver as webhook_deriver
+from meetings.webhooks import apply as webhook_deriver
 from tests.postgres import ThrowawayPostgres, find_binaries
 from tests.support.waiting import wait_until_drained
 

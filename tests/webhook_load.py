@@ -203,7 +203,7 @@ def run_against(process: AppProcess, rooms: int, total: int, senders: int) -> tu
 def wait_until_derived(process: AppProcess) -> float:
     """Wait until the app's derivers have applied every stored event (none pending), as long
     as they make progress; returns how many seconds that took after the call."""
-    from meetings.webhooks import deriver
+    from meetings.webhooks import apply as deriver
 
     app = process.app()
 

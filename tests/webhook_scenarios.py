@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from meetings.extensions import db
 from meetings.models import Attendance, MeetingSession, TrackPublication
-from meetings.webhooks import deriver, services
+from meetings.webhooks import apply as deriver
+from meetings.webhooks import store as services
 from tests.webhook_factory import (
     egress_event,
     participant_event,

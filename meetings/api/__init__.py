@@ -1,4 +1,9 @@
-"""REST API v1: JSON in, JSON out, `Authorization: Bearer <token>` or the browser session."""
+"""REST API v1: JSON in, JSON out, `Authorization: Bearer <token>` or the browser session.
+
+Only what every endpoint shares lives here: the blueprint, authentication, CSRF for session
+calls, the error shape (meetings.errors), request bodies and the OpenAPI document. Each
+feature registers its own endpoints on `bp` in its `api.py`, and its paths in `openapi.py`.
+"""
 
 from flask import Blueprint, current_app, g, request
 from flask_login import current_user
@@ -35,4 +40,4 @@ def authenticate() -> None:
             raise ApiError(400, "csrf_failed", f"CSRF check failed: {error}") from error
 
 
-from meetings.api import ledger_views, moderation_views, recording_views, views  # noqa: E402, F401
+from meetings.api import openapi  # noqa: E402, F401

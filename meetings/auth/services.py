@@ -10,6 +10,7 @@ from flask import current_app
 
 from meetings import rate_limits, security_log
 from meetings.auth import mails as mailer
+from meetings.auth import signals
 from meetings.extensions import db
 from meetings.models import (
     ApiToken,
@@ -317,10 +318,8 @@ def reset_password(token: str, password: str) -> User:
     security_log.record("password_reset_used", actor=reset.user, target=reset.user)
     db.session.commit()
     # Whoever was using the account may still be in a meeting with it: not any more.
-    from meetings.rooms import live_effects  # here: the rooms package imports accounts
-
-    live_effects.disconnect_everywhere(
-        reset.user.livekit_identity, "The password of your account was changed. Sign in again."
+    signals.sessions_revoked.send(
+        reset.user, reason="The password of your account was changed. Sign in again."
     )
     return reset.user
 
@@ -462,7 +461,5 @@ def set_disabled(actor: User, user: User, disabled: bool) -> None:
     security_log.record("user_disabled" if disabled else "user_enabled", actor=actor, target=user)
     db.session.commit()
     if disabled:
-        from meetings.rooms import live_effects  # here: the rooms package imports accounts
-
         reason = "An operator disabled your account, so your meeting ended."
-        live_effects.disconnect_everywhere(user.livekit_identity, reason)
+        signals.sessions_revoked.send(user, reason=reason)

@@ -5,9 +5,8 @@ from meetings.account.views import account_page
 from meetings.calendar import bp, ics, services
 from meetings.links import public_url
 from meetings.models import Meeting
-from meetings.rooms.services import may_see_details
 from meetings.scheduling import recurrence
-from meetings.scheduling.services import meeting_by_slug
+from meetings.scheduling.access import may_see_details
 
 UNKNOWN_MEETING = "This meeting link is not valid. Check it with the person who sent it."
 UNKNOWN_FEED = "This calendar feed address is not valid. Copy the current one from your account."
@@ -54,7 +53,7 @@ def rotate_feed_token():
 def _meeting_or_404(slug: str) -> Meeting:
     """The meeting, for people who may read its details (an invite-only meeting's calendar
     file is for those it is for)."""
-    meeting = meeting_by_slug(slug)
+    meeting = Meeting.by_slug(slug)
     user = current_user if current_user.is_authenticated else None
     if meeting is None or not may_see_details(meeting, user):
         abort(404, UNKNOWN_MEETING)

@@ -1,8 +1,9 @@
-"""The ledger's pages: a meeting's history and attendance for its hosts, the LiveKit
-dashboard for operators. Intake of the events themselves is in meetings.webhooks."""
+"""The ledger: what LiveKit reported, as sessions and attendance. A meeting's history for its
+hosts, the API's reads, and upkeep (reconcile, purge). The events come in through
+meetings.webhooks; operators' pages are in meetings.ops."""
 
 from flask import Blueprint
 
 bp = Blueprint("ledger", __name__)
 
-from meetings.ledger import views  # noqa: E402, F401
+from meetings.ledger import api, openapi, views  # noqa: E402, F401

@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 
 from meetings import livekit_gateway as gateway
 from meetings.extensions import db
-from meetings.ledger import services
-from meetings.webhooks import deriver
+from meetings.ledger import upkeep
+from meetings.webhooks import apply as deriver
 
 livekit_cli = AppGroup("livekit", help="Keep the webhook ledger in step with the LiveKit server.")
 
@@ -19,7 +19,7 @@ def reconcile() -> None:
     # A room_finished stored but not derived yet is not lost: derive what is waiting first.
     deriver.derive_pending()
     try:
-        report = services.reconcile()
+        report = upkeep.reconcile()
     except gateway.LiveKitUnavailable as error:
         raise click.ClickException(f"LiveKit did not answer: {error}") from None
     except IntegrityError:
@@ -49,7 +49,7 @@ def purge(days: int | None) -> None:
     if not days:
         click.echo("LEDGER_RETENTION_DAYS is 0: raw events are kept for ever.")
         return
-    result = services.purge_ledger(days)
+    result = upkeep.purge_ledger(days)
     cutoff = result.cutoff.isoformat(timespec="seconds")
     click.echo(
         f"Deleted {result.events} event(s) received before {cutoff} and "

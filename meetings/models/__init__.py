@@ -32,6 +32,7 @@ from meetings.models.moderation import (
     Standing,
 )
 from meetings.models.recordings import (
+    RUNNING_STATUSES,
     Recording,
     RecordingAccess,
     RecordingLayout,
@@ -41,6 +42,7 @@ from meetings.models.recordings import (
 )
 
 __all__ = [
+    "RUNNING_STATUSES",
     "Access",
     "ApiToken",
     "Attendance",

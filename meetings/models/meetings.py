@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meetings.extensions import db
 from meetings.models.accounts import User
-from meetings.models.base import UTCDateTime, _enum_values, utcnow
+from meetings.models.base import Role, UTCDateTime, _enum_values, utcnow
 
 # Lower-case letters and digits without look-alikes (0/o, 1/l): easy to read aloud.
 SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -131,6 +131,16 @@ class Meeting(db.Model):
         if user is None or not user.is_authenticated:
             return False
         return user.id == self.host_id or any(co.id == user.id for co in self.co_hosts)
+
+    def is_managed_by(self, user) -> bool:
+        """Host and co-hosts manage a meeting; operators manage every meeting."""
+        if user is None or not user.is_authenticated:
+            return False
+        return self.is_host(user) or user.role == Role.OPS
+
+    @classmethod
+    def by_slug(cls, slug: str) -> "Meeting | None":
+        return db.session.scalar(sa.select(cls).where(cls.slug == slug))
 
     def host_identities(self) -> set[str]:
         return {self.host.livekit_identity} | {co.livekit_identity for co in self.co_hosts}

@@ -46,6 +46,8 @@ _RANKS = {
     RecordingStatus.ABORTED: FINAL_RANK,
     RecordingStatus.LIMIT_REACHED: FINAL_RANK,
 }
+# Requested, starting or active: a recording that a stop may still end.
+RUNNING_STATUSES = (RecordingStatus.REQUESTED, RecordingStatus.STARTING, RecordingStatus.ACTIVE)
 
 
 class RecordingLayout(enum.StrEnum):

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("moderation", __name__)
 
-from meetings.moderation import views  # noqa: E402, F401
+from meetings.moderation import api, openapi, views  # noqa: E402, F401

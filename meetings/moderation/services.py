@@ -12,16 +12,17 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
+from meetings import audit_log
 from meetings import livekit_gateway as gateway
+from meetings.audit_log import Actor
 from meetings.errors import ApiError
 from meetings.extensions import db
 from meetings.models import AuditResult, LobbyEntry, Meeting, User
-from meetings.moderation import audit, state
-from meetings.moderation.audit import Actor
-from meetings.rooms import live_effects
-from meetings.rooms import services as rooms
+from meetings.rooms import decisions as host_decisions
+from meetings.rooms import hands, live_effects
+from meetings.rooms.joining import GUEST_PREFIX, JoinRole
 from meetings.scheduling.recurrence import Occurrence
-from meetings.scheduling.services import may_manage
+from meetings.scheduling.window import Phase, window
 
 T = TypeVar("T")
 SOURCES = ("microphone", "camera", "screen_share")
@@ -41,7 +42,8 @@ class Moderation:
         return self.occurrence.room_name
 
     def log(self, action: str, result: AuditResult, target: str = "", **extra) -> None:
-        audit.record(
+        """Write the outcome to the audit log now: an error raised next must not lose it."""
+        audit_log.record(
             self.actor,
             action,
             result,
@@ -50,6 +52,7 @@ class Moderation:
             target=target,
             **extra,
         )
+        db.session.commit()
 
     def call(self, action: str, target: str, operation: Callable[[], T], detail: str = "") -> T:
         """Run a RoomService call; audit the outcome; turn failures into clear API errors."""
@@ -80,13 +83,14 @@ def moderation_for(meeting: Meeting, user: User | None, actor: Actor, action: st
     if user is None:
         # Not audited: anyone who knows a slug could otherwise fill the meeting's log.
         raise ApiError(401, "unauthenticated", "Sign in as one of the meeting's hosts.")
-    if not may_manage(user, meeting):
-        audit.record(actor, action, AuditResult.REFUSED, meeting=meeting, target=target)
+    if not meeting.is_managed_by(user):
+        audit_log.record(actor, action, AuditResult.REFUSED, meeting=meeting, target=target)
+        db.session.commit()
         raise ApiError(403, "forbidden", "Only the meeting's hosts may do this.")
-    window = rooms.window(meeting, early_access=True)
-    if window.phase != rooms.Phase.OPEN:
+    schedule = window(meeting, early_access=True)
+    if schedule.phase != Phase.OPEN:
         raise ApiError(409, "not_running", "This meeting is not running now.")
-    return Moderation(meeting, window.occurrence, actor)
+    return Moderation(meeting, schedule.occurrence, actor)
 
 
 # ---- people in the room ------------------------------------------------------------------
@@ -159,11 +163,11 @@ def remove(moderation: Moderation, identity: str) -> bool:
     )
     # Stored once the server said yes: a failed removal must not look like a removal.
     meeting, key = moderation.meeting, moderation.occurrence.key
-    standing = state.standing_for_update(meeting, key, identity)
+    standing = host_decisions.standing_for_update(meeting, key, identity)
     standing.removed_at = datetime.now(UTC)
     guests_now_wait = False
-    if identity.startswith(rooms.GUEST_PREFIX) and not meeting.lobby:
-        found = state.occurrence_state_for_update(meeting, key)
+    if identity.startswith(GUEST_PREFIX) and not meeting.lobby:
+        found = host_decisions.occurrence_state_for_update(meeting, key)
         guests_now_wait = found.guests_wait_at is None
         found.guests_wait_at = found.guests_wait_at or datetime.now(UTC)
     db.session.commit()
@@ -174,7 +178,9 @@ def remove(moderation: Moderation, identity: str) -> bool:
 
 def set_guest_lobby(moderation: Moderation, on: bool) -> None:
     """Make guests wait in the lobby for the rest of the occurrence, or let them in again."""
-    found = state.occurrence_state_for_update(moderation.meeting, moderation.occurrence.key)
+    found = host_decisions.occurrence_state_for_update(
+        moderation.meeting, moderation.occurrence.key
+    )
     found.guests_wait_at = datetime.now(UTC) if on else None
     db.session.commit()
     moderation.log("guest_lobby_on" if on else "guest_lobby_off", AuditResult.OK)
@@ -192,7 +198,9 @@ def set_speaker(moderation: Moderation, identity: str, speaker: bool) -> None:
         )
 
     moderation.call(action, identity, update)
-    standing = state.standing_for_update(moderation.meeting, moderation.occurrence.key, identity)
+    standing = host_decisions.standing_for_update(
+        moderation.meeting, moderation.occurrence.key, identity
+    )
     standing.promoted = speaker
     db.session.commit()
 
@@ -207,36 +215,8 @@ def lower_hand(moderation: Moderation, identity: str) -> None:
     moderation.call(
         "lower_hand",
         identity,
-        lambda: _set_hand_after_check(moderation.room, identity, raised=False),
+        lambda: hands.set_hand(moderation.room, identity, raised=False),
     )
-
-
-def _set_hand_after_check(room: str, identity: str, *, raised: bool) -> None:
-    gateway.get_participant(room, identity)  # 404 for someone not there
-    gateway.set_attributes(room, identity, {"hand": _hand_value(raised)})
-
-
-def _hand_value(raised: bool) -> str:
-    # The server's clock orders the queue, not each raiser's own.
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z") if raised else ""
-
-
-def raise_own_hand(meeting: Meeting, identity: str, raised: bool) -> None:
-    """A participant raises or lowers their own hand, in the occurrence running now.
-
-    Raises:
-        ApiError: 409 when no occurrence runs, 404 when the caller is not in the room,
-            503 when the server cannot be reached.
-    """
-    window = rooms.window(meeting, early_access=True)
-    if window.phase != rooms.Phase.OPEN:
-        raise ApiError(409, "not_running", "This meeting is not running now.")
-    try:
-        _set_hand_after_check(window.occurrence.room_name, identity, raised=raised)
-    except gateway.RoomNotFound as error:
-        raise ApiError(404, "not_in_meeting", "Join the meeting first.") from error
-    except gateway.LiveKitError as error:
-        raise ApiError(503, "livekit_unavailable", UNREACHABLE) from error
 
 
 def make_co_host(moderation: Moderation, identity: str) -> None:
@@ -248,7 +228,7 @@ def make_co_host(moderation: Moderation, identity: str) -> None:
 
     def update() -> None:
         person = gateway.get_participant(moderation.room, identity)
-        metadata = person.metadata | {"role": rooms.JoinRole.HOST.value}
+        metadata = person.metadata | {"role": JoinRole.HOST.value}
         gateway.set_publishing(moderation.room, identity, True, metadata)
 
     moderation.call("make_co_host", identity, update)
@@ -289,7 +269,9 @@ def _user_by_identity(identity: str) -> User | None:
 
 def set_locked(moderation: Moderation, locked: bool) -> None:
     """A locked meeting takes nobody new, lobby included; people inside stay."""
-    found = state.occurrence_state_for_update(moderation.meeting, moderation.occurrence.key)
+    found = host_decisions.occurrence_state_for_update(
+        moderation.meeting, moderation.occurrence.key
+    )
     found.locked_at = datetime.now(UTC) if locked else None
     db.session.commit()
     moderation.log("lock" if locked else "unlock", AuditResult.OK)
@@ -301,9 +283,11 @@ def end_for_all(moderation: Moderation) -> None:
         moderation.call("end", "", lambda: gateway.delete_room(moderation.room))
     except ApiError as error:
         if error.code == "not_in_meeting":  # no such room on the server: do not skip creating it
-            state.forget_provisioned(moderation.meeting, moderation.occurrence.key)
+            host_decisions.forget_provisioned(moderation.meeting, moderation.occurrence.key)
         raise
-    found = state.occurrence_state_for_update(moderation.meeting, moderation.occurrence.key)
+    found = host_decisions.occurrence_state_for_update(
+        moderation.meeting, moderation.occurrence.key
+    )
     found.ended_at = datetime.now(UTC)
     # The room is gone: the next join must create it again (the server's auto_create is off).
     found.room_provisioned_at = None
@@ -314,10 +298,10 @@ def end_for_all(moderation: Moderation) -> None:
 
 
 def lobby_queue(moderation: Moderation) -> list[LobbyEntry]:
-    return state.waiting(moderation.meeting, moderation.occurrence.key)
+    return host_decisions.waiting(moderation.meeting, moderation.occurrence.key)
 
 
 def decide(moderation: Moderation, entry: LobbyEntry, admit: bool) -> None:
-    state.decide(entry, admit, moderation.actor.user)
+    host_decisions.decide(entry, admit, moderation.actor.user)
     action = "admit" if admit else "deny"
     moderation.log(action, AuditResult.OK, entry.identity, detail=entry.display_name)

@@ -1,7 +1,7 @@
-from functools import wraps
+"""/ops users, settings and the security log."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from meetings.auth import services as accounts
 from meetings.extensions import db
@@ -9,19 +9,7 @@ from meetings.links import public_url
 from meetings.models import Role, User
 from meetings.ops import bp, services
 from meetings.ops.forms import InviteForm, RegistrationPolicyForm, RoleForm
-
-
-def ops_required(view):
-    """Signed in with the ops role, checked on the server for every request."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if current_user.role != Role.OPS:
-            abort(403, "This page is for operators.")
-        return view(*args, **kwargs)
-
-    return wrapped
+from meetings.web import ops_required
 
 
 def user_or_404(user_id: int) -> User:

@@ -4,6 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("recordings", __name__)
 
-from meetings.recordings import services, views  # noqa: E402, F401
-
-bp.record_once(lambda _state: services.install_session_hooks())
+# auto_record subscribes to hosts joining.
+from meetings.recordings import api, auto_record, openapi, views  # noqa: E402, F401

@@ -4,7 +4,8 @@ import click
 from flask.cli import AppGroup
 
 from meetings import livekit_gateway as gateway
-from meetings.recordings import library, services
+from meetings.recordings import library
+from meetings.recordings import reconcile as reconciling
 
 recordings_cli = AppGroup("recordings", help="Settle stuck recordings; apply retention.")
 
@@ -13,7 +14,7 @@ recordings_cli = AppGroup("recordings", help="Settle stuck recordings; apply ret
 def reconcile() -> None:
     """Ask the server (ListEgress) about recordings stuck in starting/active and settle them."""
     try:
-        settled = services.reconcile()
+        settled = reconciling.reconcile()
     except gateway.LiveKitError as error:
         raise click.ClickException(f"the media server did not answer: {error}") from error
     for item in settled:

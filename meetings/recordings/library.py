@@ -9,8 +9,11 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from meetings import audit_log
+from meetings.audit_log import Actor
 from meetings.extensions import db
 from meetings.models import (
+    RUNNING_STATUSES,
     AuditResult,
     Meeting,
     Recording,
@@ -24,11 +27,8 @@ from meetings.models import (
     utcnow,
 )
 from meetings.models.meetings import meeting_co_hosts
-from meetings.moderation import audit
-from meetings.moderation.audit import Actor
 from meetings.recordings import storage
-from meetings.recordings.services import RUNNING, RecordingRefused
-from meetings.scheduling.services import may_manage
+from meetings.recordings.lifecycle import RecordingRefused
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 
 def may_manage_recording(user, recording: Recording) -> bool:
-    return user is not None and may_manage(user, recording.meeting)
+    return user is not None and recording.meeting.is_managed_by(user)
 
 
 def was_present(user, recording: Recording) -> bool:
@@ -149,8 +149,7 @@ def set_legal_hold(recording: Recording, user, hold: bool, actor) -> None:
     if user is None or user.role != Role.OPS:
         raise RecordingRefused(403, "forbidden", "Only operators may place a legal hold.")
     recording.legal_hold = hold
-    db.session.commit()
-    audit.record(
+    audit_log.record(
         actor,
         "legal_hold" if hold else "release_hold",
         AuditResult.OK,
@@ -158,6 +157,7 @@ def set_legal_hold(recording: Recording, user, hold: bool, actor) -> None:
         occurrence_key=recording.occurrence_key,
         target=f"recording {recording.id}",
     )
+    db.session.commit()
 
 
 def delete(recording: Recording, user, actor) -> None:
@@ -169,10 +169,13 @@ def delete(recording: Recording, user, actor) -> None:
     """
     meeting, key, target = recording.meeting, recording.occurrence_key, f"recording {recording.id}"
     if user is not None and not may_manage_recording(user, recording):
-        audit.record(actor, "delete_recording", AuditResult.REFUSED, meeting=meeting, target=target)
+        audit_log.record(
+            actor, "delete_recording", AuditResult.REFUSED, meeting=meeting, target=target
+        )
+        db.session.commit()
         raise RecordingRefused(403, "forbidden", "Only the meeting's hosts may delete it.")
     if recording.legal_hold:
-        audit.record(
+        audit_log.record(
             actor,
             "delete_recording",
             AuditResult.REFUSED,
@@ -181,8 +184,9 @@ def delete(recording: Recording, user, actor) -> None:
             target=target,
             error="legal hold",
         )
+        db.session.commit()
         raise RecordingRefused(409, "legal_hold", "This recording is on legal hold.")
-    if recording.status in RUNNING or recording.status == RecordingStatus.ENDING:
+    if recording.status in RUNNING_STATUSES or recording.status == RecordingStatus.ENDING:
         raise RecordingRefused(409, "still_recording", "Stop the recording before deleting it.")
     detail = recording.file_name
     try:
@@ -190,7 +194,7 @@ def delete(recording: Recording, user, actor) -> None:
             storage.of(recording).delete(recording.file_name)
     except (storage.StorageUnavailable, storage.UnsafeFileName, OSError) as error:
         db.session.rollback()
-        audit.record(
+        audit_log.record(
             actor,
             "delete_recording",
             AuditResult.FAILED,
@@ -200,12 +204,12 @@ def delete(recording: Recording, user, actor) -> None:
             detail=detail,
             error=str(error),
         )
+        db.session.commit()
         raise RecordingRefused(
             503, "storage_unavailable", "The file could not be deleted."
         ) from error
     db.session.delete(recording)
-    db.session.commit()
-    audit.record(
+    audit_log.record(
         actor,
         "delete_recording",
         AuditResult.OK,
@@ -214,6 +218,7 @@ def delete(recording: Recording, user, actor) -> None:
         target=target,
         detail=detail,
     )
+    db.session.commit()
 
 
 def purge_expired(now: datetime | None = None) -> tuple[int, int]:

@@ -3,7 +3,7 @@ presigned URL for S3 (the bucket answers ranges itself)."""
 
 import re
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, g, redirect
@@ -114,7 +114,3 @@ def allow_playback_from_bucket(recording: Recording) -> None:
     url = where.presigned_url(recording.file_name, 60, recording.content_type, False)
     parts = urlsplit(url)
     g.media_origins = (*g.get("media_origins", ()), f"{parts.scheme}://{parts.netloc}")
-
-
-def download_name(recording: Recording) -> str:
-    return PurePosixPath(recording.file_name).name

@@ -1,28 +1,16 @@
 """Recordings pages: the list, one recording with its player, sharing, hold and deletion."""
 
-from datetime import UTC, datetime, time, timedelta
-
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from meetings.extensions import db
 from meetings.links import public_url
-from meetings.models import Recording, RecordingAccess, RecordingStatus, Role
-from meetings.moderation.audit import Actor
-from meetings.recordings import bp, library, media, services
+from meetings.models import RUNNING_STATUSES, Recording, RecordingAccess, RecordingStatus, Role
+from meetings.recordings import bp, library, lifecycle, media
+from meetings.recordings.filters import SORT_LABELS, filter_from_args
 from meetings.recordings.forms import AccessForm, DeleteForm, HoldForm, StopForm
-
-SORT_LABELS = {
-    "newest": "Newest first",
-    "oldest": "Oldest first",
-    "longest": "Longest first",
-    "largest": "Largest first",
-}
-
-
-def actor() -> Actor:
-    user = current_user if current_user.is_authenticated else None
-    return Actor.of(user, session.get("guest_identity"), request.remote_addr)
+from meetings.recordings.lifecycle import RecordingRefused
+from meetings.web import current_actor
 
 
 def watchable(recording_id: int) -> Recording:
@@ -57,32 +45,6 @@ def index():
     )
 
 
-def filter_from_args() -> tuple[library.RecordingFilter, dict]:
-    """Unknown or malformed filter values are ignored: the page shows them as "all"."""
-    args = request.args
-    names = ("meeting", "host", "status", "from", "to", "sort")
-    form = {name: args.get(name, "")[:100].strip() for name in names}
-    status = form["status"] if form["status"] in {s.value for s in RecordingStatus} else None
-    wanted = library.RecordingFilter(
-        meeting=form["meeting"],
-        host=form["host"],
-        status=RecordingStatus(status) if status else None,
-        since=_day(form["from"]),
-        until=_day(form["to"], next_day=True),
-        sort=form["sort"] if form["sort"] in SORT_LABELS else "newest",
-    )
-    return wanted, form
-
-
-def _day(raw: str, *, next_day: bool = False) -> datetime | None:
-    try:
-        day = datetime.strptime(raw, "%Y-%m-%d").date()
-    except ValueError:
-        return None
-    moment = datetime.combine(day, time.min, tzinfo=UTC)
-    return moment + timedelta(days=1) if next_day else moment
-
-
 def render_detail(recording: Recording, new_link: str | None = None):
     media.allow_playback_from_bucket(recording)
     can_manage = library.may_manage_recording(current_user, recording)
@@ -95,7 +57,7 @@ def render_detail(recording: Recording, new_link: str | None = None):
         access_form=access_form,
         hold_form=HoldForm(hold=not recording.legal_hold),
         delete_form=DeleteForm(),
-        stop_form=StopForm() if recording.status in services.RUNNING else None,
+        stop_form=StopForm() if recording.status in RUNNING_STATUSES else None,
         new_link=new_link,
         media_url=url_for("recordings.media_file", recording_id=recording.id),
     )
@@ -144,8 +106,8 @@ def stop(recording_id: int):
         flash("The page had expired: press Stop recording again.", "error")
         return redirect(url_for("recordings.detail", recording_id=recording.id))
     try:
-        services.stop(recording, current_user)
-    except services.RecordingRefused as refusal:
+        lifecycle.stop(recording, current_user)
+    except RecordingRefused as refusal:
         flash(refusal.message, "error")
     else:
         flash("Stopping the recording. The file appears here once it is written.", "success")
@@ -161,7 +123,7 @@ def change_hold(recording_id: int):
         abort(403, "Only operators may place a legal hold.")
     form = HoldForm()
     if form.validate_on_submit():
-        library.set_legal_hold(recording, current_user, form.hold.data, actor())
+        library.set_legal_hold(recording, current_user, form.hold.data, current_actor())
         flash("Legal hold placed." if form.hold.data else "Legal hold lifted.", "success")
     return redirect(url_for("recordings.detail", recording_id=recording.id))
 
@@ -176,8 +138,8 @@ def delete(recording_id: int):
         flash("Tick the box to confirm that the recording should be deleted.", "error")
         return redirect(url_for("recordings.detail", recording_id=recording.id))
     try:
-        library.delete(recording, current_user, actor())
-    except services.RecordingRefused as refusal:
+        library.delete(recording, current_user, current_actor())
+    except RecordingRefused as refusal:
         flash(refusal.message, "error")
         return redirect(url_for("recordings.detail", recording_id=recording_id))
     flash("The recording was deleted.", "success")
@@ -206,27 +168,3 @@ def shared_media(token: str):
         abort(404, "This link is not valid or has expired.")
     download = request.args.get("download") == "1"
     return media.serve(recording, request.headers.get("Range"), download=download)
-
-
-@bp.app_template_filter("duration")
-def format_duration(seconds: float | None) -> str:
-    """1:02:03 or 2:03; a dash when unknown."""
-    if seconds is None:
-        return "—"
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-@bp.app_template_filter("filesize")
-def format_size(size: int | None) -> str:
-    """1.5 MB; a dash when unknown."""
-    if size is None:
-        return "—"
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"

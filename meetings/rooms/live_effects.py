@@ -12,9 +12,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from meetings import livekit_gateway as gateway
+from meetings.auth import signals as account_signals
 from meetings.extensions import db
-from meetings.models import Attendance, Meeting, MeetingSession
+from meetings.models import Attendance, Meeting, MeetingSession, User
 from meetings.scheduling import recurrence as rec
+from meetings.scheduling import signals as schedule_signals
 
 
 def current_room(meeting: Meeting) -> str | None:
@@ -79,3 +81,14 @@ def disconnect_everywhere(identity: str, reason: str) -> int:
         except gateway.LiveKitError as error:
             current_app.logger.warning("could not disconnect %s from %s: %s", identity, room, error)
     return ended
+
+
+@account_signals.sessions_revoked.connect
+def _end_sessions(user: User, reason: str, **_extra) -> None:
+    disconnect_everywhere(user.livekit_identity, reason)
+
+
+@schedule_signals.co_hosts_removed.connect
+def _demote_former_co_hosts(meeting: Meeting, users: set[User], **_extra) -> None:
+    for user in users:
+        demote_in_meeting(meeting, user.livekit_identity)

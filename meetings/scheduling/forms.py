@@ -18,8 +18,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from meetings.forms import strip
 from meetings.models import Access, Frequency, Meeting
+from meetings.scheduling.options import OPTIONS
 from meetings.scheduling.recurrence import MAX_OCCURRENCES, WEEKDAYS, Recurrence
-from meetings.scheduling.services import MAX_DURATION_MINUTES, MeetingSettings, local_to_utc
+from meetings.scheduling.settings import MAX_DURATION_MINUTES, MeetingSettings, local_to_utc
 
 WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -92,13 +93,7 @@ class MeetingForm(FlaskForm):
         "Co-hosts (emails of accounts, one per line)", validators=[Length(max=5000)]
     )
     access_code = StringField("Access code (optional)", validators=[Optional(), Length(max=64)])
-    max_participants = IntegerField("Max participants", validators=[Optional()])
-    lobby = BooleanField("Lobby: I admit people", default=True)
-    join_before_host = BooleanField("Allow joining before the host", default=True)
-    join_muted = BooleanField("Participants join muted")
-    webinar = BooleanField("Webinar: only hosts and promoted speakers publish")
-    recording_allowed = BooleanField("Allow recording")
-    auto_record = BooleanField("Record automatically")
+    # The options' fields are added from OPTIONS below the class.
 
     def to_settings(self) -> MeetingSettings:
         """Raises: InvalidMeeting for an unknown time zone."""
@@ -125,14 +120,8 @@ class MeetingForm(FlaskForm):
             access=Access(self.access.data),
             invitees=tuple(_lines(self.invitees.data)),
             access_code=self.access_code.data or None,
-            lobby=self.lobby.data,
-            join_before_host=self.join_before_host.data,
-            max_participants=self.max_participants.data,
-            join_muted=self.join_muted.data,
-            webinar=self.webinar.data,
-            recording_allowed=self.recording_allowed.data,
-            auto_record=self.auto_record.data,
             co_hosts=tuple(_lines(self.co_hosts.data)),
+            **{option.name: self[option.name].data for option in OPTIONS},
         )
 
     @classmethod
@@ -156,14 +145,18 @@ class MeetingForm(FlaskForm):
             invitees="\n".join(meeting.invitee_emails),
             co_hosts="\n".join(user.email for user in meeting.co_hosts),
             access_code=meeting.access_code or "",
-            max_participants=meeting.max_participants,
-            lobby=meeting.lobby,
-            join_before_host=meeting.join_before_host,
-            join_muted=meeting.join_muted,
-            webinar=meeting.webinar,
-            recording_allowed=meeting.recording_allowed,
-            auto_record=meeting.auto_record,
+            **{option.name: getattr(meeting, option.name) for option in OPTIONS},
         )
+
+
+def _option_field(option):
+    if option.kind is bool:
+        return BooleanField(option.label, default=option.default)
+    return IntegerField(option.label, default=option.default, validators=[Optional()])
+
+
+for _option in OPTIONS:
+    setattr(MeetingForm, _option.name, _option_field(_option))
 
 
 def _lines(text: str | None) -> list[str]:

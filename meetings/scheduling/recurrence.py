@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from dateutil import rrule
 
 from meetings.models import Frequency, Meeting
+from meetings.scheduling.room_names import KEY_FORMAT, room_name
 
 MAX_OCCURRENCES = 500
 WEEKDAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
@@ -22,7 +23,6 @@ _RRULE_FREQ = {
     Frequency.MONTHLY: rrule.MONTHLY,
 }
 _RRULE_DAYS = dict(zip(WEEKDAYS, rrule.weekdays, strict=True))
-KEY_FORMAT = "%Y%m%dT%H%MZ"
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Occurrence:
     @property
     def room_name(self) -> str:
         """Unique per occurrence: attendance and moderation never mix two sittings."""
-        return f"meeting-{self.meeting.slug}-{self.starts_at:%Y%m%d%H%M}"
+        return room_name(self.meeting.slug, self.starts_at)
 
 
 def build_rule(starts_at: datetime, zone: str, recurrence: Recurrence) -> rrule.rrule:
@@ -123,10 +123,6 @@ def occurrence_by_key(meeting: Meeting, key: str) -> Occurrence | None:
         return None
     matches = [o for o in occurrences(meeting, wanted, wanted + timedelta(minutes=1))]
     return next((o for o in matches if o.starts_at == wanted), None)
-
-
-def series_end(starts_at: datetime, zone: str, recurrence: Recurrence | None, duration: timedelta):
-    return expand(starts_at, zone, recurrence)[-1] + duration
 
 
 def current_or_next(meeting: Meeting, now: datetime, grace: timedelta) -> Occurrence | None:

@@ -1,9 +1,11 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from meetings.links import public_url
-from meetings.scheduling import bp, services
+from meetings.scheduling import bp, listings, services
 from meetings.scheduling.forms import CancelForm, MeetingForm
+from meetings.scheduling.settings import InvalidMeeting
+from meetings.web import managed_meeting_or_404
 
 # Where a service-level error about a setting shows up on the form.
 FORM_FIELD = {
@@ -29,8 +31,8 @@ def dashboard():
     """Upcoming and past occurrences of the meetings the user hosts or co-hosts."""
     return render_template(
         "scheduling/dashboard.html",
-        upcoming=services.upcoming_occurrences(current_user),
-        past=services.past_occurrences(current_user),
+        upcoming=listings.upcoming_occurrences(current_user),
+        past=listings.past_occurrences(current_user),
     )
 
 
@@ -51,7 +53,7 @@ def new_meeting():
 @login_required
 def edit_meeting(slug: str):
     """Change a meeting's settings; calendar files get a higher SEQUENCE."""
-    meeting = _managed_or_404(slug)
+    meeting = managed_meeting_or_404(slug)
     if meeting.is_cancelled:
         flash("This meeting was cancelled; it cannot be changed.", "error")
         return redirect(url_for("scheduling.detail", slug=slug))
@@ -68,7 +70,7 @@ def edit_meeting(slug: str):
 @login_required
 def cancel_meeting(slug: str):
     """Cancel every future occurrence; the link says the meeting was cancelled."""
-    meeting = _managed_or_404(slug)
+    meeting = managed_meeting_or_404(slug)
     if CancelForm().validate_on_submit():
         services.cancel_meeting(meeting)
         flash("Meeting cancelled. Its link now says so.", "success")
@@ -79,28 +81,21 @@ def cancel_meeting(slug: str):
 @login_required
 def detail(slug: str):
     """The meeting's link, settings, next occurrences and calendar files."""
-    meeting = _managed_or_404(slug)
+    meeting = managed_meeting_or_404(slug)
     return render_template(
         "scheduling/detail.html",
         meeting=meeting,
         join_url=public_url("rooms.room", slug=meeting.slug),
-        occurrences=services.next_occurrences(meeting),
+        occurrences=listings.next_occurrences(meeting),
         cancel_form=CancelForm(),
     )
-
-
-def _managed_or_404(slug: str):
-    meeting = services.meeting_by_slug(slug)
-    if meeting is None or not services.may_manage(current_user, meeting):
-        abort(404, "No meeting of yours has this link.")
-    return meeting
 
 
 def _save(form: MeetingForm, store):
     """Run `store(settings)`; on a bad setting put the message on its field, return None."""
     try:
         return store(form.to_settings())
-    except services.InvalidMeeting as error:
+    except InvalidMeeting as error:
         field = getattr(form, FORM_FIELD.get(error.field, error.field), None)
         (field.errors if field is not None else form.form_errors).append(error.message)
         return None

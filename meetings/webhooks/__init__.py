@@ -7,7 +7,7 @@ bp = Blueprint("webhooks", __name__)
 def start_deriver() -> None:
     # On the first request of each process (gunicorn workers are forked after the app is
     # built), so that its first sweep derives what a process killed earlier left pending.
-    deriver.start_for(current_app._get_current_object())
+    apply.start_for(current_app._get_current_object())
 
 
-from meetings.webhooks import deriver, views  # noqa: E402, F401
+from meetings.webhooks import apply, views  # noqa: E402, F401

@@ -4,7 +4,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from meetings import livekit_gateway as gateway
 from meetings.errors import json_error
 from meetings.extensions import csrf
-from meetings.webhooks import bp, deriver, services
+from meetings.webhooks import apply, bp, store
 
 MAX_WEBHOOK_BYTES = 1024 * 1024  # LiveKit's events are a few KiB
 
@@ -13,7 +13,7 @@ MAX_WEBHOOK_BYTES = 1024 * 1024  # LiveKit's events are a few KiB
 @csrf.exempt  # the signature over the raw body is this view's authentication
 def receive():
     """Store a signed LiveKit event once; sessions and attendance are derived from it
-    right after the answer (see deriver.py).
+    right after the answer (see apply.py).
 
     Refused requests (401/400/413) store nothing but a count per reason, shown to ops.
     """
@@ -32,15 +32,15 @@ def receive():
         return _refuse(401, error.reason, "invalid_signature", "The signature did not verify.")
     except gateway.MalformedWebhook:
         return _refuse(400, "not_json", "bad_payload", "The body is not a LiveKit event.")
-    if not event.id or event.event not in services.KNOWN_EVENTS:
+    if not event.id or event.event not in store.KNOWN_EVENTS:
         return _refuse(400, "unknown_event", "unknown_event", "Not a LiveKit event we know.")
-    stored = services.store_event(event, body)
+    stored = store.store_event(event, body)
     if stored:
-        deriver.after_store(event.id)
+        apply.after_store(event.id)
     return jsonify({"stored": stored}), 200
 
 
 def _refuse(status: int, reason: str, code: str, message: str):
     current_app.logger.warning("webhook refused (%s): %s", status, reason)
-    services.count_rejection(reason)
+    store.count_rejection(reason)
     return json_error(status, code, message)

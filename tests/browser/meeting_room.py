@@ -7,7 +7,7 @@ from collections.abc import Callable
 from playwright.sync_api import BrowserContext, Page, expect
 
 from meetings import livekit_gateway as gateway
-from meetings.scheduling.services import meeting_by_slug
+from meetings.models import Meeting
 from tests.browser.test_schedule_in_the_browser import scheduled, sign_in
 from tests.browser.test_two_browsers_meet import join
 from tests.conftest import LiveStack, first_room, run_in_thread
@@ -62,7 +62,7 @@ def guest_tickets(stack: LiveStack, slug: str, names: list[str]) -> list[dict]:
 
 
 def room_of(stack: LiveStack, slug: str) -> str:
-    return stack.query(lambda: first_room(meeting_by_slug(slug)))
+    return stack.query(lambda: first_room(Meeting.by_slug(slug)))
 
 
 def live_participant(stack: LiveStack, slug: str, name: str) -> gateway.LiveParticipant:

@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from meetings import livekit_gateway as gateway
 from meetings.auth import services as auth_services
+from meetings.models import Meeting
 from tests.browser.conftest import PageProblems, screenshot
 from tests.browser.test_schedule_in_the_browser import scheduled, sign_in
 from tests.browser.test_two_browsers_meet import join, wait_for_remote_video
@@ -162,10 +163,9 @@ def test_a_guest_cannot_use_the_host_endpoints(open_context, live_stack):
 
 
 def _room_of(slug: str) -> str:
-    from meetings.rooms import services as rooms
-    from meetings.scheduling.services import meeting_by_slug
+    from meetings.scheduling.window import window
 
-    return rooms.window(meeting_by_slug(slug), early_access=True).occurrence.room_name
+    return window(Meeting.by_slug(slug), early_access=True).occurrence.room_name
 
 
 def _microphone_muted(room: str, name: str) -> bool:

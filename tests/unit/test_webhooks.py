@@ -17,7 +17,9 @@ from meetings.models import (
     WebhookEvent,
     WebhookRejection,
 )
-from meetings.webhooks import derive, deriver, services
+from meetings.webhooks import apply as deriver
+from meetings.webhooks import handlers as derive
+from meetings.webhooks import store as services
 from tests.conftest import first_room
 from tests.support.waiting import wait_for
 from tests.webhook_factory import (

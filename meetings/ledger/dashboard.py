@@ -19,7 +19,7 @@ from meetings.models import (
     WebhookEvent,
     WebhookRejection,
 )
-from meetings.webhooks.derive import ROOM_NAME
+from meetings.scheduling import room_names
 
 BUCKETS = ("day", "week")
 EVENT_PAGE_SIZE = 200
@@ -75,15 +75,15 @@ def live_rooms(now: datetime | None = None) -> LiveRooms:
     views = []
     for room in rooms:
         session = sessions.get(room.sid)
-        match = ROOM_NAME.match(room.name)
-        meeting = meetings.get(match["slug"]) if match else None
+        parsed = room_names.parse(room.name)
+        meeting = meetings.get(parsed.slug) if parsed else None
         started = room.created_at or (session.started_at if session else None)
         views.append(
             LiveRoomView(
                 name=room.name,
                 sid=room.sid,
                 meeting=meeting,
-                occurrence_key=f"{match['day']}T{match['time']}Z" if match and meeting else None,
+                occurrence_key=parsed.occurrence_key if parsed and meeting else None,
                 participants=room.num_participants,
                 ledger_participants=present.get(session.id, 0) if session else 0,
                 started_at=started,
@@ -111,7 +111,7 @@ def _people_in_rooms(session_ids: list[int]) -> dict[int, int]:
 
 
 def _meetings_by_slug(names) -> dict[str, Meeting]:
-    slugs = {match["slug"] for name in names if (match := ROOM_NAME.match(name))}
+    slugs = {parsed.slug for name in names if (parsed := room_names.parse(name))}
     if not slugs:
         return {}
     query = (

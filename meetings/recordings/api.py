@@ -2,22 +2,21 @@
 
 from typing import Literal
 
-from flask import jsonify, request, session, url_for
+from flask import jsonify, request, url_for
 from flask_login import current_user
 from pydantic import StrictBool
 
 from meetings.api import bp
-from meetings.api.schemas import Body, to_iso
-from meetings.api.views import meeting_or_404, parse_body, require_user
+from meetings.api.bodies import Body, parse_body, to_iso
 from meetings.errors import ApiError
 from meetings.extensions import db
 from meetings.links import public_url
 from meetings.models import Recording, RecordingLayout, RecordingStatus
-from meetings.moderation.audit import Actor
-from meetings.recordings import library, media, services
-from meetings.recordings.views import filter_from_args
+from meetings.recordings import library, lifecycle, media
+from meetings.recordings.filters import filter_from_args
+from meetings.web import current_actor, meeting_or_404, require_user
 
-Preset = Literal[services.PRESETS]
+Preset = Literal[lifecycle.PRESETS]
 
 
 class RecordingStart(Body):
@@ -39,8 +38,8 @@ def recording_json(recording: Recording) -> dict:
         "audio_only": recording.audio_only,
         "auto_started": recording.auto_started,
         "requested_at": to_iso(recording.requested_at),
-        "started_at": to_iso(recording.started_at) if recording.started_at else None,
-        "ended_at": to_iso(recording.ended_at) if recording.ended_at else None,
+        "started_at": to_iso(recording.started_at),
+        "ended_at": to_iso(recording.ended_at),
         "duration_seconds": recording.duration_seconds,
         "size_bytes": recording.size_bytes,
         "error": recording.error,
@@ -65,11 +64,6 @@ def recording_json(recording: Recording) -> dict:
     return body
 
 
-def actor() -> Actor:
-    user = current_user if current_user.is_authenticated else None
-    return Actor.of(user, session.get("guest_identity"), request.remote_addr)
-
-
 def visible_recording(recording_id: str) -> Recording:
     """Raises: ApiError 401 without credentials, 404 for a recording the caller may not see."""
     user = require_user()
@@ -88,8 +82,8 @@ def start_recording(slug: str):
     meeting = meeting_or_404(slug)
     body = parse_body(RecordingStart)
     try:
-        recording = services.start(meeting, user, body.layout, body.audio_only, body.preset)
-    except services.AlreadyRecording as running:
+        recording = lifecycle.start(meeting, user, body.layout, body.audio_only, body.preset)
+    except lifecycle.AlreadyRecording as running:
         error = {"code": running.code, "message": running.message}
         return jsonify({"error": error, "recording": recording_json(running.recording)}), 409
     return jsonify(recording_json(recording)), 201
@@ -99,7 +93,7 @@ def start_recording(slug: str):
 def stop_recording(recording_id: str):
     """Stop a running recording; its file arrives through the server's webhooks."""
     recording = visible_recording(recording_id)
-    return jsonify(recording_json(services.stop(recording, current_user)))
+    return jsonify(recording_json(lifecycle.stop(recording, current_user)))
 
 
 @bp.get("/recordings")
@@ -123,7 +117,7 @@ def get_recording(recording_id: str):
 def delete_recording(recording_id: str):
     """Delete the file and the record (hosts and operators); refused under legal hold."""
     recording = visible_recording(recording_id)
-    library.delete(recording, current_user, actor())
+    library.delete(recording, current_user, current_actor())
     return jsonify({"deleted": int(recording_id)})
 
 

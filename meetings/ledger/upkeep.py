@@ -14,7 +14,7 @@ from meetings.models import (
     WebhookEvent,
     WebhookRejection,
 )
-from meetings.webhooks import derive
+from meetings.webhooks import handlers
 
 # A session younger than this is left alone: its room may be too new for the room list we
 # just fetched.
@@ -53,7 +53,7 @@ def reconcile(now: datetime | None = None) -> Reconciliation:
             continue
         session.ended_at = last_heard or now
         session.end_inferred = True
-        derive.recount(session)
+        handlers.recount(session)
         report.closed.append(session)
     known = set(
         db.session.scalars(
@@ -63,7 +63,7 @@ def reconcile(now: datetime | None = None) -> Reconciliation:
     for sid, room in live.items():
         if sid in known:
             continue
-        ref = derive.RoomRef(room.name, sid, *derive.occurrence_of_room(room.name))
+        ref = handlers.RoomRef(room.name, sid, *handlers.occurrence_of_room(room.name))
         session = MeetingSession(
             room_sid=sid,
             room_name=room.name,

@@ -239,7 +239,7 @@ class Decisions:
         )
 
 
-def decisions(meeting: Meeting, occurrence_key: str, identity: str) -> Decisions:
+def of_person(meeting: Meeting, occurrence_key: str, identity: str) -> Decisions:
     return Decisions(
         occurrence_state(meeting, occurrence_key),
         standing(meeting, occurrence_key, identity),

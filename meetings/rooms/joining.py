@@ -1,56 +1,37 @@
 """Joining a meeting: who may enter which occurrence, when, with which media grants.
 
 The schedule decides: a token is only minted inside an occurrence's join window, for the
-room of that occurrence, which is provisioned on the server first (the server runs with
-auto_create off, so no room exists that this code did not create).
+room of that occurrence, which is provisioned on the server first. Host decisions (lobby,
+removal, lock, end) are read from the database, so every app instance sees the same.
 """
 
 import enum
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 
+from meetings import audit_log, rate_limits
 from meetings import livekit_gateway as gateway
-from meetings import rate_limits
-from meetings.errors import ApiError
-from meetings.models import Access, AuditResult, LobbyEntry, Meeting, Role, User
-from meetings.moderation import audit, state
-from meetings.recordings import services as recordings
-from meetings.scheduling import recurrence as rec
+from meetings.extensions import db
+from meetings.models import AuditResult, LobbyEntry, Meeting, User
+from meetings.rooms import decisions as host_decisions
+from meetings.rooms import signals
+from meetings.rooms.errors import JoinRefused
+from meetings.rooms.provisioning import provision
+from meetings.scheduling.access import check_audience
 from meetings.scheduling.recurrence import Occurrence
-from meetings.short_cache import cache_of
+from meetings.scheduling.window import Phase, window
 
 MAX_DISPLAY_NAME = 64
-UNREACHABLE = "The meeting server is not reachable right now. Try again in a moment."
 
 
 class JoinRole(enum.StrEnum):
     HOST = "host"  # the host or a co-host
     PARTICIPANT = "participant"
     GUEST = "guest"
-
-
-class JoinRefused(ApiError):
-    """Nobody gets a token for this request; the message says why, for people."""
-
-
-class Phase(enum.StrEnum):
-    CANCELLED = "cancelled"
-    NOT_OPEN = "not_open"
-    OPEN = "open"
-    OVER = "over"
-
-
-@dataclass(frozen=True)
-class Window:
-    """Where a meeting stands in its schedule at one moment."""
-
-    phase: Phase
-    occurrence: Occurrence | None = None
-    opens_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -111,71 +92,7 @@ def role_for(meeting: Meeting, user: User | None) -> JoinRole:
     return JoinRole.HOST if meeting.is_host(user) else JoinRole.PARTICIPANT
 
 
-# ---- the schedule -------------------------------------------------------------------------
-
-
-def window(meeting: Meeting, now: datetime | None = None, *, early_access: bool = False) -> Window:
-    """Is the meeting open now? Hosts (`early_access`) may open the next occurrence early."""
-    now = now or datetime.now(UTC)
-    config = current_app.config
-    if meeting.is_cancelled:
-        return Window(Phase.CANCELLED)
-    grace = timedelta(minutes=config["JOIN_GRACE_MINUTES"])
-    occurrence = rec.current_or_next(meeting, now, grace)
-    if occurrence is None:
-        return Window(Phase.OVER)
-    opens_at = occurrence.starts_at - timedelta(minutes=config["JOIN_EARLY_MINUTES"])
-    if now < opens_at and not early_access and not host_is_in(occurrence):
-        return Window(Phase.NOT_OPEN, occurrence, opens_at)
-    return Window(Phase.OPEN, occurrence, opens_at)
-
-
-def host_is_in(occurrence: Occurrence) -> bool:
-    """A host who opened the meeting early lets everyone in, as people expect.
-
-    An unreachable server counts as "no": the page then shows the schedule.
-    """
-
-    def identities() -> frozenset[str]:
-        try:
-            return frozenset(p.identity for p in gateway.list_participants(occurrence.room_name))
-        except gateway.LiveKitError:
-            return frozenset()
-
-    # The waiting page before an occurrence opens is for anyone with the link: the server is
-    # asked whether a host is in at most every few seconds per room and process.
-    present = cache_of("room_identities", seconds=3).get(occurrence.room_name, identities)
-    return bool(present & occurrence.meeting.host_identities())
-
-
 # ---- who may enter ------------------------------------------------------------------------
-
-
-def check_audience(meeting: Meeting, user: User | None) -> None:
-    """Raises: JoinRefused when the meeting is not for this person (401 or 403)."""
-    if meeting.is_host(user):
-        return
-    if meeting.access in (Access.SIGNED_IN, Access.INVITED) and user is None:
-        raise JoinRefused(401, "sign_in_required", "Sign in to join this meeting.")
-    if meeting.access == Access.INVITED and user.email not in meeting.invitee_emails:
-        message = "This meeting is for invited people only. Ask the host to invite you."
-        raise JoinRefused(403, "not_invited", message)
-    if meeting.access == Access.INVITED and not user.email_verified:
-        # The invitation is for the address: nobody gets in on it before proving it is theirs.
-        message = "Confirm your email address first: open the link we mailed you."
-        raise JoinRefused(403, "email_unverified", message)
-
-
-def may_see_details(meeting: Meeting, user: User | None) -> bool:
-    """May this person read an invite-only meeting's title, description and host? Only those
-    it is for (and operators); others see what the join page needs to say no."""
-    if meeting.access != Access.INVITED or (user is not None and user.role == Role.OPS):
-        return True
-    try:
-        check_audience(meeting, user)
-    except JoinRefused:
-        return False
-    return True
 
 
 def check_access_code(
@@ -205,13 +122,14 @@ def check_access_code(
     if access_code:
         rate_limits.count_hit(limit, *key)
     if access_code and rate_limits.retry_after(limit, *key):  # this try used up the window
-        audit.record(
-            audit.Actor.of(user, None, address),
+        audit_log.record(
+            audit_log.Actor.of(user, None, address),
             "access_code_locked",
             AuditResult.REFUSED,
             meeting=meeting,
             detail=f"more than {limit} wrong access codes; tries paused",
         )
+        db.session.commit()  # the refusal below must not take the entry with it
     message = "Enter the meeting's access code." if not access_code else "Wrong access code."
     raise JoinRefused(403, "access_code_invalid", message, "access_code")
 
@@ -222,91 +140,15 @@ def open_occurrence(meeting: Meeting, user: User | None) -> Occurrence:
     Raises:
         JoinRefused: cancelled (410), over (410), or not open yet (409, with when it opens).
     """
-    state = window(meeting, early_access=meeting.is_host(user))
-    if state.phase == Phase.CANCELLED:
+    schedule = window(meeting, early_access=meeting.is_host(user))
+    if schedule.phase == Phase.CANCELLED:
         raise JoinRefused(410, "meeting_cancelled", "This meeting was cancelled by its host.")
-    if state.phase == Phase.OVER:
+    if schedule.phase == Phase.OVER:
         raise JoinRefused(410, "meeting_over", "This meeting is over.")
-    if state.phase == Phase.NOT_OPEN:
-        message = f"This meeting opens at {_iso(state.opens_at)}."
+    if schedule.phase == Phase.NOT_OPEN:
+        message = f"This meeting opens at {_iso(schedule.opens_at)}."
         raise JoinRefused(409, "not_open_yet", message)
-    return state.occurrence
-
-
-# ---- the media plane ----------------------------------------------------------------------
-
-
-# Server and app clocks may differ by this much when we judge that CreateRoom made the room.
-CLOCK_SKEW = timedelta(seconds=2)
-# Never trust the memo longer than this, whatever the timeouts.
-MEMO_CAP = timedelta(seconds=60)
-
-
-def memo_window() -> timedelta:
-    """How long after provisioning a join may skip CreateRoom.
-
-    The memo is only written when the room cannot close soon: someone is in it, or CreateRoom
-    has just made it. livekit-server then keeps it at least `departure_timeout` after the
-    last person leaves, and `empty_timeout` from creation if nobody comes (checked once a
-    second, in whole seconds: count one second less). Half the shorter of the two (10 s with
-    the defaults, 20 s and 300 s) leaves the other half for the clock skew above and for the
-    browser to connect with its token before the room could close.
-    """
-    config = current_app.config
-    shortest = min(
-        config["LIVEKIT_EMPTY_TIMEOUT_SECONDS"], config["LIVEKIT_DEPARTURE_TIMEOUT_SECONDS"]
-    )
-    return min(MEMO_CAP, timedelta(seconds=max(0, shortest) / 2))
-
-
-def provision(
-    occurrence: Occurrence, decisions: state.Decisions, *, need_people: bool = True
-) -> list[gateway.Participant]:
-    """Make sure the occurrence's room is on the server; returns who is in it.
-
-    A room provisioned moments ago (by any app instance, see `memo_window`) is not created
-    again; when `need_people` is False nobody is asked either, and the list is empty.
-
-    Raises:
-        JoinRefused: the media server cannot be reached (503).
-    """
-    meeting = occurrence.meeting
-    now = datetime.now(UTC)
-    window = memo_window()
-    if window and decisions.provisioned_since(now - window):
-        if not need_people:
-            return []
-        try:
-            return gateway.list_participants(occurrence.room_name)
-        except gateway.RoomNotFound:
-            pass  # closed by someone else meanwhile: create it again below
-        except gateway.LiveKitError as error:
-            current_app.logger.warning("listing %s failed: %s", occurrence.room_name, error)
-            raise JoinRefused(503, "livekit_unavailable", UNREACHABLE) from error
-    config = current_app.config
-    try:
-        room = gateway.ensure_room(
-            occurrence.room_name,
-            empty_timeout=config["LIVEKIT_EMPTY_TIMEOUT_SECONDS"],
-            departure_timeout=config["LIVEKIT_DEPARTURE_TIMEOUT_SECONDS"],
-            # The server's own limit is a backstop: we refuse with a clear message first.
-            max_participants=meeting.max_participants or 0,
-            metadata={
-                "slug": meeting.slug,
-                "title": meeting.title,
-                "occurrence": occurrence.key,
-                "host_identity": meeting.host.livekit_identity,
-            },
-        )
-    except gateway.LiveKitError as error:
-        current_app.logger.warning("provisioning %s failed: %s", occurrence.room_name, error)
-        raise JoinRefused(503, "livekit_unavailable", UNREACHABLE) from error
-    # An empty room that is not new may be about to close (its last person left a while
-    # ago): then every join provisions it again, as before.
-    made_now = room.created_at is not None and room.created_at >= now - CLOCK_SKEW
-    if window and (room.occupied or made_now):
-        state.remember_provisioned(meeting, occurrence.key, now)
-    return room.participants
+    return schedule.occurrence
 
 
 def must_wait_for_host(meeting: Meeting, role: JoinRole, admitted: bool) -> bool:
@@ -342,7 +184,7 @@ def check_room(
         raise JoinRefused(409, "meeting_full", message)
 
 
-def check_standing(decisions: state.Decisions) -> None:
+def check_standing(decisions: host_decisions.Decisions) -> None:
     """Raises: JoinRefused for someone removed, or when a host ended the occurrence."""
     if decisions.ended:
         raise JoinRefused(410, "meeting_ended", "The host ended this meeting.")
@@ -351,18 +193,18 @@ def check_standing(decisions: state.Decisions) -> None:
         raise JoinRefused(403, "removed", message)
 
 
-def check_not_locked(decisions: state.Decisions) -> None:
+def check_not_locked(decisions: host_decisions.Decisions) -> None:
     if decisions.locked:
         message = "The host locked this meeting: nobody new can join right now."
         raise JoinRefused(423, "meeting_locked", message)
 
 
 def check_lobby_denial(
-    decisions: state.Decisions, meeting: Meeting, occurrence_key: str, address: str
+    decisions: host_decisions.Decisions, meeting: Meeting, occurrence_key: str, address: str
 ) -> None:
     """Raises: JoinRefused for ten minutes after a host turned this browser or this address
     away (clearing cookies makes a new guest, not a new address)."""
-    until = state.denied_until(decisions.entry) or state.address_denied_until(
+    until = host_decisions.denied_until(decisions.entry) or host_decisions.address_denied_until(
         meeting, occurrence_key, address
     )
     if until is not None:
@@ -390,13 +232,12 @@ def issue_join_ticket(
     identity = user.livekit_identity if user is not None else guest_identity
     if not identity:
         raise ValueError("a guest needs an identity")
-    decisions = state.decisions(meeting, occurrence.key, identity)
+    decisions = host_decisions.of_person(meeting, occurrence.key, identity)
     if role == JoinRole.HOST:
-        state.reopen(decisions)
+        host_decisions.reopen(decisions)
         present = provision(occurrence, decisions, need_people=needs_people(meeting, role))
         check_room(meeting, role, identity, present)
-        # Meetings set to record themselves start when a host joins (once per occurrence).
-        recordings.auto_record(meeting, occurrence)
+        signals.host_joining.send(meeting, occurrence=occurrence)
         return mint_ticket(meeting, occurrence, role, identity, display_name, decisions)
     check_standing(decisions)
     admitted = decisions.admitted
@@ -406,7 +247,9 @@ def issue_join_ticket(
         # After a host removed a guest, guests wait even where the meeting has no lobby.
         if meeting.lobby or (role == JoinRole.GUEST and decisions.guests_wait):
             check_lobby_denial(decisions, meeting, occurrence.key, address)
-            return state.queue(meeting, occurrence.key, identity, user, display_name, address)
+            return host_decisions.queue(
+                meeting, occurrence.key, identity, user, display_name, address
+            )
     # Someone a host admitted before the lock rejoins: not a new join.
     need_people = needs_people(meeting, role, admitted)
     present = provision(occurrence, decisions, need_people=need_people)
@@ -420,7 +263,7 @@ def mint_ticket(
     role: JoinRole,
     identity: str,
     display_name: str,
-    decisions: state.Decisions,
+    decisions: host_decisions.Decisions,
 ) -> JoinTicket:
     """A token for exactly this occurrence's room with the grants the person's role allows."""
     # Webinar attendees watch and listen (and chat) unless a host made them a speaker.

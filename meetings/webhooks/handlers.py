@@ -12,7 +12,6 @@ Applying the same set of events in any order therefore gives the same rows.
 """
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,17 +21,14 @@ from livekit.protocol.models import TrackSource, TrackType
 from livekit.protocol.webhook import WebhookEvent as LiveKitEvent
 
 from meetings import livekit_gateway as gateway
+from meetings.after_commit import after_commit
 from meetings.extensions import db
 from meetings.models import Attendance, Meeting, MeetingSession, ProcessingResult, TrackPublication
-from meetings.moderation import state as moderation_state
-from meetings.recordings import services as recordings
+from meetings.recordings import egress_events
+from meetings.rooms import decisions as host_decisions
+from meetings.scheduling import room_names
 
 log = logging.getLogger(__name__)
-
-# Room names are "meeting-<slug>-<YYYYMMDDHHMM>", one per occurrence (see recurrence.py).
-ROOM_NAME = re.compile(
-    r"^meeting-(?P<slug>[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})-(?P<day>\d{8})(?P<time>\d{4})$"
-)
 
 
 @dataclass(frozen=True)
@@ -64,20 +60,20 @@ def room_of(event: LiveKitEvent) -> RoomRef | None:
 
 def occurrence_of_room(name: str) -> tuple[int | None, str | None]:
     """(meeting id, occurrence key) of one of our rooms; (None, None) for any other."""
-    match = ROOM_NAME.match(name)
-    if match is None:
+    parsed = room_names.parse(name)
+    if parsed is None:
         return None, None
-    meeting_id = db.session.scalar(sa.select(Meeting.id).where(Meeting.slug == match["slug"]))
+    meeting_id = db.session.scalar(sa.select(Meeting.id).where(Meeting.slug == parsed.slug))
     if meeting_id is None:
         return None, None
-    return meeting_id, f"{match['day']}T{match['time']}Z"  # recurrence.KEY_FORMAT
+    return meeting_id, parsed.occurrence_key
 
 
 def apply(event: LiveKitEvent, room: RoomRef | None) -> ProcessingResult:
     """Update the derived records for one new event; says what was done with it."""
     handler = HANDLERS.get(event.event, _keep_only)
     result = handler(event, room)
-    if recordings.apply_webhook(event):  # egress jobs, who is present, rooms that end
+    if egress_events.apply_webhook(event):  # egress jobs, who is present, rooms that end
         result = ProcessingResult.APPLIED
     return result
 
@@ -190,9 +186,9 @@ def _turn_away_if_removed(room: RoomRef | None, identity: str) -> None:
     if room is None or room.meeting_id is None or not identity:
         return
     meeting = db.session.get(Meeting, room.meeting_id)
-    if meeting is None or not moderation_state.is_removed(meeting, room.occurrence_key, identity):
+    if meeting is None or not host_decisions.is_removed(meeting, room.occurrence_key, identity):
         return
-    recordings.after_commit(lambda: _remove_quietly(room.name, identity))
+    after_commit(lambda: _remove_quietly(room.name, identity))
 
 
 def _remove_quietly(room_name: str, identity: str) -> None:

@@ -29,8 +29,8 @@ from meetings.models import (
     WebhookEvent,
     WebhookRejection,
 )
-from meetings.webhooks import derive
-from meetings.webhooks.derive import KNOWN_EVENTS, ROOM_NAME  # noqa: F401 (re-exported)
+from meetings.webhooks import handlers
+from meetings.webhooks.handlers import KNOWN_EVENTS  # noqa: F401 (re-exported)
 
 ATTEMPTS = 4
 T = TypeVar("T")
@@ -176,7 +176,7 @@ _INSERT_ONCE = {name: _insert_once_statement(insert) for name, insert in INSERT_
 def _ledger_values(event: LiveKitEvent, raw_body: str) -> dict:
     """The ledger row as stored at the door: what the event says, no lookups. The meeting
     it belongs to is filled in when it is derived."""
-    room_name = derive.room_name_of(event)
+    room_name = handlers.room_name_of(event)
     return {
         "id": event.id,
         "event": event.event,
@@ -185,7 +185,7 @@ def _ledger_values(event: LiveKitEvent, raw_body: str) -> dict:
         "participant_identity": event.participant.identity or None,
         "meeting_id": None,
         "unknown_room": False,
-        "created_at": derive.from_epoch(event.created_at),
+        "created_at": handlers.from_epoch(event.created_at),
         "received_at": datetime.now(UTC),
         "payload": raw_body,
         "result": ProcessingResult.PENDING,

@@ -1,6 +1,7 @@
 """OpenAPI paths of recordings: start, stop, list, read, delete, and the file."""
 
-from meetings.api.openapi import SLUG, _errors, _json
+from meetings.api import openapi
+from meetings.api.openapi import BEARER, SLUG, errors, json_response
 
 RECORDING_ID = {
     "name": "recording_id",
@@ -96,8 +97,8 @@ RANGE = {
 }
 
 
-def recording_paths() -> dict:
-    bearer = [{"bearer": []}]
+def paths() -> dict:
+    bearer = BEARER
     return {
         "/meetings/{slug}/recordings": {
             "post": {
@@ -108,9 +109,11 @@ def recording_paths() -> dict:
                 "security": bearer,
                 "requestBody": {"content": {"application/json": {"schema": START}}},
                 "responses": {
-                    "201": _json(ONE, "Started (status `starting`)"),
-                    "409": _json(CONFLICT, "Recording already, or the meeting is not running"),
-                    **_errors(400, 401, 403, 404, 422, 503),
+                    "201": json_response(ONE, "Started (status `starting`)"),
+                    "409": json_response(
+                        CONFLICT, "Recording already, or the meeting is not running"
+                    ),
+                    **errors(400, 401, 403, 404, 422, 503),
                 },
             }
         },
@@ -120,14 +123,14 @@ def recording_paths() -> dict:
                 "parameters": QUERY,
                 "security": bearer,
                 "responses": {
-                    "200": _json(
+                    "200": json_response(
                         {
                             "type": "object",
                             "properties": {"items": {"type": "array", "items": ONE}},
                         },
                         "Recordings",
                     ),
-                    **_errors(401, 422),
+                    **errors(401, 422),
                 },
             }
         },
@@ -136,15 +139,15 @@ def recording_paths() -> dict:
                 "summary": "One recording",
                 "parameters": [RECORDING_ID],
                 "security": bearer,
-                "responses": {"200": _json(ONE, "The recording"), **_errors(401, 404)},
+                "responses": {"200": json_response(ONE, "The recording"), **errors(401, 404)},
             },
             "delete": {
                 "summary": "Delete the file and the record (hosts, operators); audited",
                 "parameters": [RECORDING_ID],
                 "security": bearer,
                 "responses": {
-                    "200": _json({"type": "object"}, "Deleted"),
-                    **_errors(401, 403, 404, 409, 503),
+                    "200": json_response({"type": "object"}, "Deleted"),
+                    **errors(401, 403, 404, 409, 503),
                 },
             },
         },
@@ -154,8 +157,8 @@ def recording_paths() -> dict:
                 "parameters": [RECORDING_ID],
                 "security": bearer,
                 "responses": {
-                    "200": _json(ONE, "Stopping (status `ending`)"),
-                    **_errors(401, 403, 404, 409, 503),
+                    "200": json_response(ONE, "Stopping (status `ending`)"),
+                    **errors(401, 403, 404, 409, 503),
                 },
             }
         },
@@ -170,8 +173,11 @@ def recording_paths() -> dict:
                     "206": {"description": "The range asked for, with Content-Range"},
                     "302": {"description": "To a presigned URL in the bucket"},
                     "416": {"description": "Malformed range, or one past the end"},
-                    **_errors(401, 404),
+                    **errors(401, 404),
                 },
             }
         },
     }
+
+
+openapi.register(paths)

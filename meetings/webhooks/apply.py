@@ -9,7 +9,7 @@ statement is `UPDATE ... WHERE id IN (...) AND result = 'pending'`: two derivers
 apply one event twice (the second claim matches no row), and on SQLite that first write
 holds the file's write lock, so what the derivation then reads is current. Each event is
 applied in a savepoint, so one that fails is marked failed without undoing the others.
-Derivation is idempotent and tolerant of order (see derive.py), so which deriver applies
+Derivation is idempotent and tolerant of order (see handlers.py), so which deriver applies
 which event does not change the outcome.
 
 `WEBHOOK_DERIVE = "in_request"` (the unit tests) derives before answering instead.
@@ -31,8 +31,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from meetings.extensions import db
 from meetings.models import ProcessingResult, WebhookEvent
-from meetings.webhooks import derive
-from meetings.webhooks.services import ATTEMPTS, in_writer_turn
+from meetings.webhooks import handlers
+from meetings.webhooks.store import ATTEMPTS, in_writer_turn
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def _apply_one(event_id: str) -> dict:
     """Apply one claimed event inside a savepoint; the ledger columns to set for it."""
     payload = db.session.scalar(sa.select(WebhookEvent.payload).where(WebhookEvent.id == event_id))
     event = Parse(payload, LiveKitEvent(), ignore_unknown_fields=True)
-    room = derive.room_of(event)
+    room = handlers.room_of(event)
     outcome = {
         "id": event_id,
         "meeting_id": room.meeting_id if room else None,
@@ -152,7 +152,7 @@ def _apply_one(event_id: str) -> dict:
     }
     try:
         with db.session.begin_nested():
-            outcome["result"] = derive.apply(event, room)
+            outcome["result"] = handlers.apply(event, room)
     except IntegrityError:
         # Another deriver made this room's session or interval first: left pending and
         # applied again on top of that row (derive_events).

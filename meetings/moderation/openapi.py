@@ -1,19 +1,11 @@
 """OpenAPI paths of the lobby, host moderation and the audit log."""
 
-from meetings.api.openapi import SLUG, _body, _errors, _json
-from meetings.api.schemas import GuestLobbyRequest, HandRequest, MuteRequest
+from meetings.api import openapi
+from meetings.api.openapi import BEARER, SLUG, errors, json_response, request_body
+from meetings.moderation.api import GuestLobbyRequest, MuteRequest
+from meetings.rooms.openapi import LOBBY_ID, OK
 
 IDENTITY = {"name": "identity", "in": "path", "required": True, "schema": {"type": "string"}}
-LOBBY_ID = {"name": "lobby_id", "in": "path", "required": True, "schema": {"type": "string"}}
-OK = {"type": "object", "properties": {"ok": {"type": "boolean"}, "action": {"type": "string"}}}
-WAITING = {
-    "type": "object",
-    "properties": {
-        "status": {"type": "string", "enum": ["waiting"]},
-        "lobby_id": {"type": "string"},
-        "position": {"type": "integer", "description": "1 for the first in line"},
-    },
-}
 LOBBY = {
     "type": "object",
     "properties": {
@@ -87,17 +79,20 @@ def _action(summary: str, parameters: list, body=None) -> dict:
         "description": HOSTS_ONLY,
         "parameters": parameters,
         "security": [{"bearer": []}, {}],
-        "responses": {"200": _json(OK, "Done"), **_errors(401, 403, 404, 409, 422, 429, 503)},
+        "responses": {
+            "200": json_response(OK, "Done"),
+            **errors(401, 403, 404, 409, 422, 429, 503),
+        },
     }
     if body is not None:
         operation["requestBody"] = body
     return {"post": operation}
 
 
-def moderation_paths() -> dict:
+def paths() -> dict:
     paths = {}
     for action, summary in PARTICIPANT_SUMMARIES.items():
-        body = _body(MuteRequest) if action == "mute" else None
+        body = request_body(MuteRequest) if action == "mute" else None
         path = f"/meetings/{{slug}}/participants/{{identity}}/{action}"
         paths[path] = _action(summary, [SLUG, IDENTITY], body)
     for action, summary in MEETING_SUMMARIES.items():
@@ -110,42 +105,24 @@ def moderation_paths() -> dict:
     paths["/meetings/{slug}/guest_lobby"] = _action(
         "Make guests wait in the lobby for the rest of this occurrence, or not",
         [SLUG],
-        _body(GuestLobbyRequest),
+        request_body(GuestLobbyRequest),
     )
-    paths["/meetings/{slug}/hand"] = {
-        "post": {
-            "summary": "Raise or lower your own hand (set by the server in your attributes)",
-            "parameters": [SLUG],
-            "requestBody": _body(HandRequest),
-            "responses": {"200": _json(OK, "Done"), **_errors(400, 404, 409, 422, 503)},
-        }
-    }
     paths["/meetings/{slug}/lobby"] = {
         "get": {
             "summary": "Who waits in the lobby, first come first (hosts)",
             "parameters": [SLUG],
-            "responses": {"200": _json(LOBBY, "Waiting people"), **_errors(403, 404, 409)},
-        }
-    }
-    paths["/meetings/{slug}/lobby/{lobby_id}"] = {
-        "get": {
-            "summary": "The waiting person's own place; their media token once admitted",
-            "parameters": [SLUG, LOBBY_ID],
-            "responses": {
-                "200": _json(
-                    {"oneOf": [WAITING, {"$ref": "#/components/schemas/Token"}]},
-                    "Still waiting, or admitted (a token)",
-                ),
-                **_errors(403, 404, 409, 410),
-            },
+            "responses": {"200": json_response(LOBBY, "Waiting people"), **errors(403, 404, 409)},
         }
     }
     paths["/meetings/{slug}/audit"] = {
         "get": {
             "summary": "Lobby decisions and moderation actions of this meeting, newest first",
             "parameters": [SLUG],
-            "security": [{"bearer": []}],
-            "responses": {"200": _json(AUDIT, "Audit entries"), **_errors(401, 403, 404)},
+            "security": BEARER,
+            "responses": {"200": json_response(AUDIT, "Audit entries"), **errors(401, 403, 404)},
         }
     }
     return paths
+
+
+openapi.register(paths, (MuteRequest, GuestLobbyRequest))

@@ -1,22 +1,25 @@
-"""REST API v1: the lobby and host moderation.
+"""REST API v1: host moderation, the lobby as hosts see it, and the meeting's audit log.
 
 Hosts, co-hosts and operators act; anyone else gets 403, the attempt is audited and
 nothing reaches LiveKit.
 """
 
 from datetime import UTC, datetime
+from typing import Literal
 
-from flask import current_app, jsonify, request, session
+from flask import current_app, jsonify, request
 from flask_login import current_user
+from pydantic import StrictBool
 
-from meetings.api import bp, schemas
-from meetings.api.views import managed_meeting, meeting_or_404, parse_body
+from meetings import audit_log
+from meetings.api import bp
+from meetings.api.bodies import Body, parse_body
 from meetings.errors import ApiError
 from meetings.extensions import limiter
 from meetings.models import LobbyEntry, LobbyStatus
-from meetings.moderation import audit, services, state
-from meetings.moderation.audit import Actor
-from meetings.rooms import services as rooms
+from meetings.moderation import services
+from meetings.rooms import decisions as host_decisions
+from meetings.web import current_actor, managed_meeting, meeting_or_404, signed_in_user
 
 PARTICIPANT_ACTIONS = (
     "mute",
@@ -29,6 +32,14 @@ PARTICIPANT_ACTIONS = (
     "lower_hand",
 )
 MEETING_ACTIONS = ("mute_all", "lock", "unlock", "end")
+
+
+class MuteRequest(Body):
+    source: Literal["microphone", "camera", "screen_share"] = "microphone"
+
+
+class GuestLobbyRequest(Body):
+    on: StrictBool
 
 
 def caller_key() -> str:
@@ -45,16 +56,9 @@ moderation_limit = limiter.shared_limit(
 )
 
 
-def caller() -> tuple:
-    user = current_user if current_user.is_authenticated else None
-    actor = Actor.of(user, session.get("guest_identity"), request.remote_addr)
-    return user, actor
-
-
 def moderation(slug: str, action: str, target: str = "") -> services.Moderation:
     meeting = meeting_or_404(slug)
-    user, actor = caller()
-    return services.moderation_for(meeting, user, actor, action, target)
+    return services.moderation_for(meeting, signed_in_user(), current_actor(), action, target)
 
 
 @moderation_limit
@@ -63,7 +67,7 @@ def moderate_participant(slug: str, identity: str, action: str):
     context = moderation(slug, action, identity)
     answer = {"ok": True, "action": action, "identity": identity}
     if action == "mute":
-        services.mute(context, identity, parse_body(schemas.MuteRequest).source)
+        services.mute(context, identity, parse_body(MuteRequest).source)
     elif action == "remove":
         answer["guests_wait"] = services.remove(context, identity)
     elif action in ("promote", "demote"):
@@ -112,19 +116,6 @@ for _action in MEETING_ACTIONS:
     )
 
 
-@bp.post("/meetings/<slug>/hand")
-def hand(slug: str):
-    """Raise or lower the caller's own hand (`{"raised": true|false}`)."""
-    meeting = meeting_or_404(slug)
-    raised = parse_body(schemas.HandRequest).raised
-    user, _ = caller()
-    identity = user.livekit_identity if user is not None else session.get("guest_identity")
-    if not identity:
-        raise ApiError(404, "not_in_meeting", "Join the meeting first.")
-    services.raise_own_hand(meeting, identity, raised)
-    return jsonify({"ok": True, "raised": raised})
-
-
 # ---- the lobby ---------------------------------------------------------------------------
 
 
@@ -144,7 +135,7 @@ def lobby(slug: str):
     context = moderation(slug, "view_lobby")
     now = datetime.now(UTC)
     entries = services.lobby_queue(context)
-    found = state.occurrence_state(context.meeting, context.occurrence.key)
+    found = host_decisions.occurrence_state(context.meeting, context.occurrence.key)
     return jsonify(
         {
             "items": [lobby_json(entry, now) for entry in entries],
@@ -159,7 +150,7 @@ def lobby(slug: str):
 def guest_lobby(slug: str):
     """Make guests wait in the lobby for the rest of this occurrence, or not (`{"on": bool}`)."""
     context = moderation(slug, "guest_lobby")
-    on = parse_body(schemas.GuestLobbyRequest).on
+    on = parse_body(GuestLobbyRequest).on
     services.set_guest_lobby(context, on)
     return jsonify({"ok": True, "guests_wait": on})
 
@@ -168,7 +159,7 @@ def guest_lobby(slug: str):
 def decide(slug: str, lobby_id: str, decision: str):
     """Let one waiting person in, or turn them away for ten minutes."""
     context = moderation(slug, decision, lobby_id)
-    entry = state.entry_by_id(context.meeting, lobby_id)
+    entry = host_decisions.entry_by_id(context.meeting, lobby_id)
     if entry is None or entry.occurrence_key != context.occurrence.key:
         raise ApiError(404, "not_in_lobby", "Nobody with this id is waiting.")
     if entry.status != LobbyStatus.WAITING:
@@ -187,28 +178,6 @@ for _decision in ("admit", "deny"):
     )
 
 
-@bp.get("/meetings/<slug>/lobby/<lobby_id>")
-def lobby_status(slug: str, lobby_id: str):
-    """The waiting person's own place; the media token once a host let them in."""
-    meeting = meeting_or_404(slug)
-    entry = state.entry_by_id(meeting, lobby_id)
-    user, _ = caller()
-    identity = user.livekit_identity if user is not None else session.get("guest_identity")
-    if entry is None or entry.identity != identity:
-        raise ApiError(404, "not_in_lobby", "This lobby place is not yours or does not exist.")
-    if entry.status == LobbyStatus.DENIED:
-        raise ApiError(403, "lobby_denied", "The host declined your request to join.")
-    if entry.status == LobbyStatus.WAITING:
-        occurrence = rooms.open_occurrence(meeting, user)
-        rooms.check_standing(state.decisions(meeting, occurrence.key, identity))
-        state.seen(entry)
-        return jsonify(
-            {"status": "waiting", "lobby_id": entry.id, "position": state.position(entry)}
-        )
-    ticket = rooms.issue_join_ticket(meeting, user, identity, entry.display_name)
-    return jsonify(ticket.as_json())
-
-
 # ---- the audit log -----------------------------------------------------------------------
 
 
@@ -216,5 +185,5 @@ def lobby_status(slug: str, lobby_id: str):
 def meeting_audit(slug: str):
     """Every lobby decision and moderation action in this meeting, newest first (hosts)."""
     meeting = managed_meeting(slug)
-    rows = audit.entries(audit.AuditFilter(meeting=meeting))
-    return jsonify({"items": [audit.as_json(row) for row in rows]})
+    rows = audit_log.entries(audit_log.AuditFilter(meeting=meeting))
+    return jsonify({"items": [audit_log.as_json(row) for row in rows]})

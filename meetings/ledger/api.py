@@ -3,20 +3,16 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import jsonify, request
-from flask_login import current_user
 
 from meetings import livekit_gateway as gateway
-from meetings.api import bp, schemas
-from meetings.api.views import managed_meeting, require_user
+from meetings.api import bp
+from meetings.api.bodies import to_iso
 from meetings.errors import ApiError
-from meetings.ledger import history, operations
-from meetings.models import MeetingSession, Role
+from meetings.ledger import dashboard, history
+from meetings.models import MeetingSession
+from meetings.web import managed_meeting, require_ops
 
 MAX_USAGE_DAYS = 366
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return schemas.to_iso(moment) if moment else None
 
 
 def session_json(session: MeetingSession) -> dict:
@@ -24,8 +20,8 @@ def session_json(session: MeetingSession) -> dict:
         "id": session.id,
         "room_name": session.room_name,
         "occurrence_key": session.occurrence_key,
-        "started_at": _iso(session.started_at),
-        "ended_at": _iso(session.ended_at),
+        "started_at": to_iso(session.started_at),
+        "ended_at": to_iso(session.ended_at),
         "end_inferred": session.end_inferred,
         "duration_seconds": session.duration_seconds,
         "peak_participants": session.peak_participants,
@@ -50,8 +46,8 @@ def attendance(slug: str):
             {
                 "identity": interval.identity,
                 "display_name": interval.display_name,
-                "joined_at": _iso(interval.joined_at),
-                "left_at": _iso(interval.left_at),
+                "joined_at": to_iso(interval.joined_at),
+                "left_at": to_iso(interval.left_at),
                 "session_id": interval.session_id,
                 "seconds": interval.seconds,
             }
@@ -60,19 +56,12 @@ def attendance(slug: str):
     )
 
 
-def require_ops():
-    user = require_user()
-    if user.role != Role.OPS:
-        raise ApiError(403, "forbidden", "Only operators may do this.")
-    return current_user
-
-
 @bp.get("/ops/rooms")
 def ops_rooms():
     """Rooms live on the server, joined with our meetings and the ledger; ops only."""
     require_ops()
     try:
-        live = operations.live_rooms()
+        live = dashboard.live_rooms()
     except gateway.LiveKitError as error:
         raise ApiError(503, "livekit_unavailable", f"LiveKit did not answer: {error}") from error
     items = [
@@ -92,7 +81,7 @@ def ops_rooms():
             "unknown_room": room.unknown,
             "participants": room.participants,
             "ledger_participants": room.ledger_participants,
-            "started_at": _iso(room.started_at),
+            "started_at": to_iso(room.started_at),
             "duration_seconds": room.duration_seconds,
         }
         for room in live.rooms
@@ -105,7 +94,7 @@ def ops_usage():
     """Sessions, meeting minutes and participants per day or week; ops only."""
     require_ops()
     bucket = request.args.get("bucket", "day")
-    if bucket not in operations.BUCKETS:
+    if bucket not in dashboard.BUCKETS:
         raise ApiError(422, "invalid_field", "`bucket` is `day` or `week`.", "bucket")
     now = datetime.now(UTC)
     end = _day_or_time("to", now)
@@ -121,9 +110,9 @@ def ops_usage():
             "participant_minutes": row.participant_minutes,
             "peak_participants": row.peak_participants,
         }
-        for row in operations.usage(start, end, bucket, now)
+        for row in dashboard.usage(start, end, bucket, now)
     ]
-    return jsonify({"bucket": bucket, "from": _iso(start), "to": _iso(end), "items": items})
+    return jsonify({"bucket": bucket, "from": to_iso(start), "to": to_iso(end), "items": items})
 
 
 def _day_or_time(name: str, default: datetime) -> datetime:

@@ -1,9 +1,7 @@
 """OpenAPI paths of what the webhook ledger derived: sessions, attendance, rooms, usage."""
 
-from meetings.api.openapi import SLUG, _errors, _json
-
-TIME = {"type": "string", "format": "date-time"}
-NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
+from meetings.api import openapi
+from meetings.api.openapi import BEARER, NULLABLE_TIME, SLUG, TIME, errors, json_response
 
 SESSIONS = {
     "type": "object",
@@ -119,14 +117,14 @@ DAY_OR_TIME = {
 }
 
 
-def ledger_paths() -> dict:
+def paths() -> dict:
     return {
         "/meetings/{slug}/sessions": {
             "get": {
                 "summary": "Each time the meeting's rooms were open (hosts, co-hosts, ops)",
                 "parameters": [SLUG],
-                "security": [{"bearer": []}],
-                "responses": {"200": _json(SESSIONS, "Sessions"), **_errors(401, 403, 404)},
+                "security": BEARER,
+                "responses": {"200": json_response(SESSIONS, "Sessions"), **errors(401, 403, 404)},
             }
         },
         "/meetings/{slug}/attendance": {
@@ -134,24 +132,24 @@ def ledger_paths() -> dict:
                 "summary": "Join and leave times reported by the media server, one row per "
                 "interval (hosts, co-hosts, ops)",
                 "parameters": [SLUG],
-                "security": [{"bearer": []}],
+                "security": BEARER,
                 "responses": {
-                    "200": _json(ATTENDANCE, "Attendance intervals"),
-                    **_errors(401, 403, 404),
+                    "200": json_response(ATTENDANCE, "Attendance intervals"),
+                    **errors(401, 403, 404),
                 },
             }
         },
         "/ops/rooms": {
             "get": {
                 "summary": "Rooms live on the LiveKit server with their meetings (ops only)",
-                "security": [{"bearer": []}],
-                "responses": {"200": _json(ROOMS, "Live rooms"), **_errors(401, 403, 503)},
+                "security": BEARER,
+                "responses": {"200": json_response(ROOMS, "Live rooms"), **errors(401, 403, 503)},
             }
         },
         "/ops/usage": {
             "get": {
                 "summary": "Meeting minutes and participants per day or week (ops only)",
-                "security": [{"bearer": []}],
+                "security": BEARER,
                 "parameters": [
                     {"name": "from", "in": "query", "schema": DAY_OR_TIME},
                     {"name": "to", "in": "query", "schema": DAY_OR_TIME},
@@ -161,7 +159,10 @@ def ledger_paths() -> dict:
                         "schema": {"type": "string", "enum": ["day", "week"], "default": "day"},
                     },
                 ],
-                "responses": {"200": _json(USAGE, "Usage"), **_errors(401, 403, 422)},
+                "responses": {"200": json_response(USAGE, "Usage"), **errors(401, 403, 422)},
             }
         },
     }
+
+
+openapi.register(paths)

@@ -1,15 +1,34 @@
-"""The audit log: every lobby decision and moderation action, including refusals."""
+"""The audit log: every lobby decision and moderation action, including refusals.
+
+Like the security log, a record joins the caller's transaction.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from meetings.csv_export import to_csv
+from meetings.csv_export import csv_download, to_csv
 from meetings.extensions import db
-from meetings.models import AuditEntry, AuditResult, Meeting, User
+from meetings.models import AuditEntry, AuditResult, Meeting, User, utcnow
 
 PAGE_SIZE = 200
+# The actions the ops page's filter offers.
+ACTIONS = (
+    "admit",
+    "deny",
+    "mute",
+    "mute_all",
+    "ask_unmute",
+    "remove",
+    "promote",
+    "demote",
+    "make_co_host",
+    "lock",
+    "unlock",
+    "end",
+    "view_lobby",
+)
 
 
 @dataclass(frozen=True)
@@ -39,8 +58,12 @@ def record(
     detail: str = "",
     error: str = "",
 ) -> AuditEntry:
-    """Store one entry and commit, so a failure later in the request cannot lose it."""
+    """Add one entry to the session; the caller's transaction commits it with the change.
+
+    A refusal is committed by its service before the error is raised, so it is never lost.
+    """
     entry = AuditEntry(
+        created_at=utcnow(),  # the time of the action, not of the commit
         meeting=meeting,
         occurrence_key=occurrence_key,
         actor=actor.user,
@@ -52,7 +75,6 @@ def record(
         error=error[:500],
     )
     db.session.add(entry)
-    db.session.commit()
     return entry
 
 
@@ -112,3 +134,7 @@ CSV_COLUMNS = (
 
 def as_csv(rows: list[AuditEntry]) -> str:
     return to_csv(CSV_COLUMNS, (as_json(row) for row in rows))
+
+
+def download(rows: list[AuditEntry], filename: str):
+    return csv_download(as_csv(rows), filename)

@@ -1,0 +1,63 @@
+"""Settle recordings the webhooks left behind: ask the server about every row still running."""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from meetings import livekit_gateway as gateway
+from meetings.extensions import db
+from meetings.models import Recording, RecordingStatus, utcnow
+from meetings.recordings import egress_events, notices
+from meetings.recordings.lifecycle import STALE_REQUEST
+
+
+@dataclass(frozen=True)
+class Settled:
+    recording: Recording
+    before: RecordingStatus
+    note: str
+
+
+def reconcile() -> list[Settled]:
+    """Ask the server about rows stuck in starting/active/ending and settle them.
+
+    Raises: gateway.LiveKitUnavailable when the server cannot list egress jobs.
+    """
+    settled = []
+    now = utcnow()
+    stuck = db.session.scalars(
+        sa.select(Recording)
+        .where(
+            Recording.status.in_(
+                (
+                    RecordingStatus.REQUESTED,
+                    RecordingStatus.STARTING,
+                    RecordingStatus.ACTIVE,
+                    RecordingStatus.ENDING,
+                )
+            )
+        )
+        .order_by(Recording.id)
+    ).all()
+    for row in stuck:
+        before = row.status
+        if row.egress_id is None:
+            if now - row.requested_at < STALE_REQUEST:
+                continue
+            row.status = RecordingStatus.FAILED
+            row.error = "The start request never got an answer from the server."
+            row.ended_at = now
+            settled.append(Settled(row, before, row.error))
+            continue
+        found = gateway.list_egress(egress_id=row.egress_id)
+        if not found:
+            row.status = RecordingStatus.FAILED
+            row.error = "The server no longer knows this recording."
+            row.ended_at = now
+            settled.append(Settled(row, before, row.error))
+        elif egress_events.apply_report(row, found[0]):
+            settled.append(Settled(row, before, f"server says {found[0].status}"))
+    db.session.commit()
+    for room in {item.recording.room_name for item in settled}:
+        notices.announce(room)
+    return settled

@@ -1,0 +1,152 @@
+"""A meeting's settings as a host gives them (form or API), and their validation."""
+
+from dataclasses import dataclass, field, make_dataclass, replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from meetings.models import Access, Meeting
+from meetings.scheduling import recurrence as rec
+from meetings.scheduling.options import OPTION_NAMES, OPTIONS
+
+MAX_DURATION_MINUTES = 24 * 60
+
+
+# A start a few minutes in the past is a slow form, not a mistake.
+PAST_START_TOLERANCE = timedelta(minutes=5)
+
+
+MAX_INTERVAL = 99
+
+
+class InvalidMeeting(ValueError):
+    """A meeting setting is not acceptable; `field` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    """When a meeting takes place and who may come; its options are added from OPTIONS."""
+
+    title: str
+    starts_at: datetime  # aware
+    duration_minutes: int
+    time_zone: str = "UTC"
+    description: str = ""
+    recurrence: rec.Recurrence | None = None
+    access: Access = Access.LINK
+    invitees: tuple[str, ...] = ()
+    access_code: str | None = None
+    co_hosts: tuple[str, ...] = field(default=())
+
+
+class _SettingsMethods:
+    @classmethod
+    def of(cls, meeting: Meeting) -> "MeetingSettings":
+        """The settings a meeting has now, for partial updates."""
+        return cls(
+            title=meeting.title,
+            starts_at=meeting.starts_at,
+            duration_minutes=meeting.duration_minutes,
+            time_zone=meeting.time_zone,
+            description=meeting.description,
+            recurrence=rec.Recurrence.of(meeting),
+            access=meeting.access,
+            invitees=tuple(meeting.invitee_emails),
+            access_code=meeting.access_code,
+            co_hosts=tuple(user.email for user in meeting.co_hosts),
+            **{name: getattr(meeting, name) for name in OPTION_NAMES},
+        )
+
+    def updated(self, **changes) -> "MeetingSettings":
+        return replace(self, **changes)
+
+
+# Everything a host decides about a meeting; forms and the API both build one.
+MeetingSettings = make_dataclass(
+    "MeetingSettings",
+    [(option.name, option.kind | None, field(default=option.default)) for option in OPTIONS],
+    bases=(_SettingsMethods, _Schedule),
+    frozen=True,
+)
+
+
+def zone_or_error(name: str) -> ZoneInfo:
+    """Raises: InvalidMeeting naming `time_zone`."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidMeeting("time_zone", f"Unknown time zone {name!r}.") from None
+
+
+def local_to_utc(local: datetime, zone_name: str) -> datetime:
+    """A wall-clock time in the host's zone, as an aware UTC datetime."""
+    return local.replace(tzinfo=zone_or_error(zone_name)).astimezone(UTC)
+
+
+MIN_ACCESS_CODE = 6
+
+
+def check_settings(
+    settings: MeetingSettings,
+    now: datetime | None = None,
+    *,
+    start_changed: bool = True,
+    code_changed: bool = True,
+) -> list[datetime]:
+    """Validate; returns the series' UTC starts.
+
+    Raises:
+        InvalidMeeting: for the first setting that is not acceptable.
+    """
+    now = now or datetime.now(UTC)
+    if not settings.title.strip():
+        raise InvalidMeeting("title", "Give the meeting a title.")
+    zone_or_error(settings.time_zone)
+    if settings.starts_at.tzinfo is None:
+        raise InvalidMeeting("starts_at", "Give the start time with its UTC offset.")
+    if start_changed and settings.starts_at < now - PAST_START_TOLERANCE:
+        raise InvalidMeeting("starts_at", "The start time is in the past.")
+    if not 1 <= settings.duration_minutes <= MAX_DURATION_MINUTES:
+        raise InvalidMeeting("duration_minutes", "The duration must be 1 minute to 24 hours.")
+    if settings.max_participants is not None and settings.max_participants < 2:
+        raise InvalidMeeting("max_participants", "Allow at least 2 participants.")
+    if settings.access_code is not None and not settings.access_code.strip():
+        raise InvalidMeeting("access_code", "The access code cannot be only spaces.")
+    # A short code falls to guessing; meetings that had one keep it until it is changed.
+    if (
+        code_changed
+        and settings.access_code
+        and len(settings.access_code.strip()) < MIN_ACCESS_CODE
+    ):
+        message = f"Use at least {MIN_ACCESS_CODE} characters for the access code."
+        raise InvalidMeeting("access_code", message)
+    if settings.access == Access.INVITED and not settings.invitees:
+        raise InvalidMeeting("invitees", "Invite at least one person, or let anyone join.")
+    return check_recurrence(settings)
+
+
+def check_recurrence(settings: MeetingSettings) -> list[datetime]:
+    rule = settings.recurrence
+    if rule is None:
+        return [settings.starts_at]
+    if not 1 <= rule.interval <= MAX_INTERVAL:
+        raise InvalidMeeting("recurrence.interval", f"Repeat every 1 to {MAX_INTERVAL} periods.")
+    if (rule.count is None) == (rule.until is None):
+        raise InvalidMeeting("recurrence", "End the series after a number of times or on a date.")
+    if rule.count is not None and not 1 <= rule.count <= rec.MAX_OCCURRENCES:
+        message = f"A series has 1 to {rec.MAX_OCCURRENCES} occurrences."
+        raise InvalidMeeting("recurrence.count", message)
+    local_start = settings.starts_at.astimezone(ZoneInfo(settings.time_zone)).date()
+    if rule.until is not None and rule.until < local_start:
+        raise InvalidMeeting("recurrence.until", "The series ends before it starts.")
+    if any(day not in rec.WEEKDAYS for day in rule.by_weekday):
+        raise InvalidMeeting("recurrence.by_weekday", "Weekdays are mo, tu, we, th, fr, sa, su.")
+    starts = rec.expand(settings.starts_at, settings.time_zone, rule)
+    if len(starts) > rec.MAX_OCCURRENCES:
+        message = f"That makes more than {rec.MAX_OCCURRENCES} occurrences; end it sooner."
+        raise InvalidMeeting("recurrence.until", message)
+    return starts
