@@ -1,4 +1,8 @@
-"""The one module that talks to LiveKit: tokens, RoomService calls and webhooks.
+"""The one module that talks to LiveKit: tokens, RoomService calls, egress and webhooks.
+
+Longer than the ~350 lines other modules keep to, on purpose: it is the one place that
+imports livekit.api / livekit.protocol (lint-imports enforces it), so every LiveKit type and
+call is translated here into our own small dataclasses and errors, and nowhere else.
 
 Public functions are synchronous for Flask views. Each RoomService call opens its own
 `LiveKitAPI` client inside a fresh event loop (a client is bound to the loop it was made
@@ -16,7 +20,7 @@ import aiohttp
 import jwt
 from asgiref.sync import async_to_sync
 from flask import current_app
-from google.protobuf.json_format import ParseError
+from google.protobuf.json_format import Parse, ParseError
 from livekit import api
 
 T = TypeVar("T")
@@ -120,6 +124,20 @@ def mint_token(grant: MediaGrant) -> MintedToken:
         token = token.with_metadata(json.dumps(grant.metadata))
     expires_at = datetime.now(UTC).replace(microsecond=0) + grant.ttl
     return MintedToken(jwt=token.to_jwt(), expires_at=expires_at)
+
+
+# A webhook event as the server sends it (protobuf); the webhooks feature annotates with it.
+WebhookEvent = api.WebhookEvent
+
+
+def parse_webhook_json(payload: str) -> api.WebhookEvent:
+    """A stored webhook body, parsed again (fields a newer server adds are ignored)."""
+    return Parse(payload, api.WebhookEvent(), ignore_unknown_fields=True)
+
+
+def track_kind_and_source(track: api.TrackInfo) -> tuple[str, str]:
+    """("audio" | "video" | "data", "camera" | "microphone" | ... | "unknown")."""
+    return api.TrackType.Name(track.type).lower(), api.TrackSource.Name(track.source).lower()
 
 
 def verify_webhook(body: str, authorization: str | None) -> api.WebhookEvent:

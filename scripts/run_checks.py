@@ -1,4 +1,4 @@
-"""`make test`: lint, then every test tier on SQLite and on PostgreSQL.
+"""`make test`: lint and import contracts, then every test tier on SQLite and on PostgreSQL.
 
 Every step runs even when an earlier one failed, so one CI run shows all that is wrong; the
 exit status is 1 when any step failed. A summary with each step's time ends the output.
@@ -16,6 +16,8 @@ VENV_BIN = Path(sys.executable).parent
 STEPS: list[tuple[str, list[str], dict[str, str]]] = [
     ("ruff check", [str(VENV_BIN / "ruff"), "check", "."], {}),
     ("ruff format", [str(VENV_BIN / "ruff"), "format", "--check", "."], {}),
+    # The import rules of docs/ARCHITECTURE.md (contracts in pyproject.toml).
+    ("import contracts", [str(VENV_BIN / "lint-imports"), "--no-cache"], {}),
     ("tests on SQLite", [sys.executable, "-m", "pytest"], {}),
     ("tests on PostgreSQL", [sys.executable, "-m", "pytest"], {"TEST_DATABASE": "postgresql"}),
 ]

@@ -1,9 +1,13 @@
+"""The account page: API tokens, the calendar feed address, the email address."""
+
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from meetings.account import bp
 from meetings.account.forms import ApiTokenForm, ChangeEmailForm
-from meetings.auth import services
+from meetings.auth import email_links, services
+from meetings.calendar import services as calendar
+from meetings.links import public_url
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -39,7 +43,7 @@ def change_email():
     form = ChangeEmailForm()
     if form.validate_on_submit():
         try:
-            services.change_email(current_user, form.email.data, form.password.data)
+            email_links.change_email(current_user, form.email.data, form.password.data)
         except services.AccountError as error:
             getattr(form, error.field or "email").errors.append(error.message)
         else:
@@ -47,6 +51,14 @@ def change_email():
             flash(message, "success")
             return redirect(url_for("account.index"))
     return account_page(email_form=form), 422
+
+
+@bp.post("/calendar-feed")
+@login_required
+def rotate_feed_token():
+    """Create or replace the user's calendar feed address, shown on this answer only."""
+    token = calendar.rotate_feed_token(current_user)
+    return account_page(new_feed_url=public_url("calendar.feed", token=token))
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

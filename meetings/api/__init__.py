@@ -10,9 +10,9 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
+from meetings.auth.loaders import bearer_token_sent
 from meetings.errors import ApiError
 from meetings.extensions import csrf, limiter
-from meetings.security import bearer_token_sent
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer tokens are not sent by browsers on their own, so they need no CSRF token;

@@ -13,7 +13,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from meetings import rate_limits
-from meetings.auth import bp, services
+from meetings.auth import bp, email_links, registration, services
 from meetings.auth.forms import LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from meetings.extensions import limiter
 
@@ -86,18 +86,18 @@ def register():
     first_account = services.user_count() == 0
     if form.validate_on_submit():
         try:
-            registration = services.register(
+            signed_up = registration.register(
                 form.email.data, form.display_name.data, form.password.data, form.invite.data
             )
         except services.AccountError as error:
             target = getattr(form, error.field) if error.field else None
             (target.errors if target else form.form_errors).append(error.message)
         else:
-            if registration.user is None:
-                return render_template("auth/check_mail.html", email=registration.email)
-            _start_session(registration.user)
+            if signed_up.user is None:
+                return render_template("auth/check_mail.html", email=signed_up.email)
+            _start_session(signed_up.user)
             flash(
-                f"Welcome, {registration.user.display_name}. Schedule your first meeting.",
+                f"Welcome, {signed_up.user.display_name}. Schedule your first meeting.",
                 "success",
             )
             return redirect(url_for("scheduling.dashboard"))
@@ -129,7 +129,7 @@ def request_reset():
     """Ask for a password reset link by email."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        email_links.request_password_reset(form.email.data)
         # The same answer whether or not the account exists: no account discovery.
         flash("If an account exists for that email, a reset link is on its way.", "info")
         return redirect(url_for("auth.login"))
@@ -139,12 +139,12 @@ def request_reset():
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     """Choose a new password with a one-time link."""
-    if services.usable_reset(token) is None:
+    if email_links.usable_reset(token) is None:
         abort(404, "This reset link has expired or was used already. Ask for a new one.")
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.password.data)
+            email_links.reset_password(token, form.password.data)
         except services.InvalidLink as error:
             abort(404, error.message)
         flash("Your password is changed. Sign in with it.", "success")
@@ -166,7 +166,7 @@ def _start_session(user) -> None:
 def verify_email(token: str):
     """The page a confirmation link opens: one button confirms (a mail scanner that only
     fetches the link confirms nothing)."""
-    link = services.usable_verification(token)
+    link = email_links.usable_verification(token)
     if link is None:
         abort(404, "This confirmation link has expired or was used. Ask for a new one.")
     return render_template("auth/verify.html", email=link.email)
@@ -176,7 +176,7 @@ def verify_email(token: str):
 def confirm_email(token: str):
     """Confirm the address the link was sent to."""
     try:
-        user = services.verify_email(token)
+        user = email_links.verify_email(token)
     except services.InvalidLink as error:
         abort(404, error.message)
     flash(f"{user.email} is confirmed.", "success")
@@ -194,7 +194,7 @@ def resend_verification():
     elif rate_limits.count_hit(
         current_app.config["VERIFY_MAIL_LIMIT"], "verify-mail", str(current_user.id)
     ):
-        services.send_email_verification(current_user)
+        email_links.send_email_verification(current_user)
         flash(f"We sent a new confirmation link to {current_user.email}.", "success")
     else:
         flash("We sent several links already. Check your mail, or try again in an hour.", "error")

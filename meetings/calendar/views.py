@@ -1,7 +1,6 @@
 from flask import Response, abort
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from meetings.account.views import account_page
 from meetings.calendar import bp, ics, services
 from meetings.links import public_url
 from meetings.models import Meeting
@@ -40,14 +39,6 @@ def feed(token: str):
     meetings = services.feed_meetings(user)
     body = ics.feed_calendar(user, [(meeting, _join_url(meeting)) for meeting in meetings])
     return _ics_response(body, "meetings.ics")
-
-
-@bp.post("/calendar/feed-token")
-@login_required
-def rotate_feed_token():
-    """Create or replace the user's calendar feed address, shown on this answer only."""
-    token = services.rotate_feed_token(current_user)
-    return account_page(new_feed_url=public_url("calendar.feed", token=token))
 
 
 def _meeting_or_404(slug: str) -> Meeting:

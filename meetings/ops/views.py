@@ -3,6 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from meetings.auth import email_links
 from meetings.auth import services as accounts
 from meetings.extensions import db
 from meetings.links import public_url
@@ -76,7 +77,7 @@ def _set_disabled(user: User, disabled: bool):
 def reset_link(user_id: int):
     """Make a one-time password reset link to hand to the user (when no mail is set up)."""
     user = user_or_404(user_id)
-    token = accounts.create_password_reset(user, actor=current_user)
+    token = email_links.create_password_reset(user, actor=current_user)
     link = public_url("auth.reset_password", token=token)
     return render_template("ops/link.html", kind="Password reset link", link=link, user=user)
 

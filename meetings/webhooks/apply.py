@@ -25,10 +25,9 @@ from functools import partial
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from google.protobuf.json_format import Parse
-from livekit.protocol.webhook import WebhookEvent as LiveKitEvent
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from meetings import livekit_gateway as gateway
 from meetings.extensions import db
 from meetings.models import ProcessingResult, WebhookEvent
 from meetings.webhooks import handlers
@@ -142,7 +141,7 @@ def _claim_and_apply(event_ids: list[str]) -> tuple[int, list[str], list[str]]:
 def _apply_one(event_id: str) -> dict:
     """Apply one claimed event inside a savepoint; the ledger columns to set for it."""
     payload = db.session.scalar(sa.select(WebhookEvent.payload).where(WebhookEvent.id == event_id))
-    event = Parse(payload, LiveKitEvent(), ignore_unknown_fields=True)
+    event = gateway.parse_webhook_json(payload)
     room = handlers.room_of(event)
     outcome = {
         "id": event_id,

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from livekit.protocol.models import TrackSource, TrackType
-from livekit.protocol.webhook import WebhookEvent as LiveKitEvent
 
 from meetings import livekit_gateway as gateway
 from meetings.after_commit import after_commit
@@ -46,11 +44,11 @@ class RoomRef:
         return bool(self.name) and self.meeting_id is None
 
 
-def room_name_of(event: LiveKitEvent) -> str | None:
+def room_name_of(event: gateway.WebhookEvent) -> str | None:
     return event.room.name or event.egress_info.room_name or event.ingress_info.room_name or None
 
 
-def room_of(event: LiveKitEvent) -> RoomRef | None:
+def room_of(event: gateway.WebhookEvent) -> RoomRef | None:
     name = room_name_of(event)
     if not name:
         return None
@@ -69,7 +67,7 @@ def occurrence_of_room(name: str) -> tuple[int | None, str | None]:
     return meeting_id, parsed.occurrence_key
 
 
-def apply(event: LiveKitEvent, room: RoomRef | None) -> ProcessingResult:
+def apply(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult:
     """Update the derived records for one new event; says what was done with it."""
     handler = HANDLERS.get(event.event, _keep_only)
     result = handler(event, room)
@@ -86,14 +84,14 @@ def _from_millis(millis: int) -> datetime | None:
     return datetime.fromtimestamp(millis / 1000, UTC) if millis else None
 
 
-def _event_time(event: LiveKitEvent) -> datetime:
+def _event_time(event: gateway.WebhookEvent) -> datetime:
     return from_epoch(event.created_at) or datetime.now(UTC)
 
 
 # ---- rooms ----------------------------------------------------------------------------------
 
 
-def _session(event: LiveKitEvent, room: RoomRef | None) -> MeetingSession | None:
+def _session(event: gateway.WebhookEvent, room: RoomRef | None) -> MeetingSession | None:
     """The session of the event's room, made if this is its first event; locked (on
     PostgreSQL) so that concurrent events of one room are derived one after the other."""
     if room is None or not room.sid:
@@ -120,7 +118,7 @@ def _session(event: LiveKitEvent, room: RoomRef | None) -> MeetingSession | None
     return session
 
 
-def _room_started(event: LiveKitEvent, room: RoomRef | None) -> ProcessingResult:
+def _room_started(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult:
     session = _session(event, room)
     if session is None:
         return ProcessingResult.IGNORED
@@ -129,7 +127,7 @@ def _room_started(event: LiveKitEvent, room: RoomRef | None) -> ProcessingResult
     return ProcessingResult.APPLIED
 
 
-def _room_finished(event: LiveKitEvent, room: RoomRef | None) -> ProcessingResult:
+def _room_finished(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult:
     session = _session(event, room)
     if session is None:
         return ProcessingResult.IGNORED
@@ -142,7 +140,7 @@ def _room_finished(event: LiveKitEvent, room: RoomRef | None) -> ProcessingResul
 # ---- participants ---------------------------------------------------------------------------
 
 
-def _participant(event: LiveKitEvent, room: RoomRef | None) -> ProcessingResult:
+def _participant(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult:
     info = event.participant
     if not info.sid:
         return ProcessingResult.IGNORED
@@ -253,7 +251,7 @@ def peak_of(marks: list[tuple[datetime, int, str]]) -> int:
 # ---- tracks ---------------------------------------------------------------------------------
 
 
-def _track(event: LiveKitEvent, room: RoomRef | None) -> ProcessingResult:
+def _track(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult:
     track = event.track
     if not track.sid:
         return ProcessingResult.IGNORED
@@ -268,8 +266,7 @@ def _track(event: LiveKitEvent, room: RoomRef | None) -> ProcessingResult:
         row.session_id = session.id
     row.participant_sid = event.participant.sid or row.participant_sid or ""
     row.identity = event.participant.identity or row.identity or ""
-    row.kind = TrackType.Name(track.type).lower()
-    row.source = TrackSource.Name(track.source).lower()
+    row.kind, row.source = gateway.track_kind_and_source(track)
     if event.event == "track_published":
         row.published_at = _event_time(event)
     else:
@@ -280,18 +277,18 @@ def _track(event: LiveKitEvent, room: RoomRef | None) -> ProcessingResult:
 # ---- egress and ingress ---------------------------------------------------------------------
 
 
-def _egress(event: LiveKitEvent, room: RoomRef | None) -> ProcessingResult:
+def _egress(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult:
     """egress_started / egress_updated / egress_ended, keyed by egress id, in no order with
     the room's events. Recordings (issue 8) derive from them here; until then the ledger
     only keeps them."""
     return ProcessingResult.IGNORED
 
 
-def _keep_only(event: LiveKitEvent, room: RoomRef | None) -> ProcessingResult:
+def _keep_only(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult:
     return ProcessingResult.IGNORED
 
 
-Handler = Callable[[LiveKitEvent, RoomRef | None], ProcessingResult]
+Handler = Callable[[gateway.WebhookEvent, RoomRef | None], ProcessingResult]
 HANDLERS: dict[str, Handler] = {
     "room_started": _room_started,
     "room_finished": _room_finished,

@@ -18,9 +18,9 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
-from livekit.protocol.webhook import WebhookEvent as LiveKitEvent
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from meetings import livekit_gateway as gateway
 from meetings.extensions import INSERT_ON_CONFLICT, db
 from meetings.models import (
     Attendance,
@@ -58,7 +58,7 @@ _arrivals_lock = threading.Lock()
 _committer = threading.Lock()
 
 
-def store_event(event: LiveKitEvent, raw_body: str) -> bool:
+def store_event(event: gateway.WebhookEvent, raw_body: str) -> bool:
     """Store `event` as pending; a repeated delivery stores nothing. Returns once the row
     is committed.
 
@@ -173,7 +173,7 @@ def _insert_once_statement(insert):
 _INSERT_ONCE = {name: _insert_once_statement(insert) for name, insert in INSERT_ON_CONFLICT.items()}
 
 
-def _ledger_values(event: LiveKitEvent, raw_body: str) -> dict:
+def _ledger_values(event: gateway.WebhookEvent, raw_body: str) -> dict:
     """The ledger row as stored at the door: what the event says, no lookups. The meeting
     it belongs to is filled in when it is derived."""
     room_name = handlers.room_name_of(event)

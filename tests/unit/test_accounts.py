@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from meetings.auth import services
+from meetings.auth import email_links, services
 from meetings.extensions import db
 from meetings.models import Invite, LoginSession, PasswordReset, Role, SecurityEvent, User
 from tests.conftest import PASSWORD, csrf_token_from
@@ -190,7 +190,7 @@ def test_password_reset_by_mail_works_once(app, client, make_user, outbox):
 
 
 def test_expired_reset_link_is_refused(client, make_user):
-    token = services.create_password_reset(make_user())
+    token = email_links.create_password_reset(make_user())
     reset = db.session.scalar(db.select(PasswordReset))
     reset.expires_at = datetime.now(UTC) - timedelta(seconds=1)
     db.session.commit()
@@ -200,8 +200,8 @@ def test_expired_reset_link_is_refused(client, make_user):
 def test_reset_ends_every_session_of_the_account(app, client, make_user, login):
     user = make_user()
     login(user)
-    token = services.create_password_reset(user)
-    services.reset_password(token, "another-long-password")
+    token = email_links.create_password_reset(user)
+    email_links.reset_password(token, "another-long-password")
     assert client.get("/dashboard").status_code == 302
 
 

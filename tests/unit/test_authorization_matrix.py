@@ -72,7 +72,7 @@ MATRIX = {
     # The feed's token is its credential; the fake token in `values` opens no feed.
     ("GET", "/calendar/<token>.ics"): everyone(404),
     # The new address is shown on the answer itself, once (only its hash is kept).
-    ("POST", "/calendar/feed-token"): signed_in(302, 200),
+    ("POST", "/account/calendar-feed"): signed_in(302, 200),
     ("GET", "/ops/users"): ops_only(200),
     ("POST", "/ops/users/<int:user_id>/role"): ops_only(302),
     ("POST", "/ops/users/<int:user_id>/disable"): ops_only(302),

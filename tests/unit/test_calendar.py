@@ -208,7 +208,7 @@ def create_feed_address(client) -> str:
     """Press the button on the account page; return the feed address it then shows."""
     page = client.get("/account").get_data(as_text=True)
     response = client.post(
-        "/calendar/feed-token", data={"csrf_token": csrf_token_from(page)}, follow_redirects=True
+        "/account/calendar-feed", data={"csrf_token": csrf_token_from(page)}, follow_redirects=True
     )
     page = response.get_data(as_text=True)
     assert "Copy your new feed address into your calendar app now." in page
@@ -283,7 +283,7 @@ def test_feed_of_a_disabled_user_is_404(client, make_user):
 
 def test_creating_a_feed_address_needs_a_signed_in_user(client):
     page = client.get("/auth/login").get_data(as_text=True)
-    response = client.post("/calendar/feed-token", data={"csrf_token": csrf_token_from(page)})
+    response = client.post("/account/calendar-feed", data={"csrf_token": csrf_token_from(page)})
 
     assert response.status_code == 302
     assert "/auth/login" in response.headers["Location"]

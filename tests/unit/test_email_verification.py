@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from meetings.auth import services
+from meetings.auth import email_links, services
 from meetings.calendar import services as calendar
 from meetings.extensions import db
 from meetings.models import Access, MeetingInvitee, Role, User
@@ -79,7 +79,7 @@ def test_changing_the_email_makes_it_unproven_and_old_links_prove_nothing(
     client, make_user, login, outbox
 ):
     user = make_user(email="old@example.com", email_verified=False)
-    services.send_email_verification(user)
+    email_links.send_email_verification(user)
     login(user)
     wrong = form_post(
         client, "/account/email", {"email": "new@example.com", "password": "nope"}, "/account"
