@@ -8,7 +8,7 @@ import statistics
 from bench.browser import chromium
 from bench.http_load import in_thread, ms, percentile
 from bench.stack import BASELINE_PATH, BenchStack
-from tests.synthetic import BackgroundParticipants
+from tests.support.synthetic import BackgroundParticipants
 
 TARGET_MEDIAN_MS = 1500
 

@@ -38,7 +38,7 @@ from meetings.livekit_process import (
 from meetings.models import Meeting, Role, User
 from meetings.scheduling import recurrence as rec
 from meetings.webhooks import deriver as webhook_deriver
-from tests.postgres import ThrowawayPostgres, find_binaries
+from tests.support.postgres import ThrowawayPostgres, find_binaries
 from tests.support.waiting import wait_until_drained
 
 pytest_plugins = ["tests.support.leak_check", "tests.support.clock", "pytester"]

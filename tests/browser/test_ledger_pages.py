@@ -18,9 +18,14 @@ from meetings.scheduling import recurrence as rec
 from meetings.scheduling.services import MeetingSettings, create_meeting
 from tests.browser.conftest import PHONE, PageProblems, screenshot
 from tests.conftest import PASSWORD, run_in_thread
+from tests.support.synthetic import BackgroundParticipants
 from tests.support.waiting import wait_for
-from tests.synthetic import BackgroundParticipants
-from tests.webhook_factory import participant_event, room_event, track_event, webhook_request
+from tests.support.webhook_factory import (
+    participant_event,
+    room_event,
+    track_event,
+    webhook_request,
+)
 
 pytestmark = pytest.mark.browser
 

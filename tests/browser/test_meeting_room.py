@@ -22,7 +22,7 @@ from tests.browser.meeting_room import (
 )
 from tests.conftest import run_in_thread
 from tests.support.joining import expect_connected
-from tests.synthetic import BackgroundParticipants
+from tests.support.synthetic import BackgroundParticipants
 
 pytestmark = pytest.mark.browser
 

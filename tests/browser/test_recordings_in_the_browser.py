@@ -12,8 +12,8 @@ from meetings.auth import services as auth_services
 from meetings.scheduling.services import MeetingSettings, create_meeting
 from tests.browser.conftest import PHONE, PageProblems, screenshot
 from tests.conftest import PASSWORD, first_room
-from tests.egress_factory import SECOND, egress_event
-from tests.recording_media import deliver, make_mp4
+from tests.support.egress_factory import SECOND, egress_event
+from tests.support.recording_media import deliver, make_mp4
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from tests.browser.conftest import PageProblems, screenshot
 from tests.browser.test_two_browsers_meet import join, wait_for_remote_video
 from tests.conftest import PASSWORD
 from tests.support.joining import expect_connected
-from tests.synthetic import BackgroundParticipants
+from tests.support.synthetic import BackgroundParticipants
 
 pytestmark = pytest.mark.browser
 

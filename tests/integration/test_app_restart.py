@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from meetings.extensions import db
 from meetings.models import WebhookEvent
-from tests.app_process import AppProcess, empty_database
-from tests.webhook_load import Outcome, make_meetings, prepare, send, wait_until_derived
-from tests.webhook_scenarios import derived_snapshot
+from tests.support.app_process import AppProcess, empty_database
+from tests.support.webhook_load import Outcome, make_meetings, prepare, send, wait_until_derived
+from tests.support.webhook_scenarios import derived_snapshot
 
 CRASH_AFTER = 250  # answers
 

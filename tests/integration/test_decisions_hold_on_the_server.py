@@ -17,8 +17,8 @@ from tests.integration.test_moderation_on_the_server import (
     server_view,
     until,
 )
+from tests.support.synthetic import connect
 from tests.support.waiting import wait_for
-from tests.synthetic import connect
 
 pytestmark = pytest.mark.livekit
 

@@ -8,7 +8,7 @@ import pytest
 
 from meetings import livekit_gateway as gateway
 from tests.conftest import run_in_thread
-from tests.synthetic import connect
+from tests.support.synthetic import connect
 
 pytestmark = pytest.mark.livekit
 

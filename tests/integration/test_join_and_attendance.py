@@ -13,8 +13,8 @@ from meetings.extensions import db
 from meetings.models import WebhookEvent
 from meetings.scheduling.services import MeetingSettings, create_meeting
 from tests.conftest import first_room, run_in_thread
+from tests.support.synthetic import connect
 from tests.support.waiting import wait_for
-from tests.synthetic import connect
 
 pytestmark = pytest.mark.livekit
 

@@ -15,8 +15,8 @@ from meetings.extensions import db
 from meetings.models import MeetingSession, TrackPublication, WebhookEvent
 from tests.conftest import run_in_thread
 from tests.integration.test_join_and_attendance import create_host_and_meeting
+from tests.support.synthetic import connect, publish_test_pattern
 from tests.support.waiting import wait_for
-from tests.synthetic import connect, publish_test_pattern
 
 pytestmark = pytest.mark.livekit
 DEPARTURE_TIMEOUT = 2  # the room closes this long after the last person leaves

@@ -19,8 +19,8 @@ from meetings.livekit_process import free_port
 from meetings.models import Recording, RecordingStatus
 from meetings.scheduling.services import MeetingSettings, create_meeting
 from tests.conftest import PASSWORD, csrf_token_from, first_room, run_in_thread
-from tests.egress_factory import SECOND, egress_event
-from tests.recording_media import deliver, make_mp4
+from tests.support.egress_factory import SECOND, egress_event
+from tests.support.recording_media import deliver, make_mp4
 
 pytestmark = pytest.mark.livekit
 

@@ -11,7 +11,7 @@ from meetings import livekit_gateway as gateway
 from meetings.auth import services as auth_services
 from meetings.scheduling.services import MeetingSettings, create_meeting
 from tests.conftest import PASSWORD, first_room, run_in_thread
-from tests.synthetic import connect
+from tests.support.synthetic import connect
 
 pytestmark = pytest.mark.livekit
 

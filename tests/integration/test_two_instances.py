@@ -41,11 +41,11 @@ from tests.conftest import (
     run_in_thread,
     webhook_deriver,
 )
-from tests.postgres import ThrowawayPostgres, find_binaries
+from tests.support.postgres import ThrowawayPostgres, find_binaries
+from tests.support.synthetic import connect
 from tests.support.waiting import wait_for
-from tests.synthetic import connect
-from tests.webhook_factory import webhook_request
-from tests.webhook_scenarios import script_room
+from tests.support.webhook_factory import webhook_request
+from tests.support.webhook_scenarios import script_room
 
 pytestmark = pytest.mark.livekit
 SECRET = secrets.token_urlsafe(48)  # both instances share it; production refuses known ones

@@ -13,10 +13,10 @@ from config import TestingConfig
 from meetings import create_app
 from meetings.extensions import db
 from meetings.models import MeetingSession, ProcessingResult, WebhookEvent
-from tests.app_process import AppProcess, empty_database
 from tests.conftest import ARTIFACTS
-from tests.webhook_load import run_against, wait_until_derived
-from tests.webhook_scenarios import apply_in_process, derived_snapshot
+from tests.support.app_process import AppProcess, empty_database
+from tests.support.webhook_load import run_against, wait_until_derived
+from tests.support.webhook_scenarios import apply_in_process, derived_snapshot
 
 ROOMS, TOTAL, SENDERS = 37, 2000, 50  # 37 scripted rooms: about 1,600 distinct events
 

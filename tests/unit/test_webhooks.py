@@ -20,7 +20,7 @@ from meetings.models import (
 from meetings.webhooks import derive, deriver, services
 from tests.conftest import first_room
 from tests.support.waiting import wait_for
-from tests.webhook_factory import (
+from tests.support.webhook_factory import (
     egress_event,
     participant_event,
     room_event,
@@ -29,7 +29,7 @@ from tests.webhook_factory import (
     track_event,
     webhook_request,
 )
-from tests.webhook_scenarios import apply_in_process, derived_snapshot, script_room
+from tests.support.webhook_scenarios import apply_in_process, derived_snapshot, script_room
 
 URL = "/livekit/webhook"
 

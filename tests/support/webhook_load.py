@@ -16,10 +16,10 @@ from meetings.auth import services as auth_services
 from meetings.extensions import db
 from meetings.models import Meeting
 from meetings.scheduling import recurrence as rec
-from tests.app_process import AppProcess, Sender
+from tests.support.app_process import AppProcess, Sender
 from tests.support.waiting import wait_until_drained
-from tests.webhook_factory import sign, to_body
-from tests.webhook_scenarios import RoomScript, delivery_plan, script_room
+from tests.support.webhook_factory import sign, to_body
+from tests.support.webhook_scenarios import RoomScript, delivery_plan, script_room
 
 WEBHOOK_PATH = "/livekit/webhook"
 

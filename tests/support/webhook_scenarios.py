@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from meetings.extensions import db
 from meetings.models import Attendance, MeetingSession, TrackPublication
 from meetings.webhooks import deriver, services
-from tests.webhook_factory import (
+from tests.support.webhook_factory import (
     egress_event,
     participant_event,
     room_event,
