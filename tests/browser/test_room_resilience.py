@@ -4,16 +4,14 @@ import pytest
 from playwright.sync_api import expect
 
 from meetings import livekit_gateway as gateway
-from tests.browser.conftest import PageProblems, screenshot
 from tests.browser.meeting_room import (
     guest_in_meeting,
     host_in_meeting,
     live_participant,
     room_of,
-    wait_for_video,
 )
-from tests.browser.test_two_browsers_meet import join
-from tests.conftest import run_in_thread
+from tests.support.browser_pages import PageProblems, join, screenshot, wait_for_video
+from tests.support.live import run_in_thread
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,8 @@ from meetings.auth import services as auth_services
 from meetings.extensions import db
 from meetings.models import WebhookEvent
 from meetings.scheduling.services import MeetingSettings, create_meeting
-from tests.conftest import first_room, run_in_thread
+from tests.support.live import run_in_thread
+from tests.support.rooms import first_room
 from tests.support.synthetic import connect
 from tests.support.waiting import wait_for
 

@@ -13,8 +13,8 @@ from meetings import livekit_gateway as gateway
 from meetings.auth import services as auth_services
 from meetings.extensions import db
 from meetings.models import MeetingSession, TrackPublication, WebhookEvent
-from tests.conftest import run_in_thread
 from tests.integration.test_join_and_attendance import create_host_and_meeting
+from tests.support.live import run_in_thread
 from tests.support.synthetic import connect, publish_test_pattern
 from tests.support.waiting import wait_for
 

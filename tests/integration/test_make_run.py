@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from meetings.livekit_process import DEFAULT_BINARY, free_port, free_udp_port
-from tests.conftest import PROJECT_DIR, require
+from tests.support.environment import PROJECT_DIR, require
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.livekit

@@ -18,9 +18,11 @@ from meetings.extensions import db
 from meetings.livekit_process import free_port
 from meetings.models import Recording, RecordingStatus
 from meetings.scheduling.services import MeetingSettings, create_meeting
-from tests.conftest import PASSWORD, csrf_token_from, first_room, run_in_thread
+from tests.support.accounts import PASSWORD, sign_in
 from tests.support.egress_factory import SECOND, egress_event
+from tests.support.live import run_in_thread
 from tests.support.recording_media import deliver, make_mp4
+from tests.support.rooms import first_room
 
 pytestmark = pytest.mark.livekit
 
@@ -238,12 +240,7 @@ def test_s3_recordings_play_and_download_through_short_lived_presigned_urls(
     # browser is sent there for the bytes.
     browser = live_stack.app.test_client()
     base = live_stack.base_url  # the host the live app serves
-    login = browser.get("/auth/login", base_url=base).get_data(as_text=True)
-    browser.post(
-        "/auth/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": csrf_token_from(login)},
-        base_url=base,
-    )
+    sign_in(browser, email, base_url=base)
     page = browser.get(f"/recordings/{row['id']}", base_url=base)
     assert page.status_code == 200
     assert f"media-src 'self' blob: {endpoint};" in page.headers["Content-Security-Policy"]

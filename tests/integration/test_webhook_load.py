@@ -13,8 +13,8 @@ from config import TestingConfig
 from meetings import create_app
 from meetings.extensions import db
 from meetings.models import MeetingSession, ProcessingResult, WebhookEvent
-from tests.conftest import ARTIFACTS
 from tests.support.app_process import AppProcess, empty_database
+from tests.support.environment import ARTIFACTS
 from tests.support.webhook_load import run_against, wait_until_derived
 from tests.support.webhook_scenarios import apply_in_process, derived_snapshot
 

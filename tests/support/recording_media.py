@@ -6,7 +6,8 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import LiveStack, require
+from tests.support.environment import require
+from tests.support.live import LiveStack
 from tests.support.webhook_factory import webhook_request
 
 

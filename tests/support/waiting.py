@@ -1,5 +1,6 @@
 """Waiting for conditions instead of sleeping: bounded, and clear about what never happened."""
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,16 +12,53 @@ import pytest
 STALL_SECONDS = 30.0
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.2) -> Any:
-    """Poll until `predicate` returns something truthy; fail with a clear message if never."""
+def wait_for(
+    predicate: Callable[[], Any],
+    timeout: float = 15.0,
+    interval: float = 0.2,
+    *,
+    what: str | Callable[[], str] | None = None,
+    pause: Callable[[float], None] = time.sleep,
+) -> Any:
+    """Poll until `predicate` returns something truthy and return that; fail with a clear
+    message if it never does. `what` names the condition (or, as a function, is called on
+    failure to say how things stand: a log, a page's state), else the predicate's docstring
+    does. `pause` waits between tries (a Playwright page's own wait keeps its events flowing)."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
         if result:
             return result
         if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout}s: {predicate.__doc__ or predicate}")
-        time.sleep(interval)
+            pytest.fail(f"condition not met within {timeout}s: {_name(predicate, what)}")
+        pause(interval)
+
+
+async def wait_for_async(
+    predicate: Callable[[], Any],
+    timeout: float = 10.0,
+    interval: float = 0.1,
+    *,
+    what: str | Callable[[], str] | None = None,
+) -> Any:
+    """`wait_for` inside an event loop: the loop keeps running (a LiveKit SDK room keeps
+    receiving) while the condition is polled."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout}s: {_name(predicate, what)}")
+        await asyncio.sleep(interval)
+
+
+def _name(predicate: Callable[[], Any], what: str | Callable[[], str] | None) -> str:
+    """What never happened: `what` (called, if it is a function, to say how things stand),
+    else the predicate's docstring."""
+    if callable(what):
+        return what()
+    return what or predicate.__doc__ or repr(predicate)
 
 
 def wait_until_drained(

@@ -9,8 +9,8 @@ import pytest
 from meetings.extensions import db
 from meetings.models import Recording, RecordingStatus, Role, utcnow
 from meetings.recordings import services
-from tests.conftest import first_room
 from tests.support.egress_factory import SECOND, egress_event
+from tests.support.rooms import first_room
 from tests.support.webhook_factory import participant_event, room_event, webhook_request
 
 URL = "/livekit/webhook"

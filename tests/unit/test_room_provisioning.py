@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from meetings.extensions import db
 from meetings.models import OccurrenceState
-from tests.conftest import first_room
+from tests.support.rooms import first_room
 
 
 def token(app, meeting, name="Guest"):

@@ -18,7 +18,7 @@ from meetings.models import (
     WebhookRejection,
 )
 from meetings.webhooks import derive, deriver, services
-from tests.conftest import first_room
+from tests.support.rooms import first_room
 from tests.support.waiting import wait_for
 from tests.support.webhook_factory import (
     egress_event,
