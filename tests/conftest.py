@@ -30,9 +30,9 @@ from meetings.livekit_process import (
 from meetings.models import Meeting, Role, User
 from meetings.webhooks import deriver as webhook_deriver
 from tests.support.accounts import PASSWORD, sign_in
-from tests.support.environment import PROJECT_DIR, require
+from tests.support.environment import require
 from tests.support.live import LiveStack, Outbox
-from tests.support.postgres import ThrowawayPostgres, find_binaries
+from tests.support.postgres import ThrowawayPostgres, throwaway_cluster
 
 pytest_plugins = ["tests.support.leak_check", "tests.support.clock", "pytester"]
 
@@ -64,11 +64,7 @@ def postgres() -> Iterator[ThrowawayPostgres | None]:
     if DATABASE != "postgresql":
         yield None
         return
-    binaries = find_binaries()
-    require(binaries is not None, "PostgreSQL (Debian package postgresql)")
-    server = ThrowawayPostgres(PROJECT_DIR / "tests" / ".postgres" / f"run-{os.getpid()}", binaries)
-    server.start()
-    try:
+    with throwaway_cluster("run") as server:
         server.admin(f"CREATE DATABASE {SCHEMA_TEMPLATE}")
         template = create_app(
             TestingConfig, {"SQLALCHEMY_DATABASE_URI": server.url(SCHEMA_TEMPLATE)}
@@ -77,8 +73,6 @@ def postgres() -> Iterator[ThrowawayPostgres | None]:
             db.create_all()
             db.engine.dispose()  # a template database cannot be copied while in use
         yield server
-    finally:
-        server.stop()
 
 
 @contextmanager
@@ -220,6 +214,18 @@ def live_stack(tmp_path_factory, postgres: ThrowawayPostgres | None) -> LiveStac
         yield from _serve_live_app(workdir, app_port, livekit, postgres)
     finally:
         livekit.stop()
+
+
+@pytest.fixture
+def local_storage(live_stack, tmp_path, monkeypatch) -> Path:
+    """Recordings of the live app go to a directory of this test (the egress writes them
+    to /out on its side)."""
+    directory = tmp_path / "recordings"
+    directory.mkdir()
+    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_STORAGE", "local")
+    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_DIR", str(directory))
+    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_EGRESS_DIR", "/out")
+    return directory
 
 
 def _serve_live_app(

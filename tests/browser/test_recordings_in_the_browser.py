@@ -19,16 +19,6 @@ from tests.support.rooms import first_room
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def local_storage(live_stack, tmp_path, monkeypatch):
-    directory = tmp_path / "recordings"
-    directory.mkdir()
-    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_STORAGE", "local")
-    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_DIR", str(directory))
-    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_EGRESS_DIR", "/out")
-    return directory
-
-
 def schedule(stack, title: str):
     """A meeting open now that allows recording; its slug, room, host email and API headers."""
 

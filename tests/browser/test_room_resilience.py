@@ -33,13 +33,22 @@ for (const name of ["WebSocket", "RTCPeerConnection"]) {
 NETWORK_DIES = "() => window.openConnections.forEach((connection) => connection.close())"
 
 
-def test_a_page_that_loses_its_network_reconnects_and_its_video_flows_again(
-    open_context, live_stack
-):
-    slug, host = host_in_meeting(open_context, live_stack)
+def host_and_a_guest_page_whose_network_can_die(open_context, stack):
+    """A meeting with its host in the call, and a guest page (not yet on the meeting) that
+    keeps its connections for NETWORK_DIES: (slug, host page, guest's context, guest page)."""
+    slug, host = host_in_meeting(open_context, stack)
     context = open_context()
     guest = context.new_page()
     guest.add_init_script(KEEP_CONNECTIONS)
+    return slug, host, context, guest
+
+
+def test_a_page_that_loses_its_network_reconnects_and_its_video_flows_again(
+    open_context, live_stack
+):
+    slug, host, context, guest = host_and_a_guest_page_whose_network_can_die(
+        open_context, live_stack
+    )
     guest.goto(f"/m/{slug}")
     problems = PageProblems(guest)
     join(guest, "Gita Guest")
@@ -78,10 +87,9 @@ def test_being_removed_and_the_meeting_ending_are_not_network_trouble(open_conte
 def test_a_call_that_livekit_cannot_resume_is_joined_again_with_a_fresh_token(
     open_context, live_stack
 ):
-    slug, host = host_in_meeting(open_context, live_stack)
-    context = open_context()
-    guest = context.new_page()
-    guest.add_init_script(KEEP_CONNECTIONS)
+    slug, host, context, guest = host_and_a_guest_page_whose_network_can_die(
+        open_context, live_stack
+    )
     token_requests = []
     guest.on(
         "request",

@@ -5,7 +5,6 @@ import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import boto3
 import pytest
@@ -64,16 +63,6 @@ def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
             return answer.status, dict(answer.headers), answer.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
-
-
-@pytest.fixture
-def local_storage(live_stack, tmp_path, monkeypatch) -> Path:
-    directory = tmp_path / "recordings"
-    directory.mkdir()
-    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_STORAGE", "local")
-    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_DIR", str(directory))
-    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_EGRESS_DIR", "/out")
-    return directory
 
 
 def test_start_without_an_egress_worker_fails_cleanly_with_the_servers_reason(

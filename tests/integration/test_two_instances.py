@@ -31,7 +31,7 @@ from meetings.webhooks import deriver as webhook_deriver
 from tests.support.environment import PROJECT_DIR, require
 from tests.support.live import LiveStack, http_json
 from tests.support.live_meetings import joined_room_name, meeting_with_member
-from tests.support.postgres import ThrowawayPostgres, find_binaries
+from tests.support.postgres import ThrowawayPostgres, throwaway_cluster
 from tests.support.waiting import wait_for
 from tests.support.webhook_factory import webhook_request
 from tests.support.webhook_scenarios import script_room
@@ -46,14 +46,8 @@ def shared_postgres(postgres, tmp_path_factory) -> Iterator[ThrowawayPostgres]:
     if postgres is not None:
         yield postgres
         return
-    binaries = find_binaries()
-    require(binaries is not None, "PostgreSQL (Debian package postgresql)")
-    own = ThrowawayPostgres(PROJECT_DIR / "tests" / ".postgres" / f"twins-{os.getpid()}", binaries)
-    own.start()
-    try:
+    with throwaway_cluster("twins") as own:
         yield own
-    finally:
-        own.stop()
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -24,14 +24,10 @@ def wait_for(
     message if it never does. `what` names the condition (or, as a function, is called on
     failure to say how things stand: a log, a page's state), else the predicate's docstring
     does. `pause` waits between tries (a Playwright page's own wait keeps its events flowing)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout}s: {_name(predicate, what)}")
+    checks = _checks(predicate, timeout, what)
+    while (result := next(checks)) is _NOT_YET:
         pause(interval)
+    return result
 
 
 async def wait_for_async(
@@ -43,14 +39,29 @@ async def wait_for_async(
 ) -> Any:
     """`wait_for` inside an event loop: the loop keeps running (a LiveKit SDK room keeps
     receiving) while the condition is polled."""
+    checks = _checks(predicate, timeout, what)
+    while (result := next(checks)) is _NOT_YET:
+        await asyncio.sleep(interval)
+    return result
+
+
+_NOT_YET = object()
+
+
+def _checks(
+    predicate: Callable[[], Any], timeout: float, what: str | Callable[[], str] | None
+) -> Iterator[Any]:
+    """Check `predicate` once per `next`: _NOT_YET until it holds, then its result; fails
+    the test once `timeout` seconds have passed without it."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
         if result:
-            return result
+            yield result
+            return
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout}s: {_name(predicate, what)}")
-        await asyncio.sleep(interval)
+        yield _NOT_YET
 
 
 def _name(predicate: Callable[[], Any], what: str | Callable[[], str] | None) -> str:

@@ -100,6 +100,15 @@ class Outcome:
     wall_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
+    def record(self, delivery: "Delivery", status: int, body: bytes, took: float) -> None:
+        """One answer; the caller holds `lock`."""
+        self.latencies.append(took)
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        if 200 <= status < 300:
+            self.answered_2xx.add(delivery.event_id)
+            if json.loads(body).get("stored"):
+                self.stored.append(delivery.event_id)
+
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
         if not ordered:
@@ -172,12 +181,7 @@ def send(
                     outcome.errors.append(f"{delivery.event_id}: {status or 'no answer'}")
                 continue
             with lock:
-                outcome.latencies.append(took)
-                outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
-                if 200 <= status < 300:
-                    outcome.answered_2xx.add(delivery.event_id)
-                    if json.loads(body).get("stored"):
-                        outcome.stored.append(delivery.event_id)
+                outcome.record(delivery, status, body, took)
                 answers = len(outcome.latencies)
             if on_answer is not None:
                 on_answer(answers)
@@ -249,12 +253,7 @@ def send_paced(port: int, deliveries: list[Delivery], senders: int, rate: float)
                 continue
             took = time.perf_counter() - sent
             with lock:
-                outcome.latencies.append(took)
-                outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
-                if 200 <= status < 300:
-                    outcome.answered_2xx.add(delivery.event_id)
-                    if json.loads(body).get("stored"):
-                        outcome.stored.append(delivery.event_id)
+                outcome.record(delivery, status, body, took)
         connection.close()
 
     threads = [threading.Thread(target=sender, args=(lane,)) for lane in queues if lane]
