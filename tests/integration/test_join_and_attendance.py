@@ -55,6 +55,8 @@ def test_two_rest_tokens_meet_and_attendance_comes_from_webhooks(live_stack):
         in_room = await asyncio.to_thread(
             live_stack.query, lambda: gateway.list_participants(room_name)
         )
+        # Real time in the room: the server stamps joins and leaves with its own clock (another
+        # process, nothing to inject), and the attendance must show the time spent.
         await asyncio.sleep(1.5)
         await guest.disconnect()
         await host.disconnect()

@@ -69,6 +69,8 @@ def test_three_people_come_and_go_and_the_ledger_says_when(live_stack, monkeypat
 
         await join("host")
         camera = await publish_test_pattern(rooms["host"])
+        # The pauses are the scenario: livekit-server (another process) stamps each join and
+        # leave in whole seconds with its own clock, and the ledger must keep them apart.
         await asyncio.sleep(1.5)
         await join("Ada")
         await asyncio.sleep(1.5)

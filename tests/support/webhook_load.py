@@ -188,13 +188,7 @@ def send(
         connection.close()
 
     threads = [threading.Thread(target=sender) for _ in range(senders)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    outcome.wall_seconds = time.perf_counter() - began
-    return outcome
+    return _run_senders(threads, outcome, time.perf_counter())
 
 
 def run_against(process: AppProcess, rooms: int, total: int, senders: int) -> tuple[Burst, Outcome]:
@@ -257,6 +251,11 @@ def send_paced(port: int, deliveries: list[Delivery], senders: int, rate: float)
         connection.close()
 
     threads = [threading.Thread(target=sender, args=(lane,)) for lane in queues if lane]
+    return _run_senders(threads, outcome, began)
+
+
+def _run_senders(threads: list[threading.Thread], outcome: Outcome, began: float) -> Outcome:
+    """Run the sender threads to their end; `outcome` with the wall time since `began`."""
     for thread in threads:
         thread.start()
     for thread in threads:

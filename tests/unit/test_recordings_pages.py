@@ -13,26 +13,27 @@ from tests.support.accounts import csrf_token_from, signed_in_client
 from tests.support.rooms import first_room
 
 
+def recording_of(meeting, **fields) -> Recording:
+    """A recording of the meeting's first occurrence."""
+    return Recording(meeting=meeting, occurrence_key="k", room_name=first_room(meeting), **fields)
+
+
 @pytest.fixture
 def library(app, tmp_path, make_user, make_meeting):
     app.config["RECORDINGS_DIR"] = str(tmp_path)
     host = make_user(email="host@example.com", display_name="Hana Host")
     meeting = make_meeting(host=host, title="Quarterly review", recording_allowed=True)
     (tmp_path / "done.mp4").write_bytes(b"x" * 1_500_000)
-    done = Recording(
-        meeting=meeting,
-        occurrence_key="k",
-        room_name=first_room(meeting),
+    done = recording_of(
+        meeting,
         status=RecordingStatus.COMPLETE,
         file_name="done.mp4",
         size_bytes=1_500_000,
         duration_seconds=3725,
         participants=[RecordingParticipant(identity="g-1", display_name="Gus Guest")],
     )
-    failed = Recording(
-        meeting=meeting,
-        occurrence_key="k",
-        room_name=first_room(meeting),
+    failed = recording_of(
+        meeting,
         status=RecordingStatus.FAILED,
         error="unavailable: no response from servers",
     )
