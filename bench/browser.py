@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser_pages import CHROMIUM, CHROMIUM_ARGS
 
 
 @contextmanager

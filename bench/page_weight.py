@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from bench.browser import chromium
 from bench.stack import BASELINE_PATH, BenchStack
 from bench.time_to_join import PREVIEW_SHOWS_CAMERA, publisher_ticket
-from tests.synthetic import BackgroundParticipants
+from tests.support.synthetic import BackgroundParticipants
 
 TARGET_APP_JS_CSS_BYTES = 80 * 1024
 STATIC_TYPES = (".js", ".css")

@@ -18,7 +18,7 @@ from meetings.livekit_process import (
 )
 from meetings.models import Meeting, Role
 from meetings.scheduling import recurrence as rec
-from tests.app_process import AppProcess
+from tests.support.app_process import AppProcess
 
 # The Dockerfile's entrypoint: 2 workers x 8 threads, what a 2-core box should run.
 WORKERS, THREADS = 2, 8

@@ -8,7 +8,8 @@ import statistics
 from bench.browser import chromium
 from bench.http_load import in_thread, ms, percentile
 from bench.stack import BASELINE_PATH, BenchStack
-from tests.synthetic import BackgroundParticipants
+from tests.support.live import http_json
+from tests.support.synthetic import BackgroundParticipants
 
 TARGET_MEDIAN_MS = 1500
 
@@ -72,8 +73,6 @@ def run(stack: BenchStack) -> dict:
 
 
 def publisher_ticket(stack: BenchStack, slug: str) -> dict:
-    from tests.conftest import http_json
-
     def request() -> dict:
         path = f"/api/v1/meetings/{slug}/tokens"
         status, ticket = http_json(stack.base_url, "POST", path, {"display_name": "Publisher"})

@@ -28,8 +28,8 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from tests.app_process import AppProcess  # noqa: E402
-from tests.webhook_load import make_meetings, prepare, send, send_paced  # noqa: E402
+from tests.support.app_process import AppProcess  # noqa: E402
+from tests.support.webhook_load import make_meetings, prepare, send, send_paced  # noqa: E402
 
 ARTIFACT = PROJECT_DIR / "tests" / "artifacts" / "bench-webhook-ingest.json"
 
@@ -82,7 +82,7 @@ DATABASES = ("sqlite", "postgresql")
 def bursts(process: AppProcess) -> dict:
     from bench.http_load import run_closed_loop
     from bench.stack import BASELINE_PATH
-    from tests.webhook_load import wait_until_derived
+    from tests.support.webhook_load import wait_until_derived
 
     results: dict = {}
     for senders in STACK_SENDERS:
@@ -114,7 +114,7 @@ def bursts(process: AppProcess) -> dict:
 def paced(process: AppProcess) -> dict:
     """Answer times when events arrive at LiveKit's pace rather than as fast as possible:
     PACED_RATE per second, one serial queue per room over PACED_SENDERS senders."""
-    from tests.webhook_load import wait_until_derived
+    from tests.support.webhook_load import wait_until_derived
 
     names = make_meetings(process.app(), STACK_ROOMS)
     burst = prepare(names, STACK_EVENTS, process.api_key, process.api_secret)
@@ -145,7 +145,7 @@ def postgres_app(workdir: Path, like: AppProcess):
     """gunicorn as in the bench stack, on a database in a throw-away PostgreSQL cluster."""
     import os
 
-    from tests.postgres import ThrowawayPostgres, find_binaries
+    from tests.support.postgres import ThrowawayPostgres, find_binaries
 
     binaries = find_binaries()
     if binaries is None:

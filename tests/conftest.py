@@ -1,21 +1,13 @@
 """Fixtures for every tier: the app, its client, users, and signed webhooks."""
 
 import itertools
-import json
 import logging
 import os
-import re
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import flask_migrate
 import pytest
@@ -36,26 +28,13 @@ from meetings.livekit_process import (
     new_api_key,
 )
 from meetings.models import Meeting, Role, User
-from meetings.scheduling import recurrence as rec
 from meetings.webhooks import apply as webhook_deriver
-from tests.postgres import ThrowawayPostgres, find_binaries
-from tests.support.waiting import wait_until_drained
+from tests.support.accounts import PASSWORD, sign_in
+from tests.support.environment import require
+from tests.support.live import LiveStack, Outbox
+from tests.support.postgres import ThrowawayPostgres, throwaway_cluster
 
 pytest_plugins = ["tests.support.leak_check", "tests.support.clock", "pytester"]
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-ARTIFACTS = PROJECT_DIR / "tests" / "artifacts"
-PASSWORD = "correct horse battery"
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def require(condition: bool, what: str) -> None:
-    """Skip locally when a real part is missing; under CI=true that is a failure."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is required under CI=true", pytrace=False)
-    pytest.skip(f"{what} is not available")
 
 
 class FreshContextClient(FlaskClient):
@@ -85,11 +64,7 @@ def postgres() -> Iterator[ThrowawayPostgres | None]:
     if DATABASE != "postgresql":
         yield None
         return
-    binaries = find_binaries()
-    require(binaries is not None, "PostgreSQL (Debian package postgresql)")
-    server = ThrowawayPostgres(PROJECT_DIR / "tests" / ".postgres" / f"run-{os.getpid()}", binaries)
-    server.start()
-    try:
+    with throwaway_cluster("run") as server:
         server.admin(f"CREATE DATABASE {SCHEMA_TEMPLATE}")
         template = create_app(
             TestingConfig, {"SQLALCHEMY_DATABASE_URI": server.url(SCHEMA_TEMPLATE)}
@@ -98,8 +73,6 @@ def postgres() -> Iterator[ThrowawayPostgres | None]:
             db.create_all()
             db.engine.dispose()  # a template database cannot be copied while in use
         yield server
-    finally:
-        server.stop()
 
 
 @contextmanager
@@ -137,22 +110,6 @@ def app(tmp_path: Path, postgres: ThrowawayPostgres | None) -> Iterator[Flask]:
             stop_deriver(app)
             db.session.remove()
             db.engine.dispose()
-
-
-@dataclass
-class Outbox:
-    """Mails the app sent during a test, in order."""
-
-    messages: list[EmailMessage]
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-    def links(self, address: str) -> list[str]:
-        """Every http(s) link in the mails to `address`."""
-        return [
-            link for m in self.to(address) for link in re.findall(r"https?://\S+", m.get_content())
-        ]
 
 
 @pytest.fixture
@@ -214,34 +171,15 @@ def make_meeting(app: Flask, make_user) -> Callable[..., Meeting]:
     return make
 
 
-def first_room(meeting: Meeting) -> str:
-    """The LiveKit room of the meeting's first occurrence."""
-    return rec.occurrences(meeting)[0].room_name
-
-
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-
-
-def csrf_token_from(html: str) -> str:
-    match = CSRF_INPUT.search(html) or CSRF_META.search(html)
-    assert match, "the page carries no CSRF token"
-    return match.group(1)
-
-
 @pytest.fixture
 def login(client: FlaskClient) -> Callable[[User], FlaskClient]:
-    """Sign `user` in through the real form, CSRF token included."""
+    """Sign `user` in on `client` through the real form, CSRF token included."""
 
-    def sign_in(user: User, password: str = PASSWORD) -> FlaskClient:
-        token = csrf_token_from(client.get("/auth/login").get_data(as_text=True))
-        response = client.post(
-            "/auth/login", data={"email": user.email, "password": password, "csrf_token": token}
-        )
-        assert response.status_code == 302, response.get_data(as_text=True)
+    def sign_in_client(user: User, password: str = PASSWORD) -> FlaskClient:
+        sign_in(client, user, password)
         return client
 
-    return sign_in
+    return sign_in_client
 
 
 @pytest.fixture
@@ -255,64 +193,6 @@ def api_token(app: Flask) -> Callable[[User], dict[str, str]]:
 
 
 # ---- tiers 2 and 3: a real livekit-server and a live app it sends webhooks to ----------
-
-
-@dataclass
-class LiveStack:
-    """A livekit-server and an app served over HTTP on loopback, wired to each other."""
-
-    app: Flask
-    base_url: str
-    livekit: LiveKitServer
-
-    @property
-    def livekit_config(self) -> LiveKitServerConfig:
-        return self.livekit.config
-
-    def http(
-        self, method: str, path: str, body: Any = None, headers: dict | None = None
-    ) -> tuple[int, Any]:
-        """A real HTTP request to the live app: (status, decoded JSON body)."""
-        return http_json(self.base_url, method, path, body, headers)
-
-    def mail_links(self, address: str) -> list[str]:
-        """Links in the mails the live app sent to `address` (kept in memory), oldest first."""
-        return Outbox(self.app.extensions.setdefault("mail_outbox", [])).links(address)
-
-    def query(self, fn: Callable[[], Any]) -> Any:
-        """Run `fn` in a fresh app context of the live app (a DB query, a gateway call)."""
-        with self.app.app_context():
-            return fn()
-
-    def wait_until_derived(self) -> None:
-        """Wait until the app has derived every webhook it answered (a moment, as for
-        someone who opens a page after the event)."""
-        wait_until_drained(lambda: self.query(webhook_deriver.pending_count), "webhooks to derive")
-
-
-def http_json(
-    base_url: str, method: str, path: str, body: Any = None, headers: dict | None = None
-) -> tuple[int, Any]:
-    """A real HTTP request to an app served over HTTP: (status, decoded JSON body)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        base_url + path,
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json", **(headers or {})},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def run_in_thread(fn: Callable[[], Any]) -> Any:
-    """Run `fn` in its own thread: async code and the gateway must not share a thread with
-    Playwright's event loop."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(fn).result()
 
 
 @pytest.fixture(scope="session")
@@ -334,6 +214,18 @@ def live_stack(tmp_path_factory, postgres: ThrowawayPostgres | None) -> LiveStac
         yield from _serve_live_app(workdir, app_port, livekit, postgres)
     finally:
         livekit.stop()
+
+
+@pytest.fixture
+def local_storage(live_stack, tmp_path, monkeypatch) -> Path:
+    """Recordings of the live app go to a directory of this test (the egress writes them
+    to /out on its side)."""
+    directory = tmp_path / "recordings"
+    directory.mkdir()
+    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_STORAGE", "local")
+    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_DIR", str(directory))
+    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_EGRESS_DIR", "/out")
+    return directory
 
 
 def _serve_live_app(

@@ -1,27 +1,15 @@
 """Helpers for the meeting-room tests: a meeting with its host in the call, guests, the
 server's view of the room, and what a person sees playing on their screen."""
 
-import time
 from collections.abc import Callable
 
 from playwright.sync_api import BrowserContext, Page, expect
 
 from meetings import livekit_gateway as gateway
 from meetings.models import Meeting
-from tests.browser.test_schedule_in_the_browser import scheduled, sign_in
-from tests.browser.test_two_browsers_meet import join
-from tests.conftest import LiveStack, first_room, run_in_thread
-
-# True once the <video> in `selector` shows frames that move on.
-VIDEO_PLAYING = """
-async (selector) => {
-  const video = document.querySelector(selector);
-  if (!video || video.videoWidth === 0) return false;
-  const before = video.currentTime;
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  return video.currentTime > before;
-}
-"""
+from tests.support.browser_pages import join, scheduled, sign_in
+from tests.support.live import LiveStack, run_in_thread
+from tests.support.rooms import first_room
 
 
 def host_in_meeting(
@@ -70,12 +58,6 @@ def live_participant(stack: LiveStack, slug: str, name: str) -> gateway.LivePart
     room = room_of(stack, slug)
     people = run_in_thread(lambda: stack.query(lambda: gateway.list_live_participants(room)))
     return next(person for person in people if person.name == name)
-
-
-def wait_for_video(page: Page, selector: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(VIDEO_PLAYING, selector):
-        assert time.monotonic() < deadline, f"no live video in {selector}"
 
 
 def open_panel(page: Page, name: str) -> None:

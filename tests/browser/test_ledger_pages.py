@@ -16,11 +16,17 @@ from meetings.extensions import db
 from meetings.models import Meeting, User
 from meetings.scheduling import recurrence as rec
 from meetings.scheduling.services import MeetingSettings, create_meeting
-from tests.browser.conftest import PHONE, PageProblems, screenshot
-from tests.conftest import PASSWORD, run_in_thread
+from tests.support.accounts import PASSWORD
+from tests.support.browser_pages import PHONE, PageProblems, screenshot, sign_in
+from tests.support.live import run_in_thread
+from tests.support.synthetic import BackgroundParticipants
 from tests.support.waiting import wait_for
-from tests.synthetic import BackgroundParticipants
-from tests.webhook_factory import participant_event, room_event, track_event, webhook_request
+from tests.support.webhook_factory import (
+    participant_event,
+    room_event,
+    track_event,
+    webhook_request,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -116,14 +122,6 @@ def meeting_open_now(stack, title: str) -> tuple[str, dict]:
         return meeting.slug, {"Authorization": f"Bearer {token}"}
 
     return stack.query(create)
-
-
-def sign_in(page, email: str = "ops@example.com") -> None:
-    page.goto("/auth/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Upcoming meetings", exact=True)).to_be_visible()
 
 
 def test_attendance_timeline_of_a_meeting(live_stack, open_context):

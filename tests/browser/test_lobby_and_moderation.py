@@ -7,12 +7,17 @@ from playwright.sync_api import Page, expect
 
 from meetings import livekit_gateway as gateway
 from meetings.auth import services as auth_services
-from meetings.models import Meeting
-from tests.browser.conftest import PageProblems, screenshot
-from tests.browser.test_schedule_in_the_browser import scheduled, sign_in
-from tests.browser.test_two_browsers_meet import join, wait_for_remote_video
-from tests.conftest import PASSWORD, run_in_thread
+from tests.support.accounts import PASSWORD
+from tests.support.browser_pages import (
+    PageProblems,
+    join,
+    scheduled,
+    screenshot,
+    sign_in,
+    wait_for_video,
+)
 from tests.support.joining import expect_connected
+from tests.support.live import run_in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -63,8 +68,8 @@ def test_the_lobby_holds_guests_until_a_host_decides(open_context, live_stack):
     screenshot(host, "host-lobby")
     lobby.get_by_role("button", name="Admit Patient Pia").click()
     expect_connected(pia)
-    wait_for_remote_video(pia)
-    wait_for_remote_video(host)
+    wait_for_video(pia)
+    wait_for_video(host)
 
     lobby.get_by_role("button", name="Deny Other Otto").click()
     expect(otto.get_by_role("alert")).to_contain_text("The host declined your request")
@@ -77,7 +82,7 @@ def test_a_host_mutes_then_removes_a_guest(open_context, live_stack):
     host = host_joins(open_context, host_email, slug)
     gita = guest_asks(open_context, slug, "Gita Guest")
     expect_connected(gita)
-    wait_for_remote_video(host)
+    wait_for_video(host)
 
     people_panel(host)
     host.get_by_role("button", name="Mute Gita Guest").click()
@@ -163,6 +168,7 @@ def test_a_guest_cannot_use_the_host_endpoints(open_context, live_stack):
 
 
 def _room_of(slug: str) -> str:
+    from meetings.models import Meeting
     from meetings.scheduling.window import window
 
     return window(Meeting.by_slug(slug), early_access=True).occurrence.room_name
@@ -188,7 +194,7 @@ def test_a_promoted_attendee_publishes_a_camera_without_reloading(open_context, 
     expect(camera).to_be_visible()
     if camera.get_attribute("aria-pressed") != "true":
         camera.click()
-    wait_for_remote_video(host)
+    wait_for_video(host)
     expect(host.get_by_role("button", name="Make attendee: Watching Wes")).to_be_visible()
     screenshot(wes, "promoted-speaker")
 

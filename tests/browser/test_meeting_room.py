@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import expect
 
 from meetings import livekit_gateway as gateway
-from tests.browser.conftest import DESKTOP, PHONE, PageProblems, screenshot
 from tests.browser.meeting_room import (
     chat_messages,
     guest_in_meeting,
@@ -18,11 +17,11 @@ from tests.browser.meeting_room import (
     open_panel,
     room_of,
     send_chat,
-    wait_for_video,
 )
-from tests.conftest import run_in_thread
+from tests.support.browser_pages import DESKTOP, PHONE, PageProblems, screenshot, wait_for_video
 from tests.support.joining import expect_connected
-from tests.synthetic import BackgroundParticipants
+from tests.support.live import run_in_thread
+from tests.support.synthetic import BackgroundParticipants
 
 pytestmark = pytest.mark.browser
 

@@ -5,8 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, PageProblems, screenshot
-from tests.conftest import PASSWORD
+from tests.support.browser_pages import PHONE, PageProblems, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -16,10 +15,7 @@ def test_operator_pages_work_under_the_csp(open_context):
     problems = PageProblems(page)
     page.goto("/auth/login")
     screenshot(page, "login")
-    page.get_by_label("Email").fill("ops@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Upcoming meetings", exact=True)).to_be_visible()
+    sign_in(page)  # the operator the live app starts with
 
     page.get_by_role("link", name="Operations").click()
     expect(page.get_by_role("heading", name="Users")).to_be_visible()

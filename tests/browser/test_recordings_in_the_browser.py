@@ -10,22 +10,13 @@ from playwright.sync_api import expect
 
 from meetings.auth import services as auth_services
 from meetings.scheduling.services import MeetingSettings, create_meeting
-from tests.browser.conftest import PHONE, PageProblems, screenshot
-from tests.conftest import PASSWORD, first_room
-from tests.egress_factory import SECOND, egress_event
-from tests.recording_media import deliver, make_mp4
+from tests.support.accounts import PASSWORD
+from tests.support.browser_pages import PHONE, PageProblems, screenshot, sign_in, wait_until
+from tests.support.egress_factory import SECOND, egress_event
+from tests.support.recording_media import deliver, make_mp4
+from tests.support.rooms import first_room
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def local_storage(live_stack, tmp_path, monkeypatch):
-    directory = tmp_path / "recordings"
-    directory.mkdir()
-    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_STORAGE", "local")
-    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_DIR", str(directory))
-    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_EGRESS_DIR", "/out")
-    return directory
 
 
 def schedule(stack, title: str):
@@ -43,22 +34,6 @@ def schedule(stack, title: str):
         return meeting.slug, first_room(meeting), email, {"Authorization": f"Bearer {token}"}
 
     return stack.query(create)
-
-
-def wait_until(page, expression: str, timeout: float = 15) -> None:
-    """Poll a page expression (wait_for_function would need `unsafe-eval` under our CSP)."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"not within {timeout}s: {expression}"
-        page.wait_for_timeout(100)
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("link", name="Dashboard")).to_be_visible()
 
 
 def test_a_recording_plays_in_the_page_and_downloads(

@@ -3,10 +3,9 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE
 from tests.browser.meeting_room import guest_in_meeting, host_in_meeting, open_panel
-from tests.browser.test_two_browsers_meet import PREVIEW_SHOWS_CAMERA
-from tests.conftest import PROJECT_DIR, require
+from tests.support.browser_pages import PHONE, PREVIEW_SHOWS_CAMERA
+from tests.support.environment import PROJECT_DIR, require
 
 pytestmark = pytest.mark.browser
 

@@ -4,10 +4,15 @@ when a device cannot start, and a page that paints without JavaScript."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, PageProblems, screenshot
 from tests.browser.meeting_room import host_in_meeting
-from tests.browser.test_schedule_in_the_browser import scheduled
-from tests.browser.test_two_browsers_meet import PREVIEW_SHOWS_CAMERA, join
+from tests.support.browser_pages import (
+    PHONE,
+    PREVIEW_SHOWS_CAMERA,
+    PageProblems,
+    join,
+    scheduled,
+    screenshot,
+)
 from tests.support.joining import expect_connected
 
 pytestmark = pytest.mark.browser

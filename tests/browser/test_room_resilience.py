@@ -4,16 +4,14 @@ import pytest
 from playwright.sync_api import expect
 
 from meetings import livekit_gateway as gateway
-from tests.browser.conftest import PageProblems, screenshot
 from tests.browser.meeting_room import (
     guest_in_meeting,
     host_in_meeting,
     live_participant,
     room_of,
-    wait_for_video,
 )
-from tests.browser.test_two_browsers_meet import join
-from tests.conftest import run_in_thread
+from tests.support.browser_pages import PageProblems, join, screenshot, wait_for_video
+from tests.support.live import run_in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -35,13 +33,22 @@ for (const name of ["WebSocket", "RTCPeerConnection"]) {
 NETWORK_DIES = "() => window.openConnections.forEach((connection) => connection.close())"
 
 
-def test_a_page_that_loses_its_network_reconnects_and_its_video_flows_again(
-    open_context, live_stack
-):
-    slug, host = host_in_meeting(open_context, live_stack)
+def host_and_a_guest_page_whose_network_can_die(open_context, stack):
+    """A meeting with its host in the call, and a guest page (not yet on the meeting) that
+    keeps its connections for NETWORK_DIES: (slug, host page, guest's context, guest page)."""
+    slug, host = host_in_meeting(open_context, stack)
     context = open_context()
     guest = context.new_page()
     guest.add_init_script(KEEP_CONNECTIONS)
+    return slug, host, context, guest
+
+
+def test_a_page_that_loses_its_network_reconnects_and_its_video_flows_again(
+    open_context, live_stack
+):
+    slug, host, context, guest = host_and_a_guest_page_whose_network_can_die(
+        open_context, live_stack
+    )
     guest.goto(f"/m/{slug}")
     problems = PageProblems(guest)
     join(guest, "Gita Guest")
@@ -80,10 +87,9 @@ def test_being_removed_and_the_meeting_ending_are_not_network_trouble(open_conte
 def test_a_call_that_livekit_cannot_resume_is_joined_again_with_a_fresh_token(
     open_context, live_stack
 ):
-    slug, host = host_in_meeting(open_context, live_stack)
-    context = open_context()
-    guest = context.new_page()
-    guest.add_init_script(KEEP_CONNECTIONS)
+    slug, host, context, guest = host_and_a_guest_page_whose_network_can_die(
+        open_context, live_stack
+    )
     token_requests = []
     guest.on(
         "request",

@@ -4,10 +4,16 @@ of them also a voice)."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, PageProblems, screenshot
-from tests.browser.meeting_room import guest_in_meeting, guest_tickets, wait_for_video
-from tests.browser.test_schedule_in_the_browser import scheduled
-from tests.synthetic import BackgroundParticipants
+from tests.browser.meeting_room import guest_in_meeting, guest_tickets
+from tests.support.browser_pages import (
+    DESKTOP,
+    PHONE,
+    PageProblems,
+    scheduled,
+    screenshot,
+    wait_for_video,
+)
+from tests.support.synthetic import BackgroundParticipants
 
 pytestmark = pytest.mark.browser
 

@@ -1,41 +1,22 @@
 """The schedule as people meet it: waiting for the host, a full room, a meeting not open yet."""
 
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from meetings.auth import services as auth_services
-from meetings.scheduling.services import MeetingSettings, create_meeting
-from tests.browser.conftest import PageProblems, screenshot
-from tests.browser.test_two_browsers_meet import join, wait_for_remote_video
-from tests.conftest import PASSWORD
+from tests.support.browser_pages import (
+    PageProblems,
+    join,
+    scheduled,
+    screenshot,
+    sign_in,
+    wait_for_video,
+)
 from tests.support.joining import expect_connected
-from tests.synthetic import BackgroundParticipants
+from tests.support.synthetic import BackgroundParticipants
 
 pytestmark = pytest.mark.browser
-
-
-def scheduled(stack, starts_in: timedelta = timedelta(minutes=1), **settings) -> tuple[str, str]:
-    """A meeting by a new host; returns (slug, host email)."""
-
-    def create():
-        email = f"host-{time.monotonic_ns()}@example.com"
-        host = auth_services.create_user(email, "Hilde Host", PASSWORD, email_verified=True)
-        fields = {"duration_minutes": 60, "lobby": False} | settings
-        start = datetime.now(UTC) + starts_in
-        return create_meeting(host, MeetingSettings("Scheduled call", start, **fields)).slug, email
-
-    return stack.query(create)
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Upcoming meetings", exact=True)).to_be_visible()
 
 
 def test_guest_waits_for_the_host_and_the_page_joins_by_itself(open_context, live_stack):
@@ -53,8 +34,8 @@ def test_guest_waits_for_the_host_and_the_page_joins_by_itself(open_context, liv
     host.goto(f"/m/{slug}")
     join(host)
     expect(guest.locator("#connection-status")).to_have_text("Connected", timeout=15_000)
-    wait_for_remote_video(guest)
-    wait_for_remote_video(host)
+    wait_for_video(guest)
+    wait_for_video(host)
 
 
 def test_a_full_meeting_tells_the_third_person(open_context, live_stack):
@@ -113,7 +94,7 @@ def test_a_webinar_attendee_watches_and_cannot_publish(open_context, live_stack)
     attendee.get_by_label("Your name").fill("Watching Wes")
     attendee.get_by_role("button", name="Join meeting").click()
     expect_connected(attendee)
-    wait_for_remote_video(attendee)
+    wait_for_video(attendee)
     expect(attendee.get_by_role("button", name="Mute")).to_be_hidden()
     expect(host.locator(".tile.remote")).to_have_count(1)
     expect(host.locator(".tile.remote")).to_have_attribute("data-video", "false")

@@ -5,22 +5,18 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE, PageProblems, screenshot
-from tests.support.joining import expect_connected
+from tests.support.browser_pages import (
+    PHONE,
+    PageProblems,
+    join,
+    screenshot,
+    sign_in,
+    wait_for_video,
+)
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a-long-password-123"
-
-REMOTE_VIDEO_PLAYING = """
-async () => {
-  const video = document.querySelector('.tile.remote video');
-  if (!video || video.videoWidth === 0) return false;
-  const before = video.currentTime;
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  return video.currentTime > before;
-}
-"""
 
 
 def sign_up(page: Page, stack, name: str, email: str) -> None:
@@ -36,10 +32,7 @@ def sign_up(page: Page, stack, name: str, email: str) -> None:
     page.goto(link)
     page.get_by_role("button", name=f"Confirm {email}").click()
     expect(page.get_by_text(f"{email} is confirmed.")).to_be_visible()
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Upcoming meetings", exact=True)).to_be_visible()
+    sign_in(page, email, PASSWORD)
 
 
 def schedule(page: Page, title: str) -> str:
@@ -50,24 +43,6 @@ def schedule(page: Page, title: str) -> str:
     page.get_by_role("button", name="Schedule").click()
     expect(page.get_by_role("heading", name=title)).to_be_visible()
     return page.get_by_label("Join link").input_value()
-
-
-PREVIEW_SHOWS_CAMERA = "() => document.querySelector('#preview-video').videoWidth > 0"
-
-
-def join(page: Page, name: str | None = None) -> None:
-    page.wait_for_function(PREVIEW_SHOWS_CAMERA)
-    expect(page.locator("#preview-placeholder")).to_be_hidden()
-    if name is not None:
-        page.get_by_label("Your name").fill(name)
-    page.get_by_role("button", name="Join meeting").click()
-    expect_connected(page)
-
-
-def wait_for_remote_video(page: Page, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(REMOTE_VIDEO_PLAYING):
-        assert time.monotonic() < deadline, "no live remote video"
 
 
 def test_host_and_guest_see_each_others_live_video(open_context, live_stack):
@@ -92,8 +67,8 @@ def test_host_and_guest_see_each_others_live_video(open_context, live_stack):
     guest_page.goto(join_url)
     join(guest_page, "Gita Guest")
 
-    wait_for_remote_video(host_page)
-    wait_for_remote_video(guest_page)
+    wait_for_video(host_page)
+    wait_for_video(guest_page)
     expect(host_page.locator(".tile.remote .tile-name")).to_have_text("Gita Guest")
     expect(guest_page.locator(".tile.remote .tile-name")).to_have_text("Hana Host")
     screenshot(host_page, "meeting")
@@ -120,7 +95,7 @@ def test_guest_on_a_phone_joins_and_sees_the_host(open_context, live_stack):
     phone.goto(join_url)
     screenshot(phone, "prejoin-phone")
     join(phone, "Mo Mobile")
-    wait_for_remote_video(phone)
+    wait_for_video(phone)
     screenshot(phone, "meeting-phone")
     phone.get_by_role("button", name="Leave").click()
     expect(host.locator(".tile.remote")).to_have_count(0)

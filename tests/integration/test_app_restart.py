@@ -4,25 +4,15 @@ retried what failed (as LiveKit does), every event is stored exactly once."""
 
 import threading
 
-import pytest
 import sqlalchemy as sa
 
 from meetings.extensions import db
 from meetings.models import WebhookEvent
-from tests.app_process import AppProcess, empty_database
-from tests.webhook_load import Outcome, make_meetings, prepare, send, wait_until_derived
-from tests.webhook_scenarios import derived_snapshot
+from tests.support.app_process import AppProcess
+from tests.support.webhook_load import Outcome, make_meetings, prepare, send, wait_until_derived
+from tests.support.webhook_scenarios import derived_snapshot
 
 CRASH_AFTER = 250  # answers
-
-
-@pytest.fixture
-def app_process(postgres, tmp_path):
-    process = AppProcess(empty_database(postgres, tmp_path, "restart"), tmp_path / "gunicorn.log")
-    process.migrate()
-    process.start()
-    yield process
-    process.stop()
 
 
 def stored_ids(process: AppProcess) -> list[str]:

@@ -10,15 +10,10 @@ from meetings.auth import services as auth_services
 from meetings.extensions import db
 from meetings.models import User
 from meetings.rooms import live_effects
-from tests.conftest import run_in_thread
-from tests.integration.test_moderation_on_the_server import (
-    api,
-    schedule,
-    server_view,
-    until,
-)
-from tests.support.waiting import wait_for
-from tests.synthetic import connect
+from tests.support.live import run_in_thread
+from tests.support.live_meetings import api, disconnected, live_meeting, moderate, server_view
+from tests.support.synthetic import connect
+from tests.support.waiting import wait_for, wait_for_async
 
 pytestmark = pytest.mark.livekit
 
@@ -38,7 +33,7 @@ def short_tokens(live_stack):
 def test_a_kept_token_of_a_removed_person_stops_working_and_the_meeting_goes_on(
     live_stack, short_tokens
 ):
-    slug, room_name, host, member = schedule(live_stack)
+    slug, room_name, host, member = live_meeting(live_stack)
     _, host_ticket = api(live_stack, slug, "tokens", host)
     _, kept = api(live_stack, slug, "tokens", member)
 
@@ -46,12 +41,11 @@ def test_a_kept_token_of_a_removed_person_stops_working_and_the_meeting_goes_on(
         host_room = await connect(host_ticket["livekit_url"], host_ticket["token"])
         member_room = await connect(kept["livekit_url"], kept["token"])
         try:
-            removed = await asyncio.to_thread(
-                api, live_stack, slug, f"participants/{kept['identity']}/remove", host
-            )
-            assert removed[0] == 200
+            assert await moderate(live_stack, slug, kept["identity"], "remove", host) == 200
             await member_room.disconnect()
-            # Past the token's life and the server's leeway, the kept token opens nothing.
+            # Past the token's life and the server's leeway, the kept token opens nothing. The
+            # wait stays real: livekit-server checks expiry on its own clock (another process),
+            # and trying the token earlier would let the removed person in again.
             await asyncio.sleep(3 + SERVER_LEEWAY_SECONDS + 2)
             with pytest.raises(Exception):  # noqa: B017 (the SDK raises ConnectError)
                 await connect(kept["livekit_url"], kept["token"])
@@ -66,7 +60,7 @@ def test_a_kept_token_of_a_removed_person_stops_working_and_the_meeting_goes_on(
 
 
 def test_a_co_host_who_loses_the_role_is_a_participant_in_the_live_room_at_once(live_stack):
-    slug, room_name, host, member = schedule(live_stack)
+    slug, room_name, host, member = live_meeting(live_stack)
     member_identity = api(live_stack, slug, "tokens", member)[1]["identity"]
     made = api(live_stack, slug, f"participants/{member_identity}/make_co_host", host)
     assert made[0] == 404  # not in the room yet: nothing changes
@@ -77,15 +71,9 @@ def test_a_co_host_who_loses_the_role_is_a_participant_in_the_live_room_at_once(
         _, ticket = await asyncio.to_thread(api, live_stack, slug, "tokens", member)
         co_host_room = await connect(ticket["livekit_url"], ticket["token"])
         try:
-            promoted = await asyncio.to_thread(
-                api, live_stack, slug, f"participants/{member_identity}/make_co_host", host
-            )
-            assert promoted[0] == 200
+            assert await moderate(live_stack, slug, member_identity, "make_co_host", host) == 200
             assert (await asyncio.to_thread(api, live_stack, slug, "lock", member))[0] == 200
-            revoked = await asyncio.to_thread(
-                api, live_stack, slug, f"participants/{member_identity}/revoke_co_host", host
-            )
-            assert revoked[0] == 200
+            assert await moderate(live_stack, slug, member_identity, "revoke_co_host", host) == 200
             seen = server_view(live_stack, room_name, member_identity)
             assert seen.metadata["role"] == "participant"
 
@@ -93,7 +81,7 @@ def test_a_co_host_who_loses_the_role_is_a_participant_in_the_live_room_at_once(
                 """The co-host's own client was told it is a participant now."""
                 return '"participant"' in co_host_room.local_participant.metadata
 
-            await until(sees_itself_demoted)
+            await wait_for_async(sees_itself_demoted)
             refused = await asyncio.to_thread(api, live_stack, slug, "unlock", member)
             assert refused[0] == 403
         finally:
@@ -104,7 +92,7 @@ def test_a_co_host_who_loses_the_role_is_a_participant_in_the_live_room_at_once(
 
 
 def test_disabling_an_account_ends_its_live_meetings_at_once(live_stack):
-    slug, room_name, host, member = schedule(live_stack)
+    slug, room_name, host, member = live_meeting(live_stack)
     _, host_ticket = api(live_stack, slug, "tokens", host)
     _, ticket = api(live_stack, slug, "tokens", member)
     notices: list[bytes] = []
@@ -127,7 +115,7 @@ def test_disabling_an_account_ends_its_live_meetings_at_once(live_stack):
                 auth_services.set_disabled(ops, user, True)
 
             await asyncio.to_thread(live_stack.query, disable)
-            await until(lambda: member_room.connection_state != rtc.ConnectionState.CONN_CONNECTED)
+            await wait_for_async(disconnected(member_room))
             assert server_view(live_stack, room_name, ticket["identity"]) is None
             assert any(b"signed_out" in notice for notice in notices)
             assert host_room.connection_state == rtc.ConnectionState.CONN_CONNECTED

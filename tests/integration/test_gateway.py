@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from meetings import livekit_gateway as gateway
-from tests.conftest import run_in_thread
-from tests.synthetic import connect
+from tests.support.live import run_in_thread
+from tests.support.synthetic import connect
 
 pytestmark = pytest.mark.livekit
 

@@ -12,9 +12,10 @@ from meetings.auth import services as auth_services
 from meetings.extensions import db
 from meetings.models import WebhookEvent
 from meetings.scheduling.services import MeetingSettings, create_meeting
-from tests.conftest import first_room, run_in_thread
+from tests.support.live import run_in_thread
+from tests.support.rooms import first_room
+from tests.support.synthetic import connect
 from tests.support.waiting import wait_for
-from tests.synthetic import connect
 
 pytestmark = pytest.mark.livekit
 
@@ -54,6 +55,8 @@ def test_two_rest_tokens_meet_and_attendance_comes_from_webhooks(live_stack):
         in_room = await asyncio.to_thread(
             live_stack.query, lambda: gateway.list_participants(room_name)
         )
+        # Real time in the room: the server stamps joins and leaves with its own clock (another
+        # process, nothing to inject), and the attendance must show the time spent.
         await asyncio.sleep(1.5)
         await guest.disconnect()
         await host.disconnect()

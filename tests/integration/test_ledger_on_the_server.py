@@ -13,10 +13,10 @@ from meetings import livekit_gateway as gateway
 from meetings.auth import services as auth_services
 from meetings.extensions import db
 from meetings.models import MeetingSession, TrackPublication, WebhookEvent
-from tests.conftest import run_in_thread
 from tests.integration.test_join_and_attendance import create_host_and_meeting
+from tests.support.live import run_in_thread
+from tests.support.synthetic import connect, publish_test_pattern
 from tests.support.waiting import wait_for
-from tests.synthetic import connect, publish_test_pattern
 
 pytestmark = pytest.mark.livekit
 DEPARTURE_TIMEOUT = 2  # the room closes this long after the last person leaves
@@ -69,6 +69,8 @@ def test_three_people_come_and_go_and_the_ledger_says_when(live_stack, monkeypat
 
         await join("host")
         camera = await publish_test_pattern(rooms["host"])
+        # The pauses are the scenario: livekit-server (another process) stamps each join and
+        # leave in whole seconds with its own clock, and the ledger must keep them apart.
         await asyncio.sleep(1.5)
         await join("Ada")
         await asyncio.sleep(1.5)

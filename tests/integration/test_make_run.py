@@ -5,14 +5,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 from meetings.livekit_process import DEFAULT_BINARY, free_port, free_udp_port
-from tests.conftest import PROJECT_DIR, require
+from tests.support.environment import PROJECT_DIR, require
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.livekit
@@ -69,6 +68,10 @@ def test_run_serves_the_app_with_livekit_and_ctrl_c_stops_both(tmp_path):
         output, _ = launcher.communicate(timeout=30)
     assert "Meetings is running on http://127.0.0.1:" in output
     assert "users create" in output
-    time.sleep(0.5)
-    assert fetch(base + "/healthz")[0] == 0, "the app still answers after Ctrl-C"
+    wait_for(
+        lambda: fetch(base + "/healthz")[0] == 0,
+        timeout=0.5,
+        interval=0.1,
+        what="the app still answers after Ctrl-C",
+    )
     assert fetch(f"http://127.0.0.1:{livekit_port}/")[0] == 0, "LiveKit still answers after Ctrl-C"

@@ -10,8 +10,8 @@ import pytest
 
 from meetings.auth import services as auth_services
 from meetings.extensions import db
-from tests.app_process import AppProcess, empty_database
-from tests.conftest import PASSWORD
+from tests.support.accounts import PASSWORD
+from tests.support.app_process import AppProcess, empty_database
 
 pytestmark = pytest.mark.livekit  # a real server process, like the live tier
 

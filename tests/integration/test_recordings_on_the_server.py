@@ -5,7 +5,6 @@ import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import boto3
 import pytest
@@ -18,9 +17,11 @@ from meetings.extensions import db
 from meetings.livekit_process import free_port
 from meetings.models import Recording, RecordingStatus
 from meetings.scheduling.services import MeetingSettings, create_meeting
-from tests.conftest import PASSWORD, csrf_token_from, first_room, run_in_thread
-from tests.egress_factory import SECOND, egress_event
-from tests.recording_media import deliver, make_mp4
+from tests.support.accounts import PASSWORD, sign_in
+from tests.support.egress_factory import SECOND, egress_event
+from tests.support.live import run_in_thread
+from tests.support.recording_media import deliver, make_mp4
+from tests.support.rooms import first_room
 
 pytestmark = pytest.mark.livekit
 
@@ -62,16 +63,6 @@ def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
             return answer.status, dict(answer.headers), answer.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
-
-
-@pytest.fixture
-def local_storage(live_stack, tmp_path, monkeypatch) -> Path:
-    directory = tmp_path / "recordings"
-    directory.mkdir()
-    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_STORAGE", "local")
-    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_DIR", str(directory))
-    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_EGRESS_DIR", "/out")
-    return directory
 
 
 def test_start_without_an_egress_worker_fails_cleanly_with_the_servers_reason(
@@ -238,12 +229,7 @@ def test_s3_recordings_play_and_download_through_short_lived_presigned_urls(
     # browser is sent there for the bytes.
     browser = live_stack.app.test_client()
     base = live_stack.base_url  # the host the live app serves
-    login = browser.get("/auth/login", base_url=base).get_data(as_text=True)
-    browser.post(
-        "/auth/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": csrf_token_from(login)},
-        base_url=base,
-    )
+    sign_in(browser, email, base_url=base)
     page = browser.get(f"/recordings/{row['id']}", base_url=base)
     assert page.status_code == 200
     assert f"media-src 'self' blob: {endpoint};" in page.headers["Content-Security-Policy"]

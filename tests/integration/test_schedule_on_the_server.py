@@ -10,8 +10,10 @@ from livekit import rtc
 from meetings import livekit_gateway as gateway
 from meetings.auth import services as auth_services
 from meetings.scheduling.services import MeetingSettings, create_meeting
-from tests.conftest import PASSWORD, first_room, run_in_thread
-from tests.synthetic import connect, publish_test_pattern
+from tests.support.accounts import PASSWORD
+from tests.support.live import run_in_thread
+from tests.support.rooms import first_room
+from tests.support.synthetic import connect, publish_test_pattern
 
 pytestmark = pytest.mark.livekit
 

@@ -1,7 +1,6 @@
 """Two app instances (separate gunicorn processes) on one PostgreSQL: what one decides, the
 other sees, because nothing that must be shared lives in process memory."""
 
-import asyncio
 import json
 import os
 import random
@@ -16,7 +15,6 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import flask_migrate
@@ -26,26 +24,17 @@ from flask import Flask
 
 from config import ProductionConfig
 from meetings import create_app
-from meetings.auth import services as auth_services
 from meetings.extensions import db
 from meetings.livekit_process import free_port
 from meetings.models import MeetingSession, WebhookEvent
-from meetings.scheduling.services import MeetingSettings, create_meeting
-from tests.conftest import (
-    PASSWORD,
-    PROJECT_DIR,
-    LiveStack,
-    first_room,
-    http_json,
-    require,
-    run_in_thread,
-    webhook_deriver,
-)
-from tests.postgres import ThrowawayPostgres, find_binaries
+from meetings.webhooks import apply as webhook_deriver
+from tests.support.environment import PROJECT_DIR, require
+from tests.support.live import LiveStack, http_json
+from tests.support.live_meetings import joined_room_name, meeting_with_member
+from tests.support.postgres import ThrowawayPostgres, throwaway_cluster
 from tests.support.waiting import wait_for
-from tests.synthetic import connect
-from tests.webhook_factory import webhook_request
-from tests.webhook_scenarios import script_room
+from tests.support.webhook_factory import webhook_request
+from tests.support.webhook_scenarios import script_room
 
 pytestmark = pytest.mark.livekit
 SECRET = secrets.token_urlsafe(48)  # both instances share it; production refuses known ones
@@ -57,14 +46,8 @@ def shared_postgres(postgres, tmp_path_factory) -> Iterator[ThrowawayPostgres]:
     if postgres is not None:
         yield postgres
         return
-    binaries = find_binaries()
-    require(binaries is not None, "PostgreSQL (Debian package postgresql)")
-    own = ThrowawayPostgres(PROJECT_DIR / "tests" / ".postgres" / f"twins-{os.getpid()}", binaries)
-    own.start()
-    try:
+    with throwaway_cluster("twins") as own:
         yield own
-    finally:
-        own.stop()
 
 
 @pytest.fixture(scope="module")
@@ -78,15 +61,16 @@ def shared_redis(tmp_path_factory) -> Iterator[str]:
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(workdir)],
         stdout=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 10
-    while True:
+
+    def accepts_connections() -> bool:
+        """redis-server accepts connections"""
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
         except OSError:
-            if time.monotonic() > deadline:
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
+            return False
+        return True
+
+    wait_for(accepts_connections, timeout=10, interval=0.05)
     try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
@@ -149,15 +133,18 @@ def _start_gunicorn(environment: dict, log: Path) -> tuple[str, subprocess.Popen
             command, cwd=PROJECT_DIR, env=environment, stdout=output, stderr=subprocess.STDOUT
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                return base, process
+                return True
         except (urllib.error.URLError, ConnectionError, TimeoutError):  # still booting
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
-            time.sleep(0.2)
+            return False
+
+    wait_for(answers, timeout=30, what=lambda: f"gunicorn did not start:\n{log.read_text()}")
+    return base, process
 
 
 def call(base: str, method: str, path: str, headers: dict, body=None) -> tuple[int, dict]:
@@ -173,32 +160,18 @@ def database_app(url: str) -> Flask:
     return create_app(ProductionConfig, settings)
 
 
-def meeting_with_member(url: str, *, lobby: bool) -> tuple[str, str, dict, dict]:
-    """A new host's meeting starting in two minutes and a member, both with API tokens:
-    (slug, first room name, host's headers, member's headers)."""
+def twins_meeting(url: str, *, lobby: bool) -> tuple[str, str, dict, dict]:
+    """`meeting_with_member` on the instances' database."""
     with database_app(url).app_context():
-        stamp = time.monotonic_ns()
-        host = auth_services.create_user(
-            f"twin-host-{stamp}@example.com", "Tia Host", PASSWORD, email_verified=True
-        )
-        member = auth_services.create_user(
-            f"twin-{stamp}@example.com", "Tom Member", PASSWORD, email_verified=True
-        )
-        start = datetime.now(UTC) + timedelta(minutes=2)
-        meeting = create_meeting(host, MeetingSettings("Twins", start, 60, lobby=lobby))
-        headers = [
-            {"Authorization": f"Bearer {auth_services.issue_api_token(person, 't')}"}
-            for person in (host, member)
-        ]
-        slug, room_name = meeting.slug, first_room(meeting)
+        meeting = meeting_with_member("Twins", "Tia Host", "Tom Member", lobby=lobby)
         db.session.remove()  # the connection back to the pool, which dispose then closes
         db.engine.dispose()
-    return slug, room_name, *headers
+    return meeting
 
 
 def test_a_lobby_decision_on_one_instance_is_seen_on_the_other(twins):
     url, (first, second) = twins
-    slug, _, host_auth, member_auth = meeting_with_member(url, lobby=True)
+    slug, _, host_auth, member_auth = twins_meeting(url, lobby=True)
 
     status, place = call(first, "POST", f"/api/v1/meetings/{slug}/tokens", member_auth, {})
     assert status == 202
@@ -227,7 +200,7 @@ def test_a_meeting_ended_on_one_instance_and_reopened_on_the_other_can_be_joined
     # Each instance remembers in the database that it provisioned the room; ending the
     # meeting anywhere must make the next join create the room again, on any instance.
     url, (first, second) = twins
-    slug, room_name, host_auth, member_auth = meeting_with_member(url, lobby=False)
+    slug, room_name, host_auth, member_auth = twins_meeting(url, lobby=False)
     tokens = f"/api/v1/meetings/{slug}/tokens"
 
     assert call(first, "POST", tokens, host_auth, {})[0] == 201  # provisions the room
@@ -236,12 +209,7 @@ def test_a_meeting_ended_on_one_instance_and_reopened_on_the_other_can_be_joined
     status, ticket = call(first, "POST", tokens, member_auth, {})
     assert status == 201
 
-    async def join():
-        room = await connect(ticket["livekit_url"], ticket["token"])
-        await room.disconnect()
-        return room.name
-
-    assert run_in_thread(lambda: asyncio.run(join())) == room_name
+    assert joined_room_name(ticket) == room_name
 
 
 def test_a_webhook_delivered_to_both_instances_lands_once(twins, live_stack):

@@ -6,28 +6,17 @@ the speed target itself is checked by `make bench`, not here."""
 
 import json
 
-import pytest
 import sqlalchemy as sa
 
 from config import TestingConfig
 from meetings import create_app
 from meetings.extensions import db
 from meetings.models import MeetingSession, ProcessingResult, WebhookEvent
-from tests.app_process import AppProcess, empty_database
-from tests.conftest import ARTIFACTS
-from tests.webhook_load import run_against, wait_until_derived
-from tests.webhook_scenarios import apply_in_process, derived_snapshot
+from tests.support.environment import ARTIFACTS
+from tests.support.webhook_load import run_against, wait_until_derived
+from tests.support.webhook_scenarios import apply_in_process, derived_snapshot
 
 ROOMS, TOTAL, SENDERS = 37, 2000, 50  # 37 scripted rooms: about 1,600 distinct events
-
-
-@pytest.fixture
-def app_process(postgres, tmp_path):
-    process = AppProcess(empty_database(postgres, tmp_path, "load"), tmp_path / "gunicorn.log")
-    process.migrate()
-    process.start()
-    yield process
-    process.stop()
 
 
 def in_order_snapshot(rooms, tmp_path) -> dict:

@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from meetings.auth import email_links, services
 from meetings.extensions import db
 from meetings.models import Invite, LoginSession, PasswordReset, Role, SecurityEvent, User
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.support.accounts import PASSWORD, csrf_token_from, sign_in, signed_in_client
 
 
 def form_post(client, url, data, page_url=None):
@@ -111,11 +111,7 @@ def test_disabling_a_user_stops_their_session_and_tokens_at_once(
 ):
     victim = make_user()
     headers = api_token(victim)
-    victim_browser = app.test_client()
-    token = csrf_token_from(victim_browser.get("/auth/login").get_data(as_text=True))
-    victim_browser.post(
-        "/auth/login", data={"email": victim.email, "password": PASSWORD, "csrf_token": token}
-    )
+    victim_browser = signed_in_client(app, victim)
     assert victim_browser.get("/dashboard").status_code == 200
     assert client.get("/api/v1/meetings/none-none-none", headers=headers).status_code == 404
 
@@ -269,11 +265,7 @@ def test_eleventh_wrong_password_is_refused_even_when_right_then_allowed_later(
 
 def test_session_cookie_is_httponly_and_samesite_lax(client, make_user):
     user = make_user()
-    token = csrf_token_from(client.get("/auth/login").get_data(as_text=True))
-    response = client.post(
-        "/auth/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
-    )
-    cookie = response.headers["Set-Cookie"]
+    cookie = sign_in(client, user).headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
 
@@ -281,32 +273,27 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, make_user):
 # ---- links are built on PUBLIC_URL, never on the request's host ---------------------------
 
 
+@pytest.mark.parametrize(
+    ("behind_proxy", "forged_header"),
+    [
+        pytest.param(False, "Host", id="a_forged_host"),
+        # As create_app wires it with TRUSTED_PROXY_COUNT=1: the proxy's X-Forwarded-Host counts.
+        pytest.param(True, "X-Forwarded-Host", id="a_forwarded_host_from_the_proxy"),
+    ],
+)
 def test_a_reset_asked_through_a_forged_host_is_refused_and_mails_nothing(
-    client, make_user, outbox
+    app, client, make_user, outbox, behind_proxy, forged_header
 ):
+    if behind_proxy:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     user = make_user()
-    page = client.get("/auth/reset")
-    token = csrf_token_from(page.get_data(as_text=True))
+    token = csrf_token_from(client.get("/auth/reset").get_data(as_text=True))
     forged = client.post(
         "/auth/reset",
         data={"email": user.email, "csrf_token": token},
-        headers={"Host": "evil.example"},
+        headers={forged_header: "evil.example"},
     )
     assert forged.status_code == 400
-    assert outbox.messages == []
-
-
-def test_a_forwarded_host_from_the_proxy_is_refused_too(app, client, make_user, outbox):
-    # As create_app wires it with TRUSTED_PROXY_COUNT=1: the proxy's X-Forwarded-Host counts.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
-    user = make_user()
-    token = csrf_token_from(client.get("/auth/reset").get_data(as_text=True))
-    forwarded = client.post(
-        "/auth/reset",
-        data={"email": user.email, "csrf_token": token},
-        headers={"X-Forwarded-Host": "evil.example"},
-    )
-    assert forwarded.status_code == 400
     assert outbox.messages == []
 
 

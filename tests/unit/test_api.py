@@ -6,7 +6,8 @@ import pytest
 from meetings import livekit_gateway as gateway
 from meetings.extensions import db
 from meetings.models import ApiToken, Meeting
-from tests.conftest import csrf_token_from, first_room
+from tests.support.accounts import csrf_token_from
+from tests.support.rooms import first_room
 
 FUTURE = "2099-05-04T10:00:00+02:00"
 

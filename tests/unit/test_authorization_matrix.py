@@ -11,7 +11,7 @@ import pytest
 from meetings.extensions import db
 from meetings.models import ApiToken, Recording, RecordingStatus, Role
 from meetings.scheduling import recurrence as rec
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.support.accounts import csrf_token_from, signed_in_client
 
 ROLES = ("anonymous", "guest", "other", "host", "ops")
 
@@ -178,12 +178,7 @@ def callers(app, make_user, make_meeting, api_token, fake_rooms, tmp_path):
     recording = held_recording(app, meeting, tmp_path)
     clients, bearer = {}, {}
     for role, user in (("other", other), ("host", host), ("ops", ops)):
-        client = app.test_client()
-        token = csrf_token_from(client.get("/auth/login").get_data(as_text=True))
-        client.post(
-            "/auth/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
-        )
-        clients[role] = client
+        clients[role] = signed_in_client(app, user)
         bearer[role] = api_token(user)
     clients["anonymous"] = app.test_client()
     guest = app.test_client()

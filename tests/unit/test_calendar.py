@@ -12,7 +12,7 @@ from meetings.calendar import services
 from meetings.extensions import db
 from meetings.models import Frequency, MeetingInvitee
 from meetings.scheduling import recurrence as rec
-from tests.conftest import csrf_token_from
+from tests.support.accounts import csrf_token_from
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # A Monday, 09:00 in Berlin; DST ends on Sunday 2027-10-31.

@@ -6,7 +6,7 @@ from meetings.auth import email_links, services
 from meetings.calendar import services as calendar
 from meetings.extensions import db
 from meetings.models import Access, MeetingInvitee, Role, User
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.support.accounts import PASSWORD, csrf_token_from
 
 
 def form_post(client, url, data, page_url=None):

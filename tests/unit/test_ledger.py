@@ -13,9 +13,9 @@ from meetings import create_app
 from meetings.extensions import db
 from meetings.models import Attendance, MeetingSession, Role, WebhookEvent
 from meetings.webhooks import store as services
-from tests.conftest import first_room
-from tests.webhook_factory import participant_event, room_event, sign, to_body, track_event
-from tests.webhook_scenarios import apply_in_process
+from tests.support.rooms import first_room
+from tests.support.webhook_factory import participant_event, room_event, sign, to_body, track_event
+from tests.support.webhook_scenarios import apply_in_process
 
 
 def feed(*events) -> None:

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from meetings.livekit_process import free_port
-from tests.conftest import csrf_token_from
+from tests.support.accounts import csrf_token_from
 
 
 class RecordingSMTPHandler(socketserver.StreamRequestHandler):

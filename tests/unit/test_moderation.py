@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from meetings.extensions import db
 from meetings.models import AuditEntry, AuditResult, Role
-from tests.conftest import PASSWORD, csrf_token_from, first_room
+from tests.support.accounts import signed_in_client
+from tests.support.rooms import first_room
 
 
 @pytest.fixture
@@ -319,14 +320,6 @@ def test_audit_pages_show_actions_as_text_and_export_csv(
     assert "<td>unlock</td>" in only_unlock and "<td>lock</td>" not in only_unlock
     assert ops.get("/ops/audit?meeting=nope-nope-nope").status_code == 404
     assert ops.get("/ops/audit?from=garbage&result=bogus").status_code == 200
-
-
-def signed_in_client(app, user):
-    client = app.test_client()
-    token = csrf_token_from(client.get("/auth/login").get_data(as_text=True))
-    form = {"email": user.email, "password": PASSWORD, "csrf_token": token}
-    assert client.post("/auth/login", data=form).status_code == 302
-    return client
 
 
 def test_a_name_with_html_stays_text_in_the_audit_log(

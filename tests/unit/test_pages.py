@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from meetings.extensions import db
 from meetings.models import Meeting, User
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.support.accounts import PASSWORD, csrf_token_from
 
 
 def form_post(client, url, data):

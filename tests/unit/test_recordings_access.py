@@ -18,7 +18,7 @@ from meetings.models import (
     utcnow,
 )
 from meetings.recordings import library
-from tests.conftest import first_room
+from tests.support.rooms import first_room
 
 ROLES = ("anonymous", "link_holder", "other", "participant", "co_host", "host", "ops")
 NO = (False, 404, 404, 404)  # not listed, and the recording does not exist for them

@@ -14,7 +14,7 @@ from meetings.models import (
     StorageKind,
     utcnow,
 )
-from tests.conftest import first_room
+from tests.support.rooms import first_room
 
 BODY = bytes(range(256)) * 40  # 10,240 bytes, each position recognisable
 

@@ -9,9 +9,9 @@ import pytest
 from meetings.extensions import db
 from meetings.models import Recording, RecordingStatus, Role, utcnow
 from meetings.recordings import auto_record
-from tests.conftest import first_room
-from tests.egress_factory import SECOND, egress_event
-from tests.webhook_factory import participant_event, room_event, webhook_request
+from tests.support.egress_factory import SECOND, egress_event
+from tests.support.rooms import first_room
+from tests.support.webhook_factory import participant_event, room_event, webhook_request
 
 URL = "/livekit/webhook"
 

@@ -9,7 +9,13 @@ from flask import render_template
 from meetings import livekit_gateway as gateway
 from meetings.extensions import db
 from meetings.models import AuditEntry, Recording, RecordingParticipant, RecordingStatus, Role
-from tests.conftest import csrf_token_from, first_room
+from tests.support.accounts import csrf_token_from, signed_in_client
+from tests.support.rooms import first_room
+
+
+def recording_of(meeting, **fields) -> Recording:
+    """A recording of the meeting's first occurrence."""
+    return Recording(meeting=meeting, occurrence_key="k", room_name=first_room(meeting), **fields)
 
 
 @pytest.fixture
@@ -18,20 +24,16 @@ def library(app, tmp_path, make_user, make_meeting):
     host = make_user(email="host@example.com", display_name="Hana Host")
     meeting = make_meeting(host=host, title="Quarterly review", recording_allowed=True)
     (tmp_path / "done.mp4").write_bytes(b"x" * 1_500_000)
-    done = Recording(
-        meeting=meeting,
-        occurrence_key="k",
-        room_name=first_room(meeting),
+    done = recording_of(
+        meeting,
         status=RecordingStatus.COMPLETE,
         file_name="done.mp4",
         size_bytes=1_500_000,
         duration_seconds=3725,
         participants=[RecordingParticipant(identity="g-1", display_name="Gus Guest")],
     )
-    failed = Recording(
-        meeting=meeting,
-        occurrence_key="k",
-        room_name=first_room(meeting),
+    failed = recording_of(
+        meeting,
         status=RecordingStatus.FAILED,
         error="unavailable: no response from servers",
     )
@@ -188,17 +190,7 @@ def test_only_hosts_can_stop(client, login, library, running, make_user, fake_ro
 
 def test_an_operator_hold_stops_the_host_from_deleting(client, login, library, make_user, app):
     host, _, done, _ = library
-    ops_client = app.test_client()
-    ops = make_user(role=Role.OPS)
-    page = ops_client.get("/auth/login").get_data(as_text=True)
-    ops_client.post(
-        "/auth/login",
-        data={
-            "email": ops.email,
-            "password": "correct horse battery",
-            "csrf_token": csrf_token_from(page),
-        },
-    )
+    ops_client = signed_in_client(app, make_user(role=Role.OPS))
     detail = ops_client.get(f"/recordings/{done.id}").get_data(as_text=True)
     ops_client.post(
         f"/recordings/{done.id}/hold", data={"csrf_token": csrf_token_from(detail), "hold": "y"}

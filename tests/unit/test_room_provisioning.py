@@ -7,9 +7,11 @@ a real livekit-server with the tokens.
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from meetings.extensions import db
 from meetings.models import OccurrenceState
-from tests.conftest import first_room
+from tests.support.rooms import first_room
 
 
 def token(app, meeting, name="Guest"):
@@ -67,26 +69,25 @@ def test_a_room_closed_behind_the_apps_back_is_created_again_when_the_join_looks
     assert creates(fake_rooms) == 2
 
 
-def test_an_empty_room_that_is_not_new_is_provisioned_on_every_join(app, make_meeting, fake_rooms):
-    # Everyone left a while ago: the server may close it any second (departure_timeout),
-    # so no join may count on it still being there.
+@pytest.mark.parametrize(
+    ("people", "age", "creates_expected"),
+    [
+        # Everyone left a while ago: the server may close it any second (departure_timeout),
+        # so no join may count on it still being there.
+        pytest.param((), timedelta(minutes=3), 2, id="empty_provisioned_on_every_join"),
+        pytest.param(("g-somebody",), timedelta(minutes=30), 1, id="occupied_remembered"),
+    ],
+)
+def test_an_old_room_is_provisioned_again_unless_someone_is_in_it(
+    app, make_meeting, fake_rooms, people, age, creates_expected
+):
     meeting = make_meeting()
     room = first_room(meeting)
-    fake_rooms.present[room] = []
-    fake_rooms.created_at[room] = datetime.now(UTC) - timedelta(minutes=3)
+    fake_rooms.seat(room, *people)
+    fake_rooms.created_at[room] = datetime.now(UTC) - age
     for name in ("Ann", "Ben"):
         assert token(app, meeting, name).status_code == 201
-    assert creates(fake_rooms) == 2
-
-
-def test_an_occupied_room_is_remembered_even_when_it_is_old(app, make_meeting, fake_rooms):
-    meeting = make_meeting()
-    room = first_room(meeting)
-    fake_rooms.seat(room, "g-somebody")
-    fake_rooms.created_at[room] = datetime.now(UTC) - timedelta(minutes=30)
-    for name in ("Ann", "Ben"):
-        assert token(app, meeting, name).status_code == 201
-    assert creates(fake_rooms) == 1
+    assert creates(fake_rooms) == creates_expected
 
 
 def test_the_memo_lasts_less_than_the_shortest_room_timeout(app, make_meeting, fake_rooms):

@@ -12,7 +12,8 @@ from meetings import livekit_gateway as gateway
 from meetings.extensions import db
 from meetings.models import Access, AuditEntry, Frequency, Meeting, MeetingInvitee
 from meetings.scheduling import recurrence as rec
-from tests.conftest import csrf_token_from, first_room
+from tests.support.accounts import csrf_token_from
+from tests.support.rooms import first_room
 
 NEXT_WEEK = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
 

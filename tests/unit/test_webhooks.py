@@ -20,9 +20,9 @@ from meetings.models import (
 from meetings.webhooks import apply as deriver
 from meetings.webhooks import handlers as derive
 from meetings.webhooks import store as services
-from tests.conftest import first_room
+from tests.support.rooms import first_room
 from tests.support.waiting import wait_for
-from tests.webhook_factory import (
+from tests.support.webhook_factory import (
     egress_event,
     participant_event,
     room_event,
@@ -31,7 +31,7 @@ from tests.webhook_factory import (
     track_event,
     webhook_request,
 )
-from tests.webhook_scenarios import apply_in_process, derived_snapshot, script_room
+from tests.support.webhook_scenarios import apply_in_process, derived_snapshot, script_room
 
 URL = "/livekit/webhook"
 

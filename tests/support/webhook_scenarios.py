@@ -13,7 +13,7 @@ from meetings.extensions import db
 from meetings.models import Attendance, MeetingSession, TrackPublication
 from meetings.webhooks import apply as deriver
 from meetings.webhooks import store as services
-from tests.webhook_factory import (
+from tests.support.webhook_factory import (
     egress_event,
     participant_event,
     room_event,

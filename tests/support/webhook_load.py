@@ -16,10 +16,10 @@ from meetings.auth import services as auth_services
 from meetings.extensions import db
 from meetings.models import Meeting
 from meetings.scheduling import recurrence as rec
-from tests.app_process import AppProcess, Sender
+from tests.support.app_process import AppProcess, Sender
 from tests.support.waiting import wait_until_drained
-from tests.webhook_factory import sign, to_body
-from tests.webhook_scenarios import RoomScript, delivery_plan, script_room
+from tests.support.webhook_factory import sign, to_body
+from tests.support.webhook_scenarios import RoomScript, delivery_plan, script_room
 
 WEBHOOK_PATH = "/livekit/webhook"
 
@@ -100,6 +100,15 @@ class Outcome:
     wall_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
+    def record(self, delivery: "Delivery", status: int, body: bytes, took: float) -> None:
+        """One answer; the caller holds `lock`."""
+        self.latencies.append(took)
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        if 200 <= status < 300:
+            self.answered_2xx.add(delivery.event_id)
+            if json.loads(body).get("stored"):
+                self.stored.append(delivery.event_id)
+
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
         if not ordered:
@@ -172,25 +181,14 @@ def send(
                     outcome.errors.append(f"{delivery.event_id}: {status or 'no answer'}")
                 continue
             with lock:
-                outcome.latencies.append(took)
-                outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
-                if 200 <= status < 300:
-                    outcome.answered_2xx.add(delivery.event_id)
-                    if json.loads(body).get("stored"):
-                        outcome.stored.append(delivery.event_id)
+                outcome.record(delivery, status, body, took)
                 answers = len(outcome.latencies)
             if on_answer is not None:
                 on_answer(answers)
         connection.close()
 
     threads = [threading.Thread(target=sender) for _ in range(senders)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    outcome.wall_seconds = time.perf_counter() - began
-    return outcome
+    return _run_senders(threads, outcome, time.perf_counter())
 
 
 def run_against(process: AppProcess, rooms: int, total: int, senders: int) -> tuple[Burst, Outcome]:
@@ -249,15 +247,15 @@ def send_paced(port: int, deliveries: list[Delivery], senders: int, rate: float)
                 continue
             took = time.perf_counter() - sent
             with lock:
-                outcome.latencies.append(took)
-                outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
-                if 200 <= status < 300:
-                    outcome.answered_2xx.add(delivery.event_id)
-                    if json.loads(body).get("stored"):
-                        outcome.stored.append(delivery.event_id)
+                outcome.record(delivery, status, body, took)
         connection.close()
 
     threads = [threading.Thread(target=sender, args=(lane,)) for lane in queues if lane]
+    return _run_senders(threads, outcome, began)
+
+
+def _run_senders(threads: list[threading.Thread], outcome: Outcome, began: float) -> Outcome:
+    """Run the sender threads to their end; `outcome` with the wall time since `began`."""
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -11,12 +11,15 @@ import pwd
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
 from meetings.livekit_process import free_port
+from tests.support.environment import PROJECT_DIR, require
 
 SUPERUSER = "postgres"
 
@@ -97,3 +100,19 @@ class ThrowawayPostgres:
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if check and result.returncode != 0:
             raise RuntimeError(f"{program} failed: {result.stdout}{result.stderr}")
+
+
+@contextmanager
+def throwaway_cluster(name: str) -> Iterator[ThrowawayPostgres]:
+    """A cluster started under tests/.postgres/<name>-<pid> and removed afterwards; skips
+    (fails under CI=true) where Debian's PostgreSQL is not installed."""
+    binaries = find_binaries()
+    require(binaries is not None, "PostgreSQL (Debian package postgresql)")
+    server = ThrowawayPostgres(
+        PROJECT_DIR / "tests" / ".postgres" / f"{name}-{os.getpid()}", binaries
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -21,7 +21,7 @@ from meetings import create_app
 from meetings.extensions import db
 from meetings.livekit_process import free_port, new_api_key
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 # New for every run: production refuses secrets that were published with the code.
 SECRET_KEY = secrets.token_urlsafe(48)
 

@@ -31,7 +31,7 @@ async def publish_test_pattern(room: rtc.Room, width: int = 320, height: int = 2
             pixels = np.full((height, width, 4), shade, dtype=np.uint8)
             frame = rtc.VideoFrame(width, height, rtc.VideoBufferType.RGBA, pixels.tobytes())
             source.capture_frame(frame)
-            await asyncio.sleep(1 / 15)
+            await asyncio.sleep(1 / 15)  # 15 frames a second, as a camera sends them
 
     return asyncio.create_task(feed())
 

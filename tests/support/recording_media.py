@@ -6,8 +6,9 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import LiveStack, require
-from tests.webhook_factory import webhook_request
+from tests.support.environment import require
+from tests.support.live import LiveStack
+from tests.support.webhook_factory import webhook_request
 
 
 def make_mp4(path: Path, seconds: int = 2) -> Path:
