@@ -47,7 +47,7 @@ bench: test-setup
 test-setup: $(VENV)/.installed-dev $(VENDOR_JS) $(STATIC_GZ_STAMP) $(LIVEKIT_STAMP) chromium postgresql redis ffmpeg
 
 lint:
-	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/lint-imports --no-cache && npm run --silent lint
 
 format:
 	@$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .

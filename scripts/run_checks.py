@@ -1,4 +1,4 @@
-"""`make test`: lint and import contracts, then every test tier on SQLite and on PostgreSQL.
+"""`make test`: ruff, import contracts and ESLint, then every test tier on SQLite and on PostgreSQL.
 
 Every step runs even when an earlier one failed, so one CI run shows all that is wrong; the
 exit status is 1 when any step failed. A summary with each step's time ends the output.
@@ -18,6 +18,7 @@ STEPS: list[tuple[str, list[str], dict[str, str]]] = [
     ("ruff format", [str(VENV_BIN / "ruff"), "format", "--check", "."], {}),
     # The import rules of docs/ARCHITECTURE.md (contracts in pyproject.toml).
     ("import contracts", [str(VENV_BIN / "lint-imports"), "--no-cache"], {}),
+    ("eslint", ["npm", "run", "--silent", "lint"], {}),
     ("tests on SQLite", [sys.executable, "-m", "pytest"], {}),
     ("tests on PostgreSQL", [sys.executable, "-m", "pytest"], {"TEST_DATABASE": "postgresql"}),
 ]

@@ -1,17 +1,5 @@
-// Small helpers every page uses: CSRF header, local times, copy buttons.
-
-export function csrfToken() {
-  const meta = document.querySelector('meta[name="csrf-token"]');
-  return meta ? meta.content : "";
-}
-
-export function show(element) {
-  element.hidden = false;
-}
-
-export function hide(element) {
-  element.hidden = true;
-}
+// What every page does: local times, copy buttons, confirmations. Calls to the app's API
+// go through api.js.
 
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short" });
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZoneName: "short" });

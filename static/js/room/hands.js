@@ -1,26 +1,16 @@
 // Raised hands live in each participant's attributes ({"hand": "<ISO time>"}), so late
 // joiners see them too. The app's server writes them (participants cannot write their own),
 // with its own clock, so the queue hosts see is in the order hands really went up.
-import { csrfToken } from "../common.js";
+import { api } from "../api.js";
 import { $, batched, h, show } from "./dom.js";
 import { showNotice } from "./connection.js";
-import { LK, amHost, everyone, isLocal, nameOf, onRoom, session } from "./session.js";
+import { LK, amHost, everyone, isLocal, nameOf, onRoom, page, session } from "./session.js";
 
 const [button, queue, list, badge] = ["toggle-hand", "hand-queue", "hand-list", "hands-count"].map($);
 const raisedAt = (p) => Date.parse(p.attributes.hand) || Infinity; // a garbled time goes last
 
-const apiBase = JSON.parse($("page-data").textContent).tokenUrl.replace(/\/tokens$/, "");
+const post = (path, body) => api(page.tokenUrl.replace(/tokens$/, path), { body });
 let loweredByMe = false;
-
-async function post(path, body) {
-  const response = await fetch(`${apiBase}/${path}`, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(String(response.status));
-}
 
 async function setHand(up) {
   loweredByMe = !up;
@@ -33,7 +23,7 @@ async function setHand(up) {
 
 function lower(participant) {
   if (isLocal(participant)) return setHand(false);
-  post(`participants/${encodeURIComponent(participant.identity)}/lower_hand`, {}).catch(() =>
+  post(`participants/${encodeURIComponent(participant.identity)}/lower_hand`).catch(() =>
     showNotice(`${nameOf(participant)}'s hand could not be lowered. Try again.`),
   );
 }

@@ -1,5 +1,6 @@
 // The meeting page: the check before joining, then the call. Each part lives in its own
 // module; this one asks for a ticket, connects, and hands the room to the others.
+import { pageData } from "../api.js";
 import { $, show } from "./dom.js";
 import { LK, attachRoom, isHost, markConnected, markJoin, session } from "./session.js";
 import "./data.js";
@@ -82,7 +83,7 @@ function installRoleTools(room, host) {
     const api = { room, onParticipantRow, offParticipantRow, showNotice: connection.showNotice };
     loaded.push(import("./moderation.js").then((m) => (removeHostTools = m.install(api))));
   }
-  if (JSON.parse($("recording-data").textContent).allowed) {
+  if (pageData("recording-data").allowed) {
     const api = { room, isHost: host, showNotice: connection.showNotice };
     loaded.push(import("./recording.js").then((m) => {
       removeRecordingTools?.();

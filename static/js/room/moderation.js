@@ -2,26 +2,15 @@
 // actions in the People panel, and meeting-wide actions. Every button calls the REST API;
 // the server checks the caller's role, acts through LiveKit and writes the audit log. The
 // page shows what the server answered, never what it hoped for.
-import { csrfToken } from "../common.js";
+import { api } from "../api.js";
 import { $, h } from "./dom.js";
+import { metadataOf, page } from "./session.js";
 
 const LOBBY_POLL_MS = 2000;
-const pageData = JSON.parse($("page-data").textContent);
-const apiBase = pageData.tokenUrl.replace(/\/tokens$/, "");
 let notify = () => {};
 
-async function call(path, { method = "POST", body = {} } = {}) {
-  const init = { method, credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } };
-  if (method === "POST") {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  const response = await fetch(`${apiBase}/${path}`, init).catch(() => null);
-  if (!response) throw new Error("The app is not reachable. Check your connection.");
-  const answer = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error((answer.error && answer.error.message) || "The action failed.");
-  return answer;
-}
+// A meeting action: `path` is relative to the meeting's API (…/meetings/<slug>/<path>).
+const call = (path, options) => api(page.tokenUrl.replace(/tokens$/, path), { fallback: "The action failed.", ...options });
 
 // A button that runs one API action: disabled while it runs, then the server's answer.
 // `path` may be a function, for a button whose action depends on the current state.
@@ -40,14 +29,6 @@ function actionButton(label, path, done, { danger, aria, confirm, body } = {}) {
     }
   });
   return button;
-}
-
-function metadataOf(participant) {
-  try {
-    return JSON.parse(participant.metadata || "{}") || {};
-  } catch {
-    return {};
-  }
 }
 
 // ---- per person, in the People panel ------------------------------------------------------
@@ -72,7 +53,7 @@ function participantActions(row, participant, room) {
     if (participant.isCameraEnabled) {
       buttons.push(actionButton("Stop video", path("mute"), () => `${who}'s camera is off.`, { aria: `Stop ${who}'s camera`, body: { source: "camera" } }));
     }
-    if (pageData.webinar) {
+    if (page.webinar) {
       const [action, label, now] = meta.speaker ? ["demote", "Make attendee", "an attendee"] : ["promote", "Make speaker", "a speaker"];
       buttons.push(actionButton(label, path(action), () => `${who} is now ${now}.`, { aria: `${label}: ${who}` }));
     }
@@ -111,7 +92,7 @@ function buildPanel(state) {
     ),
     h(
       "section",
-      { class: "lobby", "aria-labelledby": "lobby-title", hidden: !pageData.lobby },
+      { class: "lobby", "aria-labelledby": "lobby-title", hidden: !page.lobby },
       h("h3", { id: "lobby-title" }, "Lobby ", h("span", { class: "badge", id: "lobby-count" }, "0")),
       h(
         "p",
@@ -213,7 +194,7 @@ function watchLobby(panel, state) {
       renderToast(state.toast, answer.items);
       if (answer.locked !== state.locked) setLocked(state, answer.locked);
       panel.querySelector(".guests-wait").hidden = !answer.guests_wait;
-      panel.querySelector(".lobby").hidden = !pageData.lobby && !answer.guests_wait;
+      panel.querySelector(".lobby").hidden = !page.lobby && !answer.guests_wait;
     } catch {
       // Asked again on the next tick; the connection banner covers network loss.
     }

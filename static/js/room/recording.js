@@ -5,31 +5,11 @@
 // server sets once the recording service accepted the job and clears when it ends. Late
 // joiners get the metadata on connect, so they see the sign too. The page never shows a
 // recording on its own say-so: a start that the server refused shows its message instead.
-import { csrfToken } from "../common.js";
+import { api, pageData } from "../api.js";
+import { LK, metadataOf } from "./session.js";
 
-const METADATA_CHANGED =
-  (window.LivekitClient && window.LivekitClient.RoomEvent && window.LivekitClient.RoomEvent.RoomMetadataChanged) ||
-  "roomMetadataChanged";
-
-function settings() {
-  const node = document.getElementById("recording-data");
-  if (!node) return { allowed: false };
-  try {
-    return JSON.parse(node.textContent);
-  } catch {
-    return { allowed: false };
-  }
-}
-
-export function parseMetadata(raw) {
-  if (!raw) return {};
-  try {
-    const value = JSON.parse(raw);
-    return value && typeof value === "object" ? value : {};
-  } catch {
-    return {};
-  }
-}
+const METADATA_CHANGED = LK?.RoomEvent?.RoomMetadataChanged || "roomMetadataChanged";
+const NOT_AVAILABLE = "Recording is not available right now.";
 
 function addStylesheet() {
   if (document.getElementById("recordings-css")) return;
@@ -38,21 +18,6 @@ function addStylesheet() {
   link.rel = "stylesheet";
   link.href = new URL("../../css/recordings.css", import.meta.url).href;
   document.head.append(link);
-}
-
-async function post(url, body) {
-  const response = await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: JSON.stringify(body),
-  }).catch(() => null);
-  if (!response) throw new Error("Recording is not available right now.");
-  const answer = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    throw new Error((answer.error && answer.error.message) || "Recording is not available right now.");
-  }
-  return answer;
 }
 
 function buildIndicator() {
@@ -105,7 +70,7 @@ function buildControls() {
 // Called by the room page once connected. `showNotice(message)` shows a message to this
 // person (the page's own banner); returns a function that removes what was added.
 export function install({ room, isHost, showNotice }) {
-  const config = settings();
+  const config = pageData("recording-data");
   const notify = showNotice || ((message) => window.alert(message));
   addStylesheet();
   const mount = document.getElementById("stage") || document.body;
@@ -115,7 +80,7 @@ export function install({ room, isHost, showNotice }) {
   let controls = null;
 
   function render() {
-    const meta = parseMetadata(room.metadata);
+    const meta = metadataOf(room);
     const recording = meta.recording === true;
     state.recordingId = recording ? meta.recording_id : null;
     sign.hidden = !recording;
@@ -135,12 +100,12 @@ export function install({ room, isHost, showNotice }) {
     controls.button.disabled = true;
     try {
       if (stopping) {
-        await post(`${config.recordingsUrl}/${state.recordingId}/stop`, {});
+        await api(`${config.recordingsUrl}/${state.recordingId}/stop`, { fallback: NOT_AVAILABLE });
         notify("Recording stopped. It appears on the recordings page when the file is ready.");
       } else {
-        await post(config.startUrl, {
-          layout: controls.layout.value,
-          audio_only: controls.audioOnly.checked,
+        await api(config.startUrl, {
+          body: { layout: controls.layout.value, audio_only: controls.audioOnly.checked },
+          fallback: NOT_AVAILABLE,
         });
         notify("Recording is starting. Everyone sees the recording sign once it runs.");
       }

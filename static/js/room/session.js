@@ -1,10 +1,10 @@
 // What the parts of the meeting page share: the server's page data, the livekit-client
 // bundle (global `LivekitClient`, loaded with `defer` before these modules), and the call.
 // A rejoin replaces `session.room`: read it when needed, do not keep it.
-import { $ } from "./dom.js";
+import { pageData } from "../api.js";
 
 export const LK = window.LivekitClient;
-export const page = JSON.parse($("page-data").textContent);
+export const page = pageData();
 export const session = { room: null, ticket: null };
 
 // A failed connect must not show an "ended" screen: only rooms that connected can end.
@@ -12,14 +12,19 @@ const connected = new WeakSet();
 export const markConnected = (room) => connected.add(room);
 export const wasConnected = (room) => connected.has(room);
 
-// The server's token metadata says {"role": ...}; anything else is a plain participant.
-export function roleOf(participant) {
+// The JSON the server writes on a participant ({"role": ...}) or the room; {} if garbled.
+export function metadataOf(participantOrRoom) {
   try {
-    const role = JSON.parse(participant.metadata || "{}").role;
-    return ["host", "guest"].includes(role) ? role : "participant";
+    return JSON.parse(participantOrRoom.metadata) || {};
   } catch {
-    return "participant";
+    return {};
   }
+}
+
+// Anything else than a host or a guest is a plain participant.
+export function roleOf(participant) {
+  const { role } = metadataOf(participant);
+  return ["host", "guest"].includes(role) ? role : "participant";
 }
 
 export const isHost = (participant) => roleOf(participant) === "host";
