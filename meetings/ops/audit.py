@@ -16,7 +16,7 @@ def audit():
     if request.args.get("format") == "csv":
         return audit_log.download(audit_log.entries(wanted, limit=None), "audit.csv")
     return render_template(
-        "moderation/ops_audit.html",
+        "ops/audit.html",
         rows=audit_log.entries(wanted),
         form=form,
         actions=audit_log.ACTIONS,

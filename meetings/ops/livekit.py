@@ -30,7 +30,7 @@ def livekit():
     first = dashboard.bucket_start(now.date() - CHART_SPAN[bucket] + timedelta(days=1), bucket)
     usage = dashboard.usage(datetime.combine(first, time.min, UTC), now, bucket, now)
     return render_template(
-        "ledger/dashboard.html",
+        "ops/livekit.html",
         live=live,
         livekit_error=livekit_error,
         livekit_url=gateway.Settings.from_app().url,
@@ -61,7 +61,7 @@ def livekit_events():
         unknown_room=form["unknown_room"],
     )
     return render_template(
-        "ledger/events.html",
+        "ops/livekit_events.html",
         events=dashboard.recent_events(wanted),
         form=form,
         kinds=sorted(handlers.KNOWN_EVENTS),
