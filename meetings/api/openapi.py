@@ -43,6 +43,11 @@ def register(paths: Callable[[], dict], bodies: tuple[type, ...] = (), **schemas
     _schemas.update(schemas)
 
 
+def listing(item: dict) -> dict:
+    """`{"items": [item, ...]}`: the shape of every list the API answers."""
+    return {"type": "object", "properties": {"items": {"type": "array", "items": item}}}
+
+
 def json_response(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 

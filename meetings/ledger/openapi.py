@@ -1,37 +1,30 @@
 """OpenAPI paths of what the webhook ledger derived: sessions, attendance, rooms, usage."""
 
 from meetings.api import openapi
-from meetings.api.openapi import BEARER, NULLABLE_TIME, SLUG, TIME, errors, json_response
+from meetings.api.openapi import BEARER, NULLABLE_TIME, SLUG, TIME, errors, json_response, listing
 
-SESSIONS = {
-    "type": "object",
-    "properties": {
-        "items": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "description": "One life of an occurrence's room, from room_started to "
-                "room_finished.",
-                "properties": {
-                    "id": {"type": "integer"},
-                    "room_name": {"type": "string"},
-                    "occurrence_key": {"type": "string", "example": "20270104T0800Z"},
-                    "started_at": NULLABLE_TIME,
-                    "ended_at": {**NULLABLE_TIME, "description": "null while the room is open"},
-                    "end_inferred": {
-                        "type": "boolean",
-                        "description": "room_finished never came; `flask livekit reconcile` "
-                        "closed the session at the last moment anything was heard of it",
-                    },
-                    "duration_seconds": {"type": "integer", "nullable": True},
-                    "peak_participants": {"type": "integer"},
-                    "total_participants": {"type": "integer", "description": "different people"},
-                    "participant_seconds": {"type": "integer"},
-                },
+SESSIONS = listing(
+    {
+        "type": "object",
+        "description": "One life of an occurrence's room, from room_started to room_finished.",
+        "properties": {
+            "id": {"type": "integer"},
+            "room_name": {"type": "string"},
+            "occurrence_key": {"type": "string", "example": "20270104T0800Z"},
+            "started_at": NULLABLE_TIME,
+            "ended_at": {**NULLABLE_TIME, "description": "null while the room is open"},
+            "end_inferred": {
+                "type": "boolean",
+                "description": "room_finished never came; `flask livekit reconcile` "
+                "closed the session at the last moment anything was heard of it",
             },
-        }
-    },
-}
+            "duration_seconds": {"type": "integer", "nullable": True},
+            "peak_participants": {"type": "integer"},
+            "total_participants": {"type": "integer", "description": "different people"},
+            "participant_seconds": {"type": "integer"},
+        },
+    }
+)
 
 ATTENDANCE = {
     "type": "array",

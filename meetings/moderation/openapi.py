@@ -1,7 +1,7 @@
 """OpenAPI paths of the lobby, host moderation and the audit log."""
 
 from meetings.api import openapi
-from meetings.api.openapi import BEARER, SLUG, errors, json_response, request_body
+from meetings.api.openapi import BEARER, SLUG, errors, json_response, listing, request_body
 from meetings.moderation.api import GuestLobbyRequest, MuteRequest
 from meetings.rooms.openapi import LOBBY_ID, OK
 
@@ -28,26 +28,20 @@ LOBBY = {
         },
     },
 }
-AUDIT = {
-    "type": "object",
-    "properties": {
-        "items": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    name: {"type": "string"}
-                    for name in ("at", "meeting", "occurrence", "actor", "action", "target")
-                }
-                | {
-                    "detail": {"type": "string"},
-                    "result": {"type": "string", "enum": ["ok", "failed", "refused"]},
-                    "error": {"type": "string"},
-                },
-            },
+AUDIT = listing(
+    {
+        "type": "object",
+        "properties": {
+            name: {"type": "string"}
+            for name in ("at", "meeting", "occurrence", "actor", "action", "target")
         }
-    },
-}
+        | {
+            "detail": {"type": "string"},
+            "result": {"type": "string", "enum": ["ok", "failed", "refused"]},
+            "error": {"type": "string"},
+        },
+    }
+)
 PARTICIPANT_SUMMARIES = {
     "mute": "Mute a participant's microphone, camera or screen share on the server",
     "remove": (

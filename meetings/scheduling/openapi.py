@@ -1,7 +1,7 @@
 """OpenAPI paths of the meetings endpoints; the options' properties come from OPTIONS."""
 
 from meetings.api import openapi
-from meetings.api.openapi import BEARER, SLUG, errors, json_response, ref, request_body
+from meetings.api.openapi import BEARER, SLUG, errors, json_response, listing, ref, request_body
 from meetings.scheduling.options import OPTIONS
 from meetings.scheduling.schemas import MeetingCreate, MeetingUpdate
 
@@ -37,26 +37,20 @@ MEETING = {
     },
 }
 
-OCCURRENCES = {
-    "type": "object",
-    "properties": {
-        "items": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "slug": {"type": "string"},
-                    "title": {"type": "string"},
-                    "key": {"type": "string", "example": "20270104T0800Z"},
-                    "starts_at": {"type": "string", "format": "date-time"},
-                    "ends_at": {"type": "string", "format": "date-time"},
-                    "join_url": {"type": "string", "format": "uri"},
-                    "ics_url": {"type": "string", "format": "uri"},
-                },
-            },
-        }
-    },
-}
+OCCURRENCES = listing(
+    {
+        "type": "object",
+        "properties": {
+            "slug": {"type": "string"},
+            "title": {"type": "string"},
+            "key": {"type": "string", "example": "20270104T0800Z"},
+            "starts_at": {"type": "string", "format": "date-time"},
+            "ends_at": {"type": "string", "format": "date-time"},
+            "join_url": {"type": "string", "format": "uri"},
+            "ics_url": {"type": "string", "format": "uri"},
+        },
+    }
+)
 TIME_QUERY = {"type": "string", "format": "date-time"}
 
 
