@@ -5,7 +5,8 @@ the gateway, and records who did what to whom with the result, including failure
 local claims success unless the server said yes.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -29,6 +30,13 @@ SOURCES = ("microphone", "camera", "screen_share")
 UNREACHABLE = "The meeting server is not reachable, so nothing changed. Try again."
 
 
+@dataclass
+class Outcome:
+    """What the audit row says about an action; the action may add to it as it goes."""
+
+    detail: str = ""
+
+
 @dataclass(frozen=True)
 class Moderation:
     """A host acting on the occurrence of a meeting that is running now."""
@@ -43,6 +51,11 @@ class Moderation:
 
     def log(self, action: str, result: AuditResult, target: str = "", **extra) -> None:
         """Write the outcome to the audit log now: an error raised next must not lose it."""
+        self.record(action, result, target, **extra)
+        db.session.commit()
+
+    def record(self, action: str, result: AuditResult, target: str = "", **extra) -> None:
+        """Add the outcome to the audit log; it commits with the action's own changes."""
         audit_log.record(
             self.actor,
             action,
@@ -52,14 +65,24 @@ class Moderation:
             target=target,
             **extra,
         )
-        db.session.commit()
 
-    def call(self, action: str, target: str, operation: Callable[[], T], detail: str = "") -> T:
-        """Run a RoomService call; audit the outcome; turn failures into clear API errors."""
+    @contextmanager
+    def action(self, action: str, target: str = "", detail: str = "") -> Iterator[Outcome]:
+        """One host action, one audit row, however many RoomService calls it takes.
+
+        The block's LiveKit calls and database changes make the action; when it finishes the
+        row is added as OK and committed with those changes. When it fails the row says why
+        and is committed before the error reaches the caller.
+
+        Raises:
+            ApiError: 404 when the room or the person is not on the server, 503 when the
+                server cannot be reached, or whatever ApiError the block raised.
+        """
+        outcome = Outcome(detail)
         try:
-            result = operation()
+            yield outcome
         except gateway.RoomNotFound as error:
-            self.log(action, AuditResult.FAILED, target, detail=detail, error=str(error))
+            self.log(action, AuditResult.FAILED, target, detail=outcome.detail, error=str(error))
             message = (
                 f"{target!r} is not in the meeting right now."
                 if target
@@ -67,10 +90,17 @@ class Moderation:
             )
             raise ApiError(404, "not_in_meeting", message) from error
         except gateway.LiveKitError as error:
-            self.log(action, AuditResult.FAILED, target, detail=detail, error=str(error))
+            self.log(action, AuditResult.FAILED, target, detail=outcome.detail, error=str(error))
             raise ApiError(503, "livekit_unavailable", UNREACHABLE) from error
-        self.log(action, AuditResult.OK, target, detail=detail)
-        return result
+        except ApiError as error:
+            self.log(action, AuditResult.FAILED, target, detail=outcome.detail, error=error.message)
+            raise
+        self.log(action, AuditResult.OK, target, detail=outcome.detail)
+
+    def call(self, action: str, target: str, operation: Callable[[], T], detail: str = "") -> T:
+        """An action that is one RoomService call; audited and its failures made clear."""
+        with self.action(action, target, detail):
+            return operation()
 
 
 def moderation_for(meeting: Meeting, user: User | None, actor: Actor, action: str, target: str):
@@ -102,40 +132,30 @@ def mute(moderation: Moderation, identity: str, source: str) -> None:
         raise ApiError(
             422, "invalid_field", f"source must be one of {', '.join(SOURCES)}.", "source"
         )
-    person = moderation.call(
-        "mute", identity, lambda: gateway.get_participant(moderation.room, identity), source
-    )
-    track = person.track(source)
-    if track is None:
-        moderation.log("mute", AuditResult.FAILED, identity, detail=source, error="no such track")
-        raise ApiError(404, "no_track", f"{person.name or identity} has no {source} track.")
-    moderation.call(
-        "mute",
-        identity,
-        lambda: gateway.mute_track(moderation.room, identity, track.sid),
-        source,
-    )
+    with moderation.action("mute", identity, source):
+        person = gateway.get_participant(moderation.room, identity)
+        track = person.track(source)
+        if track is None:
+            raise ApiError(404, "no_track", f"{person.name or identity} has no {source} track.")
+        gateway.mute_track(moderation.room, identity, track.sid)
 
 
 def mute_all(moderation: Moderation) -> int:
-    """Mute every microphone but the hosts'; returns how many were muted."""
-    people = moderation.call(
-        "mute_all", "", lambda: gateway.list_live_participants(moderation.room)
-    )
+    """Mute every microphone but the hosts'; returns how many were muted.
+
+    One row in the audit log names everyone it muted (up to a failure, if one stops it).
+    """
     hosts = moderation.meeting.host_identities()
-    muted = 0
-    for person in people:
-        microphone = person.track("microphone")
-        if person.identity in hosts or microphone is None or microphone.muted:
-            continue
-        moderation.call(
-            "mute",
-            person.identity,
-            lambda p=person, m=microphone: gateway.mute_track(moderation.room, p.identity, m.sid),
-            "microphone",
-        )
-        muted += 1
-    return muted
+    muted: list[str] = []
+    with moderation.action("mute_all", detail="nobody to mute") as outcome:
+        for person in gateway.list_live_participants(moderation.room):
+            microphone = person.track("microphone")
+            if person.identity in hosts or microphone is None or microphone.muted:
+                continue
+            gateway.mute_track(moderation.room, person.identity, microphone.sid)
+            muted.append(person.identity)
+            outcome.detail = f"muted {len(muted)}: {', '.join(muted)}"
+    return len(muted)
 
 
 def ask_to_unmute(moderation: Moderation, identity: str) -> None:
@@ -158,51 +178,45 @@ def remove(moderation: Moderation, identity: str) -> bool:
     back in as a new guest of a meeting without a lobby."""
     if identity in moderation.meeting.host_identities():
         raise ApiError(409, "is_host", "Hosts cannot be removed; take their co-host role first.")
-    moderation.call(
-        "remove", identity, lambda: gateway.remove_participant(moderation.room, identity)
-    )
-    # Stored once the server said yes: a failed removal must not look like a removal.
     meeting, key = moderation.meeting, moderation.occurrence.key
-    standing = host_decisions.standing_for_update(meeting, key, identity)
-    standing.removed_at = datetime.now(UTC)
     guests_now_wait = False
-    if identity.startswith(GUEST_PREFIX) and not meeting.lobby:
-        found = host_decisions.occurrence_state_for_update(meeting, key)
-        guests_now_wait = found.guests_wait_at is None
-        found.guests_wait_at = found.guests_wait_at or datetime.now(UTC)
-    db.session.commit()
-    if guests_now_wait:
-        moderation.log("guest_lobby_on", AuditResult.OK, detail="after removing a guest")
+    with moderation.action("remove", identity) as outcome:
+        gateway.remove_participant(moderation.room, identity)
+        # Stored once the server said yes: a failed removal must not look like a removal.
+        standing = host_decisions.standing_for_update(meeting, key, identity)
+        standing.removed_at = datetime.now(UTC)
+        if identity.startswith(GUEST_PREFIX) and not meeting.lobby:
+            found = host_decisions.occurrence_state_for_update(meeting, key)
+            guests_now_wait = found.guests_wait_at is None
+            found.guests_wait_at = found.guests_wait_at or datetime.now(UTC)
+        if guests_now_wait:
+            outcome.detail = "guests now wait in the lobby"
     return guests_now_wait
 
 
 def set_guest_lobby(moderation: Moderation, on: bool) -> None:
     """Make guests wait in the lobby for the rest of the occurrence, or let them in again."""
-    found = host_decisions.occurrence_state_for_update(
-        moderation.meeting, moderation.occurrence.key
-    )
-    found.guests_wait_at = datetime.now(UTC) if on else None
-    db.session.commit()
-    moderation.log("guest_lobby_on" if on else "guest_lobby_off", AuditResult.OK)
+    with moderation.action("guest_lobby_on" if on else "guest_lobby_off"):
+        found = host_decisions.occurrence_state_for_update(
+            moderation.meeting, moderation.occurrence.key
+        )
+        found.guests_wait_at = datetime.now(UTC) if on else None
 
 
 def set_speaker(moderation: Moderation, identity: str, speaker: bool) -> None:
     """Promote an attendee to speaker (or back): effective at once, kept across rejoins."""
     action = "promote" if speaker else "demote"
 
-    def update() -> None:
+    with moderation.action(action, identity):
         person = gateway.get_participant(moderation.room, identity)
         metadata = person.metadata | {"speaker": speaker}
         gateway.set_publishing(
             moderation.room, identity, speaker or _may_publish(moderation, identity), metadata
         )
-
-    moderation.call(action, identity, update)
-    standing = host_decisions.standing_for_update(
-        moderation.meeting, moderation.occurrence.key, identity
-    )
-    standing.promoted = speaker
-    db.session.commit()
+        standing = host_decisions.standing_for_update(
+            moderation.meeting, moderation.occurrence.key, identity
+        )
+        standing.promoted = speaker
 
 
 def _may_publish(moderation: Moderation, identity: str) -> bool:
@@ -221,20 +235,16 @@ def lower_hand(moderation: Moderation, identity: str) -> None:
 
 def make_co_host(moderation: Moderation, identity: str) -> None:
     """Give a signed-in participant host powers in this meeting."""
-    user = _user_by_identity(identity)
-    if user is None:
-        moderation.log("make_co_host", AuditResult.FAILED, identity, error="not a user")
-        raise ApiError(422, "not_a_user", "Only people signed in with an account can be co-hosts.")
-
-    def update() -> None:
+    with moderation.action("make_co_host", identity):
+        user = _user_by_identity(identity)
+        if user is None:
+            message = "Only people signed in with an account can be co-hosts."
+            raise ApiError(422, "not_a_user", message)
         person = gateway.get_participant(moderation.room, identity)
         metadata = person.metadata | {"role": JoinRole.HOST.value}
         gateway.set_publishing(moderation.room, identity, True, metadata)
-
-    moderation.call("make_co_host", identity, update)
-    if user not in moderation.meeting.co_hosts and user.id != moderation.meeting.host_id:
-        moderation.meeting.co_hosts.append(user)
-    db.session.commit()
+        if user not in moderation.meeting.co_hosts and user.id != moderation.meeting.host_id:
+            moderation.meeting.co_hosts.append(user)
 
 
 def revoke_co_host(moderation: Moderation, identity: str) -> None:
@@ -269,29 +279,28 @@ def _user_by_identity(identity: str) -> User | None:
 
 def set_locked(moderation: Moderation, locked: bool) -> None:
     """A locked meeting takes nobody new, lobby included; people inside stay."""
-    found = host_decisions.occurrence_state_for_update(
-        moderation.meeting, moderation.occurrence.key
-    )
-    found.locked_at = datetime.now(UTC) if locked else None
-    db.session.commit()
-    moderation.log("lock" if locked else "unlock", AuditResult.OK)
+    with moderation.action("lock" if locked else "unlock"):
+        found = host_decisions.occurrence_state_for_update(
+            moderation.meeting, moderation.occurrence.key
+        )
+        found.locked_at = datetime.now(UTC) if locked else None
 
 
 def end_for_all(moderation: Moderation) -> None:
     """Close the room on the server: every page shows that the host ended the meeting."""
     try:
-        moderation.call("end", "", lambda: gateway.delete_room(moderation.room))
+        with moderation.action("end"):
+            gateway.delete_room(moderation.room)
+            found = host_decisions.occurrence_state_for_update(
+                moderation.meeting, moderation.occurrence.key
+            )
+            found.ended_at = datetime.now(UTC)
+            # The room is gone: the next join must create it again (auto_create is off).
+            found.room_provisioned_at = None
     except ApiError as error:
         if error.code == "not_in_meeting":  # no such room on the server: do not skip creating it
             host_decisions.forget_provisioned(moderation.meeting, moderation.occurrence.key)
         raise
-    found = host_decisions.occurrence_state_for_update(
-        moderation.meeting, moderation.occurrence.key
-    )
-    found.ended_at = datetime.now(UTC)
-    # The room is gone: the next join must create it again (the server's auto_create is off).
-    found.room_provisioned_at = None
-    db.session.commit()
 
 
 # ---- the lobby ---------------------------------------------------------------------------
@@ -302,6 +311,7 @@ def lobby_queue(moderation: Moderation) -> list[LobbyEntry]:
 
 
 def decide(moderation: Moderation, entry: LobbyEntry, admit: bool) -> None:
-    host_decisions.decide(entry, admit, moderation.actor.user)
     action = "admit" if admit else "deny"
-    moderation.log(action, AuditResult.OK, entry.identity, detail=entry.display_name)
+    # Added first so that it commits with the decision, in one transaction.
+    moderation.record(action, AuditResult.OK, entry.identity, detail=entry.display_name)
+    host_decisions.decide(entry, admit, moderation.actor.user)
