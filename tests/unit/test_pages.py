@@ -1,6 +1,7 @@
 """Pages a person clicks through: sign-up, sign-in, scheduling, the join page."""
 
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 
 import sqlalchemy as sa
 
@@ -73,6 +74,37 @@ def test_register_names_each_bad_field(client, open_registration):
     assert 'id="email-error"' in page
     assert "between 10 and 256 characters" in page
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
+
+
+class Descriptions(HTMLParser):
+    """The ids a page's fields say describe them, and the ids the page has."""
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.described_by: list[str] = []
+        self.ids: set[str] = set()
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        self.ids.add(found.get("id") or "")
+        self.described_by += (found.get("aria-describedby") or "").split()
+
+
+def test_form_fields_are_described_only_by_text_on_the_page(
+    client, make_user, login, open_registration
+):
+    """A screen reader reads what aria-describedby names: "None" named nothing at all."""
+    bad_login = form_post(client, "/auth/login", {"email": "", "password": ""})
+    pages = [client.get("/auth/login"), client.get("/auth/register"), bad_login]
+    login(make_user())
+    pages += [client.get("/meetings/new"), client.get("/account")]
+    for response in pages:
+        page = response.get_data(as_text=True)
+        assert 'aria-describedby="None"' not in page
+        found = Descriptions(page)
+        assert set(found.described_by) <= found.ids
+    assert "email-error" in Descriptions(bad_login.get_data(as_text=True)).described_by
 
 
 def test_wrong_password_and_unknown_email_get_the_same_answer(client, make_user):
