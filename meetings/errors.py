@@ -39,6 +39,16 @@ def json_error(
     return response
 
 
+def plain_message(status: int, stock: str) -> str:
+    """What happened, for an error nothing in the app explained (an address nobody serves)."""
+    if status == 404:
+        where = "endpoint" if wants_json() else "page"
+        return f"There is no {where} at {request.path}. Check the address for a typo."
+    if status == 405:
+        return f"{request.path} does not take {request.method} requests."
+    return stock
+
+
 def wants_json() -> bool:
     return request.path.startswith(JSON_PREFIXES)
 
@@ -64,10 +74,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
         code = (error.name or "error").lower().replace(" ", "_")
-        if wants_json():
-            return json_error(error.code or 500, code, error.description or error.name)
         status = error.code or 500
-        message = error.description
+        message = error.description or error.name
+        if message == type(error).description:  # Werkzeug's own words: say it in ours
+            message = plain_message(status, message)
+        if wants_json():
+            return json_error(status, code, message)
         if status == 429:
             message = "Too many attempts. Wait a minute, then try again."
         page = render_template("errors/error.html", status=status, message=message)

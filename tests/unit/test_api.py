@@ -109,6 +109,21 @@ def test_unknown_meeting_is_json_404(client):
     assert response.get_json()["error"]["code"] == "meeting_not_found"
 
 
+def test_an_unknown_endpoint_says_so_in_json(client):
+    response = client.get("/api/v1/meetngs")
+    assert response.status_code == 404
+    error = response.get_json()["error"]
+    assert error == {
+        "code": "not_found",
+        "message": "There is no endpoint at /api/v1/meetngs. Check the address for a typo.",
+    }
+    wrong_verb = client.delete("/api/v1/meetings")
+    assert wrong_verb.status_code == 405
+    assert wrong_verb.get_json()["error"]["message"] == (
+        "/api/v1/meetings does not take DELETE requests."
+    )
+
+
 def test_host_token_is_for_one_room_and_carries_no_admin_grant(
     app, client, make_meeting, api_token, fake_rooms
 ):

@@ -238,6 +238,17 @@ def test_unknown_meeting_link_says_so(client):
     assert "This meeting link is not valid" in response.get_data(as_text=True)
 
 
+def test_a_mistyped_address_gets_the_products_404_page(client, make_user, login):
+    login(make_user())
+    response = client.get("/dashbord")
+    page = main_text(response)
+    assert response.status_code == 404
+    assert "There is no page at /dashbord" in page
+    assert "requested URL was not found" not in page  # Werkzeug's words
+    assert 'href="/dashboard">Go to your dashboard' in page
+    assert "Sign out" in response.get_data(as_text=True)  # the usual header, still signed in
+
+
 def test_pages_send_security_headers(client):
     response = client.get("/auth/login")
     csp = response.headers["Content-Security-Policy"]
