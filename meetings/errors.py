@@ -1,10 +1,23 @@
-"""Error answers: JSON `{"error": {"code", "message"}}` for the API, pages for people."""
+"""Error answers: JSON `{"error": {"code", "message"}}` for the API, pages for people.
+
+An error that blames fields names the first in `field` (and `message`) and all of them in
+`errors`, so a client can mark every bad field at once.
+"""
+
+from typing import NamedTuple
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 JSON_PREFIXES = ("/api/", "/livekit/", "/healthz")
+
+
+class FieldError(NamedTuple):
+    """One field to blame, and what is wrong with it (`field` None: the body as a whole)."""
+
+    field: str | None
+    message: str
 
 
 class ApiError(Exception):
@@ -17,6 +30,7 @@ class ApiError(Exception):
         message: str,
         field: str | None = None,
         retry_after: int | None = None,
+        errors: list[FieldError] | None = None,
     ):
         super().__init__(message)
         self.status = status
@@ -24,14 +38,23 @@ class ApiError(Exception):
         self.message = message
         self.field = field
         self.retry_after = retry_after  # seconds, sent as Retry-After
+        # Every field to blame; one error names one field.
+        self.errors = errors if errors else ([FieldError(field, message)] if field else [])
 
 
 def json_error(
-    status: int, code: str, message: str, field: str | None = None, retry_after: int | None = None
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    retry_after: int | None = None,
+    errors: list[FieldError] | None = None,
 ) -> Response:
-    error = {"code": code, "message": message}
+    error: dict = {"code": code, "message": message}
     if field:
         error["field"] = field
+    if errors:
+        error["errors"] = [{"field": each.field, "message": each.message} for each in errors]
     response = jsonify({"error": error})
     response.status_code = status
     if retry_after is not None:
@@ -56,7 +79,9 @@ def wants_json() -> bool:
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError):
-        return json_error(error.status, error.code, error.message, error.field, error.retry_after)
+        return json_error(
+            error.status, error.code, error.message, error.field, error.retry_after, error.errors
+        )
 
     @app.errorhandler(SecurityError)
     def handle_untrusted_host(_error: SecurityError):

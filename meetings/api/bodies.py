@@ -6,7 +6,7 @@ from typing import TypeVar
 from flask import request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from meetings.errors import ApiError
+from meetings.errors import ApiError, FieldError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -21,7 +21,8 @@ def parse_body(model: type[M]) -> M:
     """The JSON body as `model`.
 
     Raises:
-        ApiError: 400 for a body that is not a JSON object, 422 naming the first bad field.
+        ApiError: 400 for a body that is not a JSON object; 422 naming every bad field
+            (`field` and `message` tell the first, as clients have always read them).
     """
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -29,10 +30,13 @@ def parse_body(model: type[M]) -> M:
     try:
         return model.model_validate(body)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or None
-        message = f"{field}: {first['msg']}" if field else first["msg"]
-        raise ApiError(422, "invalid_field", message, field) from error
+        problems = [
+            FieldError(".".join(str(part) for part in each["loc"]) or None, each["msg"])
+            for each in error.errors()
+        ]
+        first = problems[0]
+        message = f"{first.field}: {first.message}" if first.field else first.message
+        raise ApiError(422, "invalid_field", message, first.field, errors=problems) from error
 
 
 def to_iso(value: datetime | None) -> str | None:

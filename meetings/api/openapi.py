@@ -20,8 +20,27 @@ ERROR = {
             "required": ["code", "message"],
             "properties": {
                 "code": {"type": "string", "example": "invalid_field"},
-                "message": {"type": "string"},
-                "field": {"type": "string"},
+                "message": {"type": "string", "description": "For people; about `field`."},
+                "field": {
+                    "type": "string",
+                    "description": "The first field to blame, when fields are to blame.",
+                },
+                "errors": {
+                    "type": "array",
+                    "description": "Every field to blame (present with `field`), in order.",
+                    "items": {
+                        "type": "object",
+                        "required": ["field", "message"],
+                        "properties": {
+                            "field": {
+                                "type": "string",
+                                "nullable": True,
+                                "description": "Dotted path (`recurrence.count`); null: the body.",
+                            },
+                            "message": {"type": "string"},
+                        },
+                    },
+                },
             },
         }
     },

@@ -6,7 +6,7 @@ from flask import jsonify, request
 
 from meetings.api import bp
 from meetings.api.bodies import parse_body, to_iso
-from meetings.errors import ApiError
+from meetings.errors import ApiError, FieldError
 from meetings.links import public_url
 from meetings.models import Access, Meeting
 from meetings.scheduling import listings, services
@@ -117,7 +117,8 @@ def settings_from(body: MeetingFields, base: MeetingSettings) -> MeetingSettings
 
 
 def invalid(error: InvalidMeeting) -> ApiError:
-    return ApiError(422, "invalid_field", error.message, error.field)
+    problems = [FieldError(field, message) for field, message in error.problems]
+    return ApiError(422, "invalid_field", error.message, error.field, errors=problems)
 
 
 @bp.post("/meetings")

@@ -19,12 +19,14 @@ MAX_INTERVAL = 99
 
 
 class InvalidMeeting(ValueError):
-    """A meeting setting is not acceptable; `field` names it."""
+    """Meeting settings that are not acceptable: `field` and `message` tell the first,
+    `problems` every (field, message) pair found."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, *more: tuple[str, str]):
         super().__init__(message)
         self.field = field
         self.message = message
+        self.problems = [(field, message), *more]
 
 
 @dataclass(frozen=True)
@@ -100,32 +102,39 @@ def check_settings(
     """Validate; returns the series' UTC starts.
 
     Raises:
-        InvalidMeeting: for the first setting that is not acceptable.
+        InvalidMeeting: naming every setting that is not acceptable (of the recurrence rule,
+            checked once the rest is right, the first).
     """
     now = now or datetime.now(UTC)
+    problems: list[tuple[str, str]] = []
     if not settings.title.strip():
-        raise InvalidMeeting("title", "Give the meeting a title.")
-    zone_or_error(settings.time_zone)
+        problems.append(("title", "Give the meeting a title."))
+    try:
+        zone_or_error(settings.time_zone)
+    except InvalidMeeting as error:
+        problems += error.problems
     if settings.starts_at.tzinfo is None:
-        raise InvalidMeeting("starts_at", "Give the start time with its UTC offset.")
-    if start_changed and settings.starts_at < now - PAST_START_TOLERANCE:
-        raise InvalidMeeting("starts_at", "The start time is in the past.")
+        problems.append(("starts_at", "Give the start time with its UTC offset."))
+    elif start_changed and settings.starts_at < now - PAST_START_TOLERANCE:
+        problems.append(("starts_at", "The start time is in the past."))
     if not 1 <= settings.duration_minutes <= MAX_DURATION_MINUTES:
-        raise InvalidMeeting("duration_minutes", "The duration must be 1 minute to 24 hours.")
+        problems.append(("duration_minutes", "The duration must be 1 minute to 24 hours."))
     if settings.max_participants is not None and settings.max_participants < 2:
-        raise InvalidMeeting("max_participants", "Allow at least 2 participants.")
+        problems.append(("max_participants", "Allow at least 2 participants."))
     if settings.access_code is not None and not settings.access_code.strip():
-        raise InvalidMeeting("access_code", "The access code cannot be only spaces.")
+        problems.append(("access_code", "The access code cannot be only spaces."))
     # A short code falls to guessing; meetings that had one keep it until it is changed.
-    if (
+    elif (
         code_changed
         and settings.access_code
         and len(settings.access_code.strip()) < MIN_ACCESS_CODE
     ):
         message = f"Use at least {MIN_ACCESS_CODE} characters for the access code."
-        raise InvalidMeeting("access_code", message)
+        problems.append(("access_code", message))
     if settings.access == Access.INVITED and not settings.invitees:
-        raise InvalidMeeting("invitees", "Invite at least one person, or let anyone join.")
+        problems.append(("invitees", "Invite at least one person, or let anyone join."))
+    if problems:
+        raise InvalidMeeting(*problems[0], *problems[1:])
     return check_recurrence(settings)
 
 

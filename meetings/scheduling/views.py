@@ -96,6 +96,7 @@ def _save(form: MeetingForm, store):
     try:
         return store(form.to_settings())
     except InvalidMeeting as error:
-        field = getattr(form, FORM_FIELD.get(error.field, error.field), None)
-        (field.errors if field is not None else form.form_errors).append(error.message)
+        for name, message in error.problems:
+            field = getattr(form, FORM_FIELD.get(name, name), None)
+            (field.errors if field is not None else form.form_errors).append(message)
         return None

@@ -109,6 +109,45 @@ def test_unknown_meeting_is_json_404(client):
     assert response.get_json()["error"]["code"] == "meeting_not_found"
 
 
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        # Caught by the body's shape
+        (
+            {"title": "", "starts_at": "tomorrow", "duration_minutes": 0, "colour": "red"},
+            ["title", "starts_at", "duration_minutes", "colour"],
+        ),
+        # Caught by the meeting's rules
+        (
+            {
+                "title": "t",
+                "starts_at": "2001-01-01T10:00:00Z",
+                "duration_minutes": 30,
+                "time_zone": "Mars/Olympus",
+                "access_code": "123",
+            },
+            ["time_zone", "starts_at", "access_code"],
+        ),
+    ],
+)
+def test_every_bad_field_of_a_body_is_named_at_once(client, make_user, api_token, body, fields):
+    response = client.post("/api/v1/meetings", json=body, headers=api_token(make_user()))
+    error = response.get_json()["error"]
+    assert (response.status_code, error["code"]) == (422, "invalid_field")
+    assert [each["field"] for each in error["errors"]] == fields
+    assert all(each["message"] for each in error["errors"])
+    # Clients that read only the first keep working.
+    assert error["field"] == fields[0]
+    assert error["errors"][0]["message"] in error["message"]
+    assert db.session.scalar(db.select(db.func.count(Meeting.id))) == 0
+
+
+def test_the_openapi_document_describes_every_bad_field(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    error = document["components"]["schemas"]["Error"]["properties"]["error"]
+    assert error["properties"]["errors"]["items"]["required"] == ["field", "message"]
+
+
 def test_an_unknown_endpoint_says_so_in_json(client):
     response = client.get("/api/v1/meetngs")
     assert response.status_code == 404
