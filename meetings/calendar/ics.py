@@ -118,4 +118,10 @@ def _calendar(method: str, events: Iterable[Event], first: datetime, last: datet
     calendar.add_missing_timezones(
         first_date=date(first.year, 1, 1), last_date=date(last.year + 1, 12, 31)
     )
+    for zone in calendar.timezones:
+        # icalendar notes "This timezone only works from <first> to <last>." Calendar apps
+        # show it to people, who read it as a limit of their meeting; the rules above already
+        # span every sitting in the file.
+        if str(zone.get("COMMENT", "")).startswith("This timezone only works"):
+            del zone["COMMENT"]
     return calendar

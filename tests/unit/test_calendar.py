@@ -141,6 +141,25 @@ def test_series_keeps_local_time_across_the_end_of_dst(client, make_meeting):
     assert [start.astimezone(UTC).hour for start in starts] == [7, 7, 8]
 
 
+def test_a_long_series_keeps_its_zone_to_the_end_without_a_warning(client, make_meeting):
+    last = JANUARY_MONDAY + timedelta(weeks=rec.MAX_OCCURRENCES - 1, hours=1)  # in 2036
+    meeting = make_meeting(
+        **weekly(
+            JANUARY_MONDAY,
+            recurrence_weekdays="mo",
+            recurrence_count=rec.MAX_OCCURRENCES,
+            series_ends_at=last,
+        )
+    )
+    response = client.get(f"/meetings/{meeting.slug}/calendar.ics")
+
+    starts = imported_starts(Calendar.from_ical(response.data))
+    assert len(starts) == rec.MAX_OCCURRENCES
+    assert {start.astimezone(BERLIN).hour for start in starts} == {9}
+    assert {start.astimezone(UTC).hour for start in starts} == {7, 8}  # summer and winter
+    assert b"only works" not in response.data
+
+
 def test_an_edit_raises_the_sequence_and_keeps_the_uid(client, make_meeting):
     meeting = make_meeting()
     path = f"/meetings/{meeting.slug}/calendar.ics"
