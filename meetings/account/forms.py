@@ -2,13 +2,13 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from meetings.forms import lower, strip
+from meetings.forms import at_most, lower, strip
 
 
 class ApiTokenForm(FlaskForm):
     name = StringField(
         "Token name",
-        validators=[DataRequired("Name the token, e.g. 'calendar sync'."), Length(max=80)],
+        validators=[DataRequired("Name the token, e.g. 'calendar sync'."), at_most(80)],
         filters=[strip],
     )
 

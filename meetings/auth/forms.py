@@ -3,7 +3,7 @@ from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from meetings.auth.services import MIN_PASSWORD_LENGTH
-from meetings.forms import lower, strip
+from meetings.forms import at_most, lower, strip
 
 PASSWORD_RULE = Length(
     min=MIN_PASSWORD_LENGTH, max=256, message="Use between 10 and 256 characters."
@@ -25,7 +25,7 @@ class NewPasswordForm(FlaskForm):
 
 class RegisterForm(NewPasswordForm):
     display_name = StringField(
-        "Display name", validators=[DataRequired(), Length(max=80)], filters=[strip]
+        "Display name", validators=[DataRequired(), at_most(80)], filters=[strip]
     )
     email = EmailField(
         "Email",

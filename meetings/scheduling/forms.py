@@ -13,10 +13,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from meetings.forms import strip
+from meetings.forms import at_most, strip
 from meetings.models import Access, Frequency, Meeting
 from meetings.scheduling.options import OPTIONS
 from meetings.scheduling.recurrence import MAX_OCCURRENCES, WEEKDAYS, Recurrence
@@ -31,9 +31,9 @@ class CheckboxList(SelectMultipleField):
 
 
 class MeetingForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)], filters=[strip])
+    title = StringField("Title", validators=[DataRequired(), at_most(200)], filters=[strip])
     description = TextAreaField(
-        "Description", validators=[Optional(), Length(max=5000)], filters=[strip]
+        "Description", validators=[Optional(), at_most(5000)], filters=[strip]
     )
     starts_at = DateTimeLocalField(
         "Starts", format="%Y-%m-%dT%H:%M", validators=[DataRequired("Pick a start time.")]
@@ -47,9 +47,7 @@ class MeetingForm(FlaskForm):
         ],
     )
     # Filled with the browser's zone by the page; hosts may pick another.
-    time_zone = StringField(
-        "Time zone", default="UTC", validators=[Length(max=64)], filters=[strip]
-    )
+    time_zone = StringField("Time zone", default="UTC", validators=[at_most(64)], filters=[strip])
 
     repeat = SelectField(
         "Repeats",
@@ -88,11 +86,11 @@ class MeetingForm(FlaskForm):
             SelectChoice(Access.INVITED.value, "Invited people only"),
         ],
     )
-    invitees = TextAreaField("Invited emails (one per line)", validators=[Length(max=20000)])
+    invitees = TextAreaField("Invited emails (one per line)", validators=[at_most(20000)])
     co_hosts = TextAreaField(
-        "Co-hosts (emails of accounts, one per line)", validators=[Length(max=5000)]
+        "Co-hosts (emails of accounts, one per line)", validators=[at_most(5000)]
     )
-    access_code = StringField("Access code (optional)", validators=[Optional(), Length(max=64)])
+    access_code = StringField("Access code (optional)", validators=[Optional(), at_most(64)])
     # The options' fields are added from OPTIONS below the class.
 
     def to_settings(self) -> MeetingSettings:

@@ -171,6 +171,32 @@ def test_schedule_meeting_through_the_form(client, make_user, login):
     assert "Design review" in dashboard
 
 
+def test_a_title_or_access_code_too_long_is_refused_with_the_limit_not_cut(
+    client, make_user, login
+):
+    login(make_user())
+    form = main_text(client.get("/meetings/new"))
+    assert "maxlength" not in form  # the browser would cut a pasted text without a word
+    assert '<p class="hint" id="title-hint">Up to 200 characters.</p>' in form
+    assert "type it before joining. Up to 64 characters." in form
+    response = form_post(
+        client,
+        "/meetings/new",
+        {
+            "title": "T" * 230,
+            "starts_at": "2099-03-01T09:30",
+            "duration_minutes": "45",
+            "time_zone": "UTC",
+            "access_code": "c" * 70,
+        },
+    )
+    page = main_text(response)
+    assert response.status_code == 200
+    assert "Use at most 200 characters; this has 230." in page
+    assert "Use at most 64 characters; this has 70." in page
+    assert db.session.scalar(sa.select(sa.func.count(Meeting.id))) == 0
+
+
 def test_schedule_form_refuses_past_start_and_bad_zone(client, make_user, login):
     login(make_user())
     past = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
