@@ -1,10 +1,12 @@
 """Operator commands: `flask --app wsgi users ...`."""
 
 import click
+import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from meetings.auth import services
-from meetings.models import Role
+from meetings.extensions import db
+from meetings.models import Role, User
 
 users_cli = AppGroup("users", help="Create accounts and API tokens.")
 
@@ -23,6 +25,12 @@ def create_user(email: str, name: str, password: str, role: str) -> None:
     except services.EmailTaken:
         raise click.ClickException(f"an account for {email} exists already") from None
     click.echo(f"Created {user.role} account {user.email}.")
+
+
+@users_cli.command("count")
+def count_users() -> None:
+    """Print how many accounts exist (`make run` tells how to make the first when none)."""
+    click.echo(db.session.scalar(sa.select(sa.func.count(User.id))))
 
 
 @users_cli.command("token")

@@ -1,5 +1,7 @@
 """`make run`: a local LiveKit server plus the app under gunicorn; Ctrl-C stops both.
 
+So do SIGINT and SIGTERM sent to this launcher (its pid is in instance/run.pid), also when
+it runs in the background, where a shell starts it with SIGINT ignored.
 Dev keys and the session secret are generated once into instance/dev.env. When
 LIVEKIT_URL is set, no local server is started and that server is used instead.
 """
@@ -24,6 +26,7 @@ from meetings.livekit_process import (  # noqa: E402
 
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", PROJECT_DIR / "instance"))
 DEV_ENV = INSTANCE_DIR / "dev.env"
+PID_FILE = INSTANCE_DIR / "run.pid"
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -58,44 +61,60 @@ def main() -> None:
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     env.setdefault("PUBLIC_URL", f"http://{public_host}:{port}")
     env.setdefault("EXTRA_TRUSTED_HOSTS", "localhost,127.0.0.1")
-    livekit = None
-    if os.environ.get("LIVEKIT_URL"):
-        if not (os.environ.get("LIVEKIT_API_KEY") and os.environ.get("LIVEKIT_API_SECRET")):
-            fail("LIVEKIT_URL is set: also set LIVEKIT_API_KEY and LIVEKIT_API_SECRET for it")
-        print(f"Using the LiveKit server at {env['LIVEKIT_URL']}")
-    else:
-        livekit = start_local_livekit(env, host, port)
-
-    upgrade = [str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"]
-    if subprocess.run(upgrade, cwd=PROJECT_DIR, env=env, capture_output=True).returncode:
-        stop(livekit)
-        fail("database migration failed: run `.venv/bin/flask --app wsgi db upgrade` to see why")
-
-    gunicorn = subprocess.Popen(
-        [
-            str(VENV_BIN / "gunicorn"),
-            "--config",
-            "python:meetings.gunicorn_config",
-            "--bind",
-            f"{host}:{port}",
-            "wsgi:app",
-        ],
-        cwd=PROJECT_DIR,
-        env=env,
-    )
-    print_welcome(host, port)
-    # Ctrl-C reaches the whole process group; also stop children on SIGTERM.
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Installed before anything starts, so no signal leaves a child behind. SIGINT is set
+    # explicitly: Python ignores it in a process started in the background (`make run &`).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
+    PID_FILE.write_text(f"{os.getpid()}\n")
+    livekit: LiveKitServer | None = None
+    gunicorn: subprocess.Popen | None = None
     try:
+        if os.environ.get("LIVEKIT_URL"):
+            if not (os.environ.get("LIVEKIT_API_KEY") and os.environ.get("LIVEKIT_API_SECRET")):
+                fail("LIVEKIT_URL is set: also set LIVEKIT_API_KEY and LIVEKIT_API_SECRET for it")
+            print(f"Using the LiveKit server at {env['LIVEKIT_URL']}")
+        else:
+            livekit = start_local_livekit(env, host, port)
+        if flask(env, "db", "upgrade").returncode:
+            fail(
+                "database migration failed: run `.venv/bin/flask --app wsgi db upgrade` to see why"
+            )
+        counted = flask(env, "users", "count")
+        has_accounts = counted.returncode == 0 and counted.stdout.strip() not in ("", "0")
+        gunicorn = subprocess.Popen(
+            [
+                str(VENV_BIN / "gunicorn"),
+                "--config",
+                "python:meetings.gunicorn_config",
+                "--bind",
+                f"{host}:{port}",
+                "wsgi:app",
+            ],
+            cwd=PROJECT_DIR,
+            env=env,
+        )
+        print_welcome(host, port, has_accounts)
         while gunicorn.poll() is None and (livekit is None or livekit.process.poll() is None):
             time.sleep(0.5)
         print("make run: a process stopped; shutting down", file=sys.stderr)
     except KeyboardInterrupt:
-        print("\nStopping…")
+        print("\nStopping…", flush=True)
     finally:
-        gunicorn.terminate()
-        gunicorn.wait(timeout=15)
+        if gunicorn is not None:
+            gunicorn.terminate()
+            gunicorn.wait(timeout=15)
         stop(livekit)
+        PID_FILE.unlink(missing_ok=True)
+
+
+def flask(env: dict[str, str], *command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(VENV_BIN / "flask"), "--app", "wsgi", *command],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def _interrupt(_signum, _frame) -> None:
@@ -128,15 +147,25 @@ def stop(livekit: LiveKitServer | None) -> None:
         livekit.stop()
 
 
-def print_welcome(host: str, port: int) -> None:
+def shown(path: Path) -> str:
+    """The path as typed from the checkout, where `make run` is started."""
+    return str(path.relative_to(PROJECT_DIR)) if path.is_relative_to(PROJECT_DIR) else str(path)
+
+
+def print_welcome(host: str, port: int, has_accounts: bool) -> None:
+    first_account = (
+        f"""  Sign in at http://{host}:{port}/auth/login"""
+        if has_accounts
+        else """  Create the first account (an operator) in another terminal:
+    .venv/bin/flask --app wsgi users create you@example.com --name "Your Name" \\
+        --password 'a-long-password' --role ops
+  then invite people from Operations -> Users."""
+    )
     print(
         f"""
   Meetings is running on http://{host}:{port}
-  Create the first account (an operator) in another terminal:
-    .venv/bin/flask --app wsgi users create you@example.com --name "Your Name" \\
-        --password 'a-long-password' --role ops
-  then invite people from Operations -> Users.
-  Press Ctrl-C to stop.
+{first_account}
+  Press Ctrl-C to stop (in the background: kill -INT $(cat {shown(PID_FILE)})).
 """,
         flush=True,
     )

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -27,51 +28,105 @@ def fetch(url: str) -> tuple[int, str]:
         return 0, ""
 
 
+class Run:
+    """One `make run` in `instance`, on free ports."""
+
+    def __init__(self, instance: Path, background: bool = False):
+        self.app_port, self.livekit_port = free_port(), free_port()
+        self.base = f"http://127.0.0.1:{self.app_port}"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("LIVEKIT_")},
+            "HOST": "127.0.0.1",
+            "PORT": str(self.app_port),
+            "LIVEKIT_PORT": str(self.livekit_port),
+            "LIVEKIT_RTC_TCP_PORT": str(free_port()),
+            "LIVEKIT_RTC_UDP_PORT": str(free_udp_port()),
+            "INSTANCE_DIR": str(instance),
+        }
+        self.env.pop("DATABASE_URL", None)
+        self.launcher = subprocess.Popen(
+            [sys.executable, "scripts/run_dev.py"],
+            cwd=PROJECT_DIR,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group, like a terminal's foreground job
+            # `make run &` from a script: the shell starts it with SIGINT ignored.
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+            if background
+            else None,
+        )
+
+    def healthy(self) -> bool:
+        """the app answers /healthz with LiveKit ok"""
+        status, body = fetch(self.base + "/healthz")
+        return status == 200 and '"livekit":"ok"' in body.replace(" ", "")
+
+    def stopped_everything(self) -> None:
+        wait_for(
+            lambda: fetch(self.base + "/healthz")[0] == 0,
+            timeout=0.5,
+            interval=0.1,
+            what="the app still answers after the stop",
+        )
+        livekit = fetch(f"http://127.0.0.1:{self.livekit_port}/")[0]
+        assert livekit == 0, "LiveKit still answers after the stop"
+
+
 def test_run_serves_the_app_with_livekit_and_ctrl_c_stops_both(tmp_path):
     require(DEFAULT_BINARY.exists(), "livekit-server")
-    app_port, livekit_port = free_port(), free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("LIVEKIT_")},
-        "HOST": "127.0.0.1",
-        "PORT": str(app_port),
-        "LIVEKIT_PORT": str(livekit_port),
-        "LIVEKIT_RTC_TCP_PORT": str(free_port()),
-        "LIVEKIT_RTC_UDP_PORT": str(free_udp_port()),
-        "INSTANCE_DIR": str(tmp_path),
-    }
-    env.pop("DATABASE_URL", None)
-    launcher = subprocess.Popen(
-        [sys.executable, "scripts/run_dev.py"],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group, like a terminal's foreground job
-    )
+    run = Run(tmp_path)
     try:
-        base = f"http://127.0.0.1:{app_port}"
-
-        def healthy():
-            """the app answers /healthz with LiveKit ok"""
-            status, body = fetch(base + "/healthz")
-            return status == 200 and '"livekit":"ok"' in body.replace(" ", "")
-
-        wait_for(healthy, timeout=60, interval=0.5)
-        status, page = fetch(base + "/auth/register")
+        wait_for(run.healthy, timeout=60, interval=0.5)
+        status, page = fetch(run.base + "/auth/register")
         assert status == 200
         assert "Create your account" in page
         assert (tmp_path / "dev.env").stat().st_mode & 0o077 == 0  # secrets readable by owner only
         assert (tmp_path / "meetings.db").exists()  # migrations ran on the embedded database
+        # gunicorn's control socket is this instance's own, not one path per home directory.
+        [socket] = tmp_path.glob("gunicorn-*.ctl")
+        assert socket.is_socket()
     finally:
-        os.killpg(launcher.pid, signal.SIGINT)  # what Ctrl-C does in a terminal
-        output, _ = launcher.communicate(timeout=30)
+        os.killpg(run.launcher.pid, signal.SIGINT)  # what Ctrl-C does in a terminal
+        output, _ = run.launcher.communicate(timeout=30)
     assert "Meetings is running on http://127.0.0.1:" in output
-    assert "users create" in output
-    wait_for(
-        lambda: fetch(base + "/healthz")[0] == 0,
-        timeout=0.5,
-        interval=0.1,
-        what="the app still answers after Ctrl-C",
+    assert "Create the first account" in output and "users create" in output
+    assert "kill -INT $(cat " in output
+    run.stopped_everything()
+
+
+def test_a_background_run_stops_on_sigint_to_its_pid_and_greets_returning_users(tmp_path):
+    require(DEFAULT_BINARY.exists(), "livekit-server")
+    first = Run(tmp_path)
+    wait_for(first.healthy, timeout=60, interval=0.5)
+    os.killpg(first.launcher.pid, signal.SIGINT)
+    first.launcher.communicate(timeout=30)
+    create = [".venv/bin/flask", "--app", "wsgi", "users", "create", "op@example.com"]
+    create += ["--name", "Op", "--password", "a-long-password", "--role", "ops"]
+    made = subprocess.run(
+        create,
+        cwd=PROJECT_DIR,
+        env={**first.env, "MEETINGS_ENV": "development"},
+        capture_output=True,
+        text=True,
     )
-    assert fetch(f"http://127.0.0.1:{livekit_port}/")[0] == 0, "LiveKit still answers after Ctrl-C"
+    assert made.returncode == 0, made.stderr
+
+    run = Run(tmp_path, background=True)
+    try:
+        wait_for(run.healthy, timeout=60, interval=0.5)
+        pid = int((tmp_path / "run.pid").read_text())
+        assert pid == run.launcher.pid
+        os.kill(pid, signal.SIGINT)  # kill -INT $(cat instance/run.pid)
+        output, _ = run.launcher.communicate(timeout=30)
+    finally:
+        if run.launcher.poll() is None:
+            os.killpg(run.launcher.pid, signal.SIGKILL)
+    assert run.launcher.returncode == 0
+    assert "Stopping…" in output
+    assert "Create the first account" not in output
+    assert f"Sign in at {run.base}/auth/login" in output
+    assert not (tmp_path / "run.pid").exists()
+    assert not list(tmp_path.glob("gunicorn-*.ctl"))  # no stale control sockets pile up
+    run.stopped_everything()
