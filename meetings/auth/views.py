@@ -82,6 +82,8 @@ def register():
         return redirect(url_for("scheduling.dashboard"))
     form = RegisterForm(invite=request.args.get("invite", ""))
     invite = services.usable_invite(form.invite.data)
+    if invite is not None and invite.email and not form.is_submitted():
+        form.email.data = invite.email  # the only address this invite registers
     policy = services.registration_policy()
     first_account = services.user_count() == 0
     if form.validate_on_submit():

@@ -92,7 +92,8 @@ def create_invite():
         return redirect(url_for("ops.users"))
     token = accounts.create_invite(current_user, form.email.data or None, Role(form.role.data))
     link = public_url("auth.register", invite=token)
-    return render_template("ops/link.html", kind="Invite link", link=link, user=None)
+    invite = accounts.usable_invite(token)  # what it gives, to whom, until when
+    return render_template("ops/link.html", kind="Invite link", link=link, user=None, invite=invite)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

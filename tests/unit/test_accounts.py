@@ -75,6 +75,28 @@ def test_ops_invite_link_works_once_and_for_its_email_only(client, make_user, lo
     assert services.find_user_by_email("invitee2@example.com") is None
 
 
+def test_an_invite_says_what_it_gives_and_fills_in_its_address(app, client, make_user, login):
+    operator = make_user(role=Role.OPS)
+    login(operator)
+    page = form_post(
+        client, "/ops/invites", {"email": "Hana@Example.com", "role": "ops"}, "/ops/users"
+    ).get_data(as_text=True)
+    expires = db.session.scalar(db.select(Invite.expires_at))
+    assert "<dt>Account role</dt><dd>ops</dd>" in page
+    assert "<dt>For</dt><dd>hana@example.com</dd>" in page
+    assert f"{expires:%Y-%m-%d %H:%M} UTC</time>" in page
+    assert expires.date() == (datetime.now(UTC) + timedelta(days=7)).date()
+    link = re.search(r'value="http://localhost(/auth/register\?invite=[^"]+)"', page).group(1)
+
+    register = app.test_client().get(link).get_data(as_text=True)
+    [email_input] = re.findall(r'<input[^>]*id="email"[^>]*>', register)
+    assert 'value="hana@example.com"' in email_input
+    assert "readonly" in email_input
+
+    anyone = form_post(client, "/ops/invites", {"email": "", "role": "host"}, "/ops/users")
+    assert "<dt>For</dt><dd>Anyone who has the link</dd>" in anyone.get_data(as_text=True)
+
+
 def test_expired_invite_is_refused(client, make_user):
     operator = make_user(role=Role.OPS)
     token = services.create_invite(operator, None, Role.HOST)
