@@ -46,6 +46,25 @@ class Recurrence:
         )
 
 
+WEEKDAY_NAMES = dict(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
+PERIODS = {Frequency.DAILY: "day", Frequency.WEEKLY: "week", Frequency.MONTHLY: "month"}
+
+
+def describe(rule: Recurrence | None) -> str:
+    """The rule as a host reads it: `Every 2 weeks on Mon, Wed, 6 times`."""
+    if rule is None:
+        return "Does not repeat"
+    period = PERIODS[rule.freq]
+    every = f"Every {period}" if rule.interval == 1 else f"Every {rule.interval} {period}s"
+    if rule.freq == Frequency.WEEKLY and rule.by_weekday:
+        every += " on " + ", ".join(WEEKDAY_NAMES[day] for day in rule.by_weekday)
+    if rule.count is not None:
+        return f"{every}, {rule.count} times" if rule.count != 1 else f"{every}, once"
+    if rule.until is not None:
+        return f"{every}, until {rule.until.isoformat()}"
+    return every
+
+
 @dataclass(frozen=True)
 class Occurrence:
     """One sitting of a meeting; its key (UTC start) names it in URLs and room names."""

@@ -2,8 +2,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from meetings.links import public_url
+from meetings.models import Meeting
 from meetings.scheduling import bp, listings, services
+from meetings.scheduling import recurrence as rec
 from meetings.scheduling.forms import CancelForm, MeetingForm
+from meetings.scheduling.options import OPTIONS
 from meetings.scheduling.settings import InvalidMeeting
 from meetings.web import managed_meeting_or_404
 
@@ -87,8 +90,23 @@ def detail(slug: str):
         meeting=meeting,
         join_url=public_url("rooms.room", slug=meeting.slug),
         occurrences=listings.next_occurrences(meeting),
+        repeats=rec.describe(rec.Recurrence.of(meeting)),
+        options=option_facts(meeting),
         cancel_form=CancelForm(),
     )
+
+
+def option_facts(meeting: Meeting) -> list[tuple[str, str]]:
+    """Every option as the form names it, with its value: none stays hidden on the page."""
+    facts = []
+    for option in OPTIONS:
+        value = getattr(meeting, option.name)
+        if option.kind is bool:
+            shown = "On" if value else "Off"
+        else:
+            shown = "No limit" if value is None else str(value)
+        facts.append((option.label, shown))
+    return facts
 
 
 def _save(form: MeetingForm, store):

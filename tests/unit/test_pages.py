@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import sqlalchemy as sa
 
 from meetings.extensions import db
-from meetings.models import Meeting, User
+from meetings.models import Frequency, Meeting, User
 from tests.support.accounts import PASSWORD, csrf_token_from
 
 
@@ -239,6 +239,34 @@ def test_dashboard_lists_own_meetings_as_upcoming_and_past(client, make_user, ma
     assert "Mine, over" in past
     assert "Mine, over" not in upcoming
     assert "Someone else" not in page
+
+
+def test_the_meeting_page_shows_every_setting(client, make_meeting, login):
+    meeting = make_meeting(
+        recurrence_freq=Frequency.WEEKLY,
+        recurrence_interval=2,
+        recurrence_weekdays="mo,we",
+        recurrence_count=6,
+        lobby=True,
+        recording_allowed=True,
+        auto_record=False,
+        max_participants=12,
+        webinar=True,
+    )
+    login(meeting.host)
+    page = " ".join(main_text(client.get(f"/meetings/{meeting.slug}")).split())
+    assert "<dt>Repeats</dt><dd>Every 2 weeks on Mon, Wed, 6 times</dd>" in page
+    assert "<dt>Lobby: I admit people</dt><dd>On</dd>" in page
+    assert "<dt>Allow recording</dt><dd>On</dd>" in page
+    assert "<dt>Record automatically</dt><dd>Off</dd>" in page
+    assert "<dt>Max participants</dt><dd>12</dd>" in page
+    assert "<dt>Webinar: only hosts and promoted speakers publish</dt><dd>On</dd>" in page
+    assert "Anyone with the link" in page  # the access rule, as before
+
+    single = make_meeting(host=meeting.host, title="Once")
+    page = " ".join(main_text(client.get(f"/meetings/{single.slug}")).split())
+    assert "<dt>Repeats</dt><dd>Does not repeat</dd>" in page
+    assert "<dt>Max participants</dt><dd>No limit</dd>" in page
 
 
 def test_meeting_detail_is_for_its_host_only(client, make_user, make_meeting, login):
