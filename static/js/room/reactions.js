@@ -22,7 +22,7 @@ function float(kind, name) {
     "div",
     { class: "reaction" },
     h("span", { class: "reaction-emoji", "aria-hidden": "true" }, emoji),
-    h("span", { class: "reaction-name" }, name),
+    h("span", { class: "reaction-name", title: name }, name),
     h("span", { class: "visually-hidden" }, `: ${label}`),
   );
   bubble.style.setProperty("--offset", `${Math.floor(Math.random() * 30)}%`); // several stay readable
