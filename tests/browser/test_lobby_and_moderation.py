@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from meetings import livekit_gateway as gateway
 from meetings.auth import services as auth_services
+from tests.browser.meeting_room import open_panel
 from tests.support.accounts import PASSWORD
 from tests.support.browser_pages import (
     PageProblems,
@@ -257,8 +258,10 @@ def test_everyone_is_told_before_and_while_a_meeting_records(open_context, live_
     guest.get_by_label("Your name").fill("Rita Recorded")
     guest.get_by_role("button", name="Join meeting").click()
     expect_connected(guest)
+    open_panel(host, "Recording")  # in a side panel, never over the stage
     expect(host.get_by_role("button", name="Start recording")).to_be_visible()
     expect(guest.get_by_role("button", name="Start recording")).to_have_count(0)
+    expect(guest.get_by_role("button", name="Recording")).to_have_count(0)
     expect(guest.locator("#recording-indicator")).to_be_hidden()
 
     # What the server does once the recorder accepted a job: the room's metadata says so.
