@@ -10,6 +10,7 @@ from meetings.auth import services as auth_services
 from tests.browser.meeting_room import open_panel
 from tests.support.accounts import PASSWORD
 from tests.support.browser_pages import (
+    PHONE,
     PageProblems,
     join,
     scheduled,
@@ -31,8 +32,8 @@ def host_joins(open_context, host_email: str, slug: str) -> Page:
     return host
 
 
-def guest_asks(open_context, slug: str, name: str) -> Page:
-    guest = open_context().new_page()
+def guest_asks(open_context, slug: str, name: str, viewport: dict | None = None) -> Page:
+    guest = open_context(viewport).new_page()
     guest.goto(f"/m/{slug}")
     guest.get_by_label("Your name").fill(name)
     guest.get_by_role("button", name="Join meeting").click()
@@ -136,9 +137,7 @@ def test_end_for_all_closes_every_page_and_the_room(open_context, live_stack):
     expect(guest.get_by_role("heading", name="The host ended the meeting")).to_be_visible(
         timeout=3_000
     )
-    expect(host.get_by_role("heading", name="The host ended the meeting")).to_be_visible(
-        timeout=3_000
-    )
+    expect(host.get_by_role("heading", name="You ended the meeting")).to_be_visible(timeout=3_000)
     screenshot(guest, "ended-by-host")
     names = run_in_thread(lambda: live_stack.query(gateway.list_room_names))
     assert room not in names
@@ -272,3 +271,41 @@ def test_everyone_is_told_before_and_while_a_meeting_records(open_context, live_
     expect(guest.locator("#recording-indicator")).to_be_visible()
     expect(host.locator("#recording-indicator")).to_be_visible()
     screenshot(guest, "room-recording-sign")
+
+
+def test_waiting_and_ending_say_where_people_stand_and_lead_on(open_context, live_stack):
+    """Issue 17 item 8: "Connecting…" showed while a guest waited for the host or in the
+    lobby; "removed" and "ended" were dead ends; the host who ended read the guests' words."""
+    # (Waiting for the host: test_schedule_in_the_browser.py, test_guest_waits_for_the_host...)
+    slug, host_email = scheduled(live_stack, lobby=True)
+    host = host_joins(open_context, host_email, slug)
+    pia = guest_asks(open_context, slug, "Patient Pia", viewport=PHONE)
+    expect(pia.get_by_text("You are number 1 in line")).to_be_visible()
+    expect(pia.locator("#connection-status")).to_have_text("Waiting to be let in")
+    screenshot(pia, "state-lobby-phone")
+    otto = guest_asks(open_context, slug, "Other Otto")
+    people_panel(host)
+    lobby = host.get_by_role("region", name="Host controls")
+    lobby.get_by_role("button", name="Admit Patient Pia").click()
+    expect_connected(pia)
+    lobby.get_by_role("button", name="Admit Other Otto").click()
+    expect_connected(otto)
+
+    host.once("dialog", lambda dialog: dialog.accept())
+    host.get_by_role("button", name="Remove Other Otto").click()
+    expect(otto.get_by_role("heading", name="You were removed from the meeting")).to_be_visible()
+    expect(otto.get_by_role("link", name="Meeting page")).to_have_attribute("href", f"/m/{slug}")
+    screenshot(otto, "state-removed-desktop")
+
+    host.once("dialog", lambda dialog: dialog.accept())
+    host.get_by_role("button", name="End for all").click()
+    expect(pia.get_by_role("heading", name="The host ended the meeting")).to_be_visible()
+    expect(pia.get_by_role("link", name="Meeting page")).to_be_visible()
+    screenshot(pia, "state-ended-guest-phone")
+    expect(host.get_by_role("heading", name="You ended the meeting")).to_be_visible()
+    expect(host.get_by_role("link", name="Your dashboard")).to_be_visible()
+    meeting_page = host.get_by_role("link", name="Meeting page")
+    expect(meeting_page).to_have_attribute("href", f"/meetings/{slug}")
+    screenshot(host, "state-ended-host-desktop")
+    meeting_page.click()
+    expect(host.get_by_role("heading", name="Scheduled call")).to_be_visible()

@@ -27,6 +27,8 @@ def test_guest_waits_for_the_host_and_the_page_joins_by_itself(open_context, liv
     guest.get_by_label("Your name").fill("Patient Pia")
     guest.get_by_role("button", name="Join meeting").click()
     expect(join_waiting).to_be_visible()
+    # Not "Connecting…": nothing connects until the host is there (issue 17 item 8).
+    expect(guest.locator("#connection-status")).to_have_text("Waiting for the host")
     screenshot(guest, "waiting-for-host")
 
     host = open_context().new_page()
