@@ -309,3 +309,31 @@ def test_waiting_and_ending_say_where_people_stand_and_lead_on(open_context, liv
     screenshot(host, "state-ended-host-desktop")
     meeting_page.click()
     expect(host.get_by_role("heading", name="Scheduled call")).to_be_visible()
+
+
+def test_webinar_attendees_are_counted_in_people_not_tiles_on_the_stage(open_context, live_stack):
+    """Issue 17 item 13: listen-only attendees got full-size "Muted" avatar tiles in
+    everyone's grid. The grid shows who may speak; attendees are in People."""
+    slug, host_email = scheduled(live_stack, webinar=True)
+    host = host_joins(open_context, host_email, slug)
+    ava = guest_asks(open_context, slug, "Attendee Ava", viewport=PHONE)
+    abe = guest_asks(open_context, slug, "Attendee Abe")
+    for attendee in (ava, abe):
+        expect_connected(attendee)
+    people_panel(host)
+    people = host.get_by_role("list", name="Everyone in the meeting")
+    expect(people.get_by_role("listitem")).to_have_count(3)
+    expect(host.locator("#people-count")).to_have_text("(3)")
+    expect(host.locator(".tile")).to_have_count(1)  # the host alone: attendees do not speak
+    screenshot(host, "webinar-host-desktop")
+    expect(abe.locator(".tile")).to_have_count(1)
+    expect(abe.locator(".tile")).to_have_attribute("aria-label", "Hilde Host")
+    expect(ava.locator(".tile")).to_have_count(1)
+    screenshot(ava, "webinar-attendee-phone")
+
+    # An attendee made speaker takes a tile; made attendee again, leaves the stage.
+    host.get_by_role("button", name="Make speaker: Attendee Abe").click()
+    expect(host.locator(".tile")).to_have_count(2)
+    expect(ava.locator(".tile")).to_have_count(2)
+    host.get_by_role("button", name="Make attendee: Attendee Abe").click()
+    expect(host.locator(".tile")).to_have_count(1)
