@@ -40,6 +40,8 @@ for (const [kind, [emoji, label]] of Object.entries(REACTIONS)) {
   const react = () => {
     float(kind, `${nameOf(session.room.localParticipant)} (you)`);
     send(session.room, "reaction", { type: "reaction", kind }, { reliable: false }).catch(() => {});
+    setMenu(false); // one pick per opening
+    button.focus();
   };
   menu.append(h("button", { type: "button", class: "reaction-choice", "aria-label": label, title: label, onclick: react }, emoji));
 }
