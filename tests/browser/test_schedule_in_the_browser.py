@@ -98,8 +98,9 @@ def test_a_webinar_attendee_watches_and_cannot_publish(open_context, live_stack)
     expect_connected(attendee)
     wait_for_video(attendee)
     expect(attendee.get_by_role("button", name="Mute")).to_be_hidden()
-    expect(host.locator(".tile.remote")).to_have_count(1)
-    expect(host.locator(".tile.remote")).to_have_attribute("data-video", "false")
+    # A listener is counted and listed in People, not a tile on the stage (issue 17 item 13).
+    expect(host.locator("#people-count")).to_have_text("(2)")
+    expect(host.locator(".tile.remote")).to_have_count(0)
     screenshot(attendee, "webinar-attendee")
 
     status, ticket = live_stack.http(
