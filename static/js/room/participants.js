@@ -63,7 +63,7 @@ function fill(row, participant) {
   row.dataset.role = role;
   row.querySelector(".avatar").textContent = initials(name);
   const shown = row.querySelector(".name-text");
-  shown.textContent = shown.title = isLocal(participant) ? `${name} (you)` : name; // may be cut short
+  shown.textContent = shown.title = isLocal(participant) ? `${name} (you)` : name;
   const badge = row.querySelector(".role-badge");
   badge.textContent = ROLE_LABELS[role];
   badge.hidden = !ROLE_LABELS[role];

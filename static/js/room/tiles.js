@@ -32,7 +32,7 @@ export function refreshTile(tile, item, { shown, pinned }) {
   const label = screen ? `${name}'s screen` : isLocal(participant) ? `${name} (you)` : name;
   tile.setAttribute("aria-label", label);
   const caption = tile.querySelector(".tile-name");
-  caption.textContent = caption.title = label; // the caption may be cut short
+  caption.textContent = caption.title = label;
   tile.querySelector(".avatar").textContent = screen ? "" : initials(name);
   const micOn = participant.isMicrophoneEnabled;
   const mic = tile.querySelector(".mic-state");
