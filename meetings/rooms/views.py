@@ -44,4 +44,4 @@ def room(slug: str):
         "webinar": meeting.webinar,
         "lobby": meeting.lobby,
     }
-    return render_template("rooms/room.html", meeting=meeting, page_data=page_data)
+    return render_template("rooms/room.html", meeting=meeting, page_data=page_data, is_host=is_host)

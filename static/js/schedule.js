@@ -20,6 +20,42 @@ if (isNew && !start.value) {
   start.value = `${next.getFullYear()}-${pad(next.getMonth() + 1)}-${pad(next.getDate())}T${pad(next.getHours())}:${pad(next.getMinutes())}`;
 }
 
+// The server reads the start time in the Time zone field's zone. Its hint says so, and
+// when that zone is not the host's own, what the time is where the host is.
+const zones = Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : [];
+const startHint = document.getElementById(`${start.id}-hint`);
+const readIn = startHint.textContent;
+
+// The instant a wall-clock time (as a UTC-based number) has in `zone`.
+function instantIn(wall, zone) {
+  const parts = (at) => new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23",
+    year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric" })
+    .formatToParts(at).reduce((all, { type, value }) => ({ ...all, [type]: Number(value) }), {});
+  let guess = wall;
+  for (let i = 0; i < 2; i++) { // twice: the offset may differ on either side of a change
+    const p = parts(guess);
+    guess = wall - (Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - guess);
+  }
+  return new Date(guess);
+}
+
+function showStartElsewhere() {
+  // A zone typed in another case ("europe/berlin") is the listed one.
+  const typed = zones.find((zone) => zone.toLowerCase() === zoneInput.value.trim().toLowerCase());
+  if (typed) zoneInput.value = typed;
+  const [date, time] = start.value.split("T");
+  startHint.textContent = readIn;
+  if (!typed || !time || typed === browserZone) return;
+  const [year, month, day] = date.split("-").map(Number);
+  const [hour, minute] = time.split(":").map(Number);
+  const at = instantIn(Date.UTC(year, month - 1, day, hour, minute), typed);
+  const here = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" }).format(at);
+  startHint.textContent = `Read in ${typed} time: ${here} where you are (${browserZone}).`;
+}
+zoneInput.addEventListener("change", showStartElsewhere);
+start.addEventListener("input", showStartElsewhere);
+showStartElsewhere();
+
 const repeat = form.querySelector('select[name="repeat"]');
 function showRelevant() {
   const access = form.querySelector('input[name="access"]:checked');

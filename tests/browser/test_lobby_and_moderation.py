@@ -7,8 +7,10 @@ from playwright.sync_api import Page, expect
 
 from meetings import livekit_gateway as gateway
 from meetings.auth import services as auth_services
+from tests.browser.meeting_room import open_panel
 from tests.support.accounts import PASSWORD
 from tests.support.browser_pages import (
+    PHONE,
     PageProblems,
     join,
     scheduled,
@@ -30,8 +32,8 @@ def host_joins(open_context, host_email: str, slug: str) -> Page:
     return host
 
 
-def guest_asks(open_context, slug: str, name: str) -> Page:
-    guest = open_context().new_page()
+def guest_asks(open_context, slug: str, name: str, viewport: dict | None = None) -> Page:
+    guest = open_context(viewport).new_page()
     guest.goto(f"/m/{slug}")
     guest.get_by_label("Your name").fill(name)
     guest.get_by_role("button", name="Join meeting").click()
@@ -135,9 +137,7 @@ def test_end_for_all_closes_every_page_and_the_room(open_context, live_stack):
     expect(guest.get_by_role("heading", name="The host ended the meeting")).to_be_visible(
         timeout=3_000
     )
-    expect(host.get_by_role("heading", name="The host ended the meeting")).to_be_visible(
-        timeout=3_000
-    )
+    expect(host.get_by_role("heading", name="You ended the meeting")).to_be_visible(timeout=3_000)
     screenshot(guest, "ended-by-host")
     names = run_in_thread(lambda: live_stack.query(gateway.list_room_names))
     assert room not in names
@@ -257,8 +257,10 @@ def test_everyone_is_told_before_and_while_a_meeting_records(open_context, live_
     guest.get_by_label("Your name").fill("Rita Recorded")
     guest.get_by_role("button", name="Join meeting").click()
     expect_connected(guest)
+    open_panel(host, "Recording")  # in a side panel, never over the stage
     expect(host.get_by_role("button", name="Start recording")).to_be_visible()
     expect(guest.get_by_role("button", name="Start recording")).to_have_count(0)
+    expect(guest.get_by_role("button", name="Recording")).to_have_count(0)
     expect(guest.locator("#recording-indicator")).to_be_hidden()
 
     # What the server does once the recorder accepted a job: the room's metadata says so.
@@ -269,3 +271,69 @@ def test_everyone_is_told_before_and_while_a_meeting_records(open_context, live_
     expect(guest.locator("#recording-indicator")).to_be_visible()
     expect(host.locator("#recording-indicator")).to_be_visible()
     screenshot(guest, "room-recording-sign")
+
+
+def test_waiting_and_ending_say_where_people_stand_and_lead_on(open_context, live_stack):
+    """Issue 17 item 8: "Connecting…" showed while a guest waited for the host or in the
+    lobby; "removed" and "ended" were dead ends; the host who ended read the guests' words."""
+    # (Waiting for the host: test_schedule_in_the_browser.py, test_guest_waits_for_the_host...)
+    slug, host_email = scheduled(live_stack, lobby=True)
+    host = host_joins(open_context, host_email, slug)
+    pia = guest_asks(open_context, slug, "Patient Pia", viewport=PHONE)
+    expect(pia.get_by_text("You are number 1 in line")).to_be_visible()
+    expect(pia.locator("#connection-status")).to_have_text("Waiting to be let in")
+    screenshot(pia, "state-lobby-phone")
+    otto = guest_asks(open_context, slug, "Other Otto")
+    people_panel(host)
+    lobby = host.get_by_role("region", name="Host controls")
+    lobby.get_by_role("button", name="Admit Patient Pia").click()
+    expect_connected(pia)
+    lobby.get_by_role("button", name="Admit Other Otto").click()
+    expect_connected(otto)
+
+    host.once("dialog", lambda dialog: dialog.accept())
+    host.get_by_role("button", name="Remove Other Otto").click()
+    expect(otto.get_by_role("heading", name="You were removed from the meeting")).to_be_visible()
+    expect(otto.get_by_role("link", name="Meeting page")).to_have_attribute("href", f"/m/{slug}")
+    screenshot(otto, "state-removed-desktop")
+
+    host.once("dialog", lambda dialog: dialog.accept())
+    host.get_by_role("button", name="End for all").click()
+    expect(pia.get_by_role("heading", name="The host ended the meeting")).to_be_visible()
+    expect(pia.get_by_role("link", name="Meeting page")).to_be_visible()
+    screenshot(pia, "state-ended-guest-phone")
+    expect(host.get_by_role("heading", name="You ended the meeting")).to_be_visible()
+    expect(host.get_by_role("link", name="Your dashboard")).to_be_visible()
+    meeting_page = host.get_by_role("link", name="Meeting page")
+    expect(meeting_page).to_have_attribute("href", f"/meetings/{slug}")
+    screenshot(host, "state-ended-host-desktop")
+    meeting_page.click()
+    expect(host.get_by_role("heading", name="Scheduled call")).to_be_visible()
+
+
+def test_webinar_attendees_are_counted_in_people_not_tiles_on_the_stage(open_context, live_stack):
+    """Issue 17 item 13: listen-only attendees got full-size "Muted" avatar tiles in
+    everyone's grid. The grid shows who may speak; attendees are in People."""
+    slug, host_email = scheduled(live_stack, webinar=True)
+    host = host_joins(open_context, host_email, slug)
+    ava = guest_asks(open_context, slug, "Attendee Ava", viewport=PHONE)
+    abe = guest_asks(open_context, slug, "Attendee Abe")
+    for attendee in (ava, abe):
+        expect_connected(attendee)
+    people_panel(host)
+    people = host.get_by_role("list", name="Everyone in the meeting")
+    expect(people.get_by_role("listitem")).to_have_count(3)
+    expect(host.locator("#people-count")).to_have_text("(3)")
+    expect(host.locator(".tile")).to_have_count(1)  # the host alone: attendees do not speak
+    screenshot(host, "webinar-host-desktop")
+    expect(abe.locator(".tile")).to_have_count(1)
+    expect(abe.locator(".tile")).to_have_attribute("aria-label", "Hilde Host")
+    expect(ava.locator(".tile")).to_have_count(1)
+    screenshot(ava, "webinar-attendee-phone")
+
+    # An attendee made speaker takes a tile; made attendee again, leaves the stage.
+    host.get_by_role("button", name="Make speaker: Attendee Abe").click()
+    expect(host.locator(".tile")).to_have_count(2)
+    expect(ava.locator(".tile")).to_have_count(2)
+    host.get_by_role("button", name="Make attendee: Attendee Abe").click()
+    expect(host.locator(".tile")).to_have_count(1)

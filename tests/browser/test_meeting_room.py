@@ -110,10 +110,18 @@ def test_reactions_and_mute_reach_the_other_side(open_context, live_stack):
     slug, host = host_in_meeting(open_context, live_stack)
     guest = guest_in_meeting(open_context, slug, "Gita Guest")
 
-    guest.get_by_role("button", name="React").click()
-    guest.get_by_role("button", name="Applause").click()
+    react = guest.get_by_role("button", name="React")
+    react.click()
+    menu = guest.get_by_role("group", name="Send a reaction")
+    expect(menu).to_be_visible()
+    menu.get_by_role("button", name="Applause").click()
     expect(host.locator(".reaction")).to_contain_text("Gita Guest")
     expect(guest.locator(".reaction")).to_contain_text("Gita Guest (you)")
+    # A pick closes the menu (issue 17 item 15), and the keyboard is back on React.
+    expect(menu).to_be_hidden()
+    expect(react).to_have_attribute("aria-expanded", "false")
+    expect(react).to_be_focused()
+    screenshot(guest, "reaction-sent-menu-closed")
 
     remote_mic = host.locator(".tile.remote .mic-state")
     expect(remote_mic).to_have_text("")

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from meetings.auth import services as auth_services
 from meetings.scheduling.services import MeetingSettings, create_meeting
+from tests.browser.meeting_room import guest_in_meeting, host_in_meeting, open_panel
 from tests.support.accounts import PASSWORD
 from tests.support.browser_pages import PHONE, PageProblems, screenshot, sign_in, wait_until
 from tests.support.egress_factory import SECOND, egress_event
@@ -170,3 +171,46 @@ def test_participants_get_the_sign_but_no_buttons(live_stack, open_context, loca
     expect(page.get_by_role("button", name="Start recording")).to_have_count(0)
     page.evaluate("""window.fakeRoom.setMetadata('{"recording": true, "recording_id": 3}')""")
     expect(page.locator("#recording-indicator")).to_be_visible()
+
+
+OVERLAPS = """([selector, others]) => {
+  const boxes = (css) => [...document.querySelectorAll(css)]
+    .filter((el) => el.getClientRects().length)
+    .map((el) => el.getBoundingClientRect());
+  const meets = (a, b) =>
+    a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  return boxes(selector).some((a) => boxes(others).some((b) => meets(a, b)));
+}"""
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_the_recording_controls_sit_in_the_controls_bar_not_over_the_stage(
+    live_stack, open_context, viewport
+):
+    """Issue 17 item 4: the Start recording box floated over the tiles and the screen-share
+    strip. It opens from a "Recording" control, in a side panel like chat and people."""
+    slug, host = host_in_meeting(
+        open_context, live_stack, recording_allowed=True, viewport=viewport
+    )
+    guest_in_meeting(open_context, slug, "Gita Guest")
+    expect(host.locator(".tile.remote")).to_have_count(1)
+    size = "phone" if viewport else "desktop"
+    start = host.get_by_role("button", name="Start recording")
+    # Closed, nothing of recording covers the stage...
+    expect(host.locator(".stage-view")).to_be_visible()
+    expect(start).to_be_hidden()
+    assert not host.evaluate(OVERLAPS, [".recording-controls, .recording-controls *", ".tile"])
+    screenshot(host, f"recording-controls-closed-{size}")
+    # ...it opens from the controls bar, next to chat and people.
+    open_panel(host, "Recording")
+    panel = host.get_by_role("complementary", name="Recording")
+    expect(panel.get_by_role("button", name="Start recording")).to_be_visible()
+    expect(panel.get_by_label("Recording layout")).to_be_visible()
+    expect(panel.get_by_label("Audio only")).to_be_visible()
+    if viewport is None:  # on a phone every panel covers the stage, as chat does
+        assert not host.evaluate(OVERLAPS, [".recording-controls", ".tile"])
+    screenshot(host, f"recording-controls-open-{size}")
+    panel.get_by_label("Audio only").focus()
+    host.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(host.get_by_role("button", name="Recording")).to_be_focused()

@@ -132,3 +132,46 @@ def test_the_page_paints_its_form_without_javascript(open_context, live_stack):
     expect(page.get_by_role("button", name="Join meeting")).to_be_visible()
     expect(page.locator("#stage")).to_be_hidden()
     expect(page.locator("#ended")).to_be_hidden()
+
+
+# The colour painted behind an element: the first ancestor with a background whose box holds
+# it; when none does, the canvas, which takes the body's background only if <html> has none.
+BACKGROUND_BEHIND = """(selector) => {
+  const element = document.querySelector(selector);
+  const target = element.getBoundingClientRect();
+  const clear = (colour) => colour === "rgba(0, 0, 0, 0)" || colour === "transparent";
+  for (let el = element.parentElement; el; el = el.parentElement) {
+    const colour = getComputedStyle(el).backgroundColor;
+    if (clear(colour)) continue;
+    const box = el.getBoundingClientRect();
+    if (el === document.documentElement || (box.top <= target.top && box.bottom >= target.bottom)) {
+      return colour;
+    }
+  }
+  return getComputedStyle(document.body).backgroundColor;
+}"""
+
+
+def brightness(colour: str) -> float:
+    red, green, blue = (
+        float(part) for part in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3]
+    )
+    return (red + green + blue) / 3
+
+
+def test_the_whole_pre_join_page_stays_dark_on_a_phone(open_context, live_stack):
+    """Issue 17 item 5: at 390x844 the lobby notice, the recording notice and the Join button
+    sat on the light page background below the first screenful."""
+    slug, _ = scheduled(live_stack, lobby=True, recording_allowed=True)
+    page = open_context(PHONE).new_page()
+    page.goto(f"/m/{slug}")
+    page.get_by_label("Your name").fill("Phone Pia")
+    page.get_by_role("button", name="Join meeting").click()
+    expect(page.locator("#lobby-waiting")).to_contain_text("Waiting for a host to let you in")
+    screenshot(page, "prejoin-lobby-phone")
+    behind = {
+        selector: page.evaluate(BACKGROUND_BEHIND, selector)
+        for selector in ("#lobby-waiting", "#recording-prejoin-notice", "#join-button")
+    }
+    assert all(brightness(colour) < 60 for colour in behind.values()), behind
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

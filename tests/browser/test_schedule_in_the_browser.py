@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser_pages import (
+    PHONE,
     PageProblems,
     join,
     scheduled,
@@ -27,6 +28,8 @@ def test_guest_waits_for_the_host_and_the_page_joins_by_itself(open_context, liv
     guest.get_by_label("Your name").fill("Patient Pia")
     guest.get_by_role("button", name="Join meeting").click()
     expect(join_waiting).to_be_visible()
+    # Not "Connecting…": nothing connects until the host is there (issue 17 item 8).
+    expect(guest.locator("#connection-status")).to_have_text("Waiting for the host")
     screenshot(guest, "waiting-for-host")
 
     host = open_context().new_page()
@@ -96,8 +99,9 @@ def test_a_webinar_attendee_watches_and_cannot_publish(open_context, live_stack)
     expect_connected(attendee)
     wait_for_video(attendee)
     expect(attendee.get_by_role("button", name="Mute")).to_be_hidden()
-    expect(host.locator(".tile.remote")).to_have_count(1)
-    expect(host.locator(".tile.remote")).to_have_attribute("data-video", "false")
+    # A listener is counted and listed in People, not a tile on the stage (issue 17 item 13).
+    expect(host.locator("#people-count")).to_have_text("(2)")
+    expect(host.locator(".tile.remote")).to_have_count(0)
     screenshot(attendee, "webinar-attendee")
 
     status, ticket = live_stack.http(
@@ -149,3 +153,29 @@ def test_a_host_schedules_edits_and_cancels_a_weekly_series(open_context, live_s
     expect(page.get_by_role("heading", name="This meeting was cancelled")).to_be_visible()
     screenshot(page, "cancelled-link")
     assert problems.errors == []
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_the_start_time_says_which_zone_reads_it_and_when_that_is_here(
+    open_context, live_stack, viewport
+):
+    """Issue 17 item 7: nothing said the start time is read in the Time zone field's zone,
+    and `europe/berlin` was refused."""
+    _, host_email = scheduled(live_stack)
+    page = open_context(viewport, timezone_id="America/New_York").new_page()
+    sign_in(page, host_email)
+    page.goto("/meetings/new")
+    zone = page.get_by_label("Time zone")
+    expect(zone).to_have_value("America/New_York")  # the browser's zone by default
+    start = page.get_by_label("Starts")
+    expect(page.locator("#starts_at-hint")).to_have_text("Read in the Time zone field's zone.")
+    start.fill("2030-01-15T15:00")
+    zone.fill("europe/berlin")
+    zone.dispatch_event("change")
+    expect(zone).to_have_value("Europe/Berlin")
+    # 15:00 in Berlin (UTC+1 in January) is 09:00 in New York (UTC-5).
+    expect(page.locator("#starts_at-hint")).to_contain_text("Read in Europe/Berlin time:")
+    expect(page.locator("#starts_at-hint")).to_contain_text("9:00")
+    expect(page.locator("#starts_at-hint")).to_contain_text("America/New_York")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    screenshot(page, f"schedule-time-zone-{'phone' if viewport else 'desktop'}")

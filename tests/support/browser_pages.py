@@ -82,7 +82,10 @@ def sign_in(page: Page, email: str = "ops@example.com", password: str = PASSWORD
 
 
 def scheduled(
-    stack: LiveStack, starts_in: timedelta = timedelta(minutes=1), **settings
+    stack: LiveStack,
+    starts_in: timedelta = timedelta(minutes=1),
+    title: str = "Scheduled call",
+    **settings,
 ) -> tuple[str, str]:
     """A meeting by a new host "Hilde Host"; returns (slug, host email)."""
 
@@ -91,7 +94,7 @@ def scheduled(
         host = auth_services.create_user(email, "Hilde Host", PASSWORD, email_verified=True)
         fields = {"duration_minutes": 60, "lobby": False} | settings
         start = datetime.now(UTC) + starts_in
-        return create_meeting(host, MeetingSettings("Scheduled call", start, **fields)).slug, email
+        return create_meeting(host, MeetingSettings(title, start, **fields)).slug, email
 
     return stack.query(create)
 

@@ -56,7 +56,7 @@ function addMessage(name, text, mine) {
       h(
         "p",
         { class: "message-meta" },
-        h("span", { class: "message-name" }, mine ? `${name} (you)` : name),
+        h("span", { class: "message-name", title: name }, mine ? `${name} (you)` : name),
         h("time", { datetime: now.toISOString() }, formatTime(now)),
       ),
       h("p", { class: "message-text" }, ...linkify(text)),

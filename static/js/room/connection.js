@@ -11,6 +11,8 @@ const [status, banner, ended, endedTitle, endedText, rejoinButton] = [
 const STATUS_TEXT = {
   idle: "Not connected",
   connecting: "Connecting…",
+  host: "Waiting for the host",
+  lobby: "Waiting to be let in",
   connected: "Connected",
   reconnecting: "Reconnecting…",
   disconnected: "Disconnected",
@@ -127,6 +129,8 @@ onRoom((room) => {
     // Only the current call's end counts, not an old room closing during a rejoin.
     if (room !== session.room || !wasConnected(room)) return;
     if (reason === R.PARTICIPANT_REMOVED && signedOut) showEnded(signedOut);
+    // endedHere: this page pressed "End for all" (moderation.js)
+    else if (reason === R.ROOM_DELETED && session.endedHere) showEnded(["You ended the meeting", ENDINGS[reason][1], false]);
     else if (ENDINGS[reason]) showEnded(ENDINGS[reason]);
     else recover();
   });

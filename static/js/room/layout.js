@@ -27,12 +27,14 @@ const tiles = new Map(); // item key -> tile
 
 export const render = batched(renderNow);
 
-// Screen shares first (yours last), then you, then everyone in the order they came.
+// Screen shares first (yours last), then you, then everyone in the order they came: only
+// people who may speak. A webinar's listen-only attendees are counted and listed in People.
 function itemsOf(room) {
   const people = everyone(room);
   const item = (participant, source) => ({ key: `${source}:${participant.identity}`, participant, source });
   const sharing = people.filter((p) => p.getTrackPublication(S.ScreenShare)).reverse();
-  return [...sharing.map((p) => item(p, S.ScreenShare)), ...people.map((p) => item(p, S.Camera))];
+  const speakers = people.filter((p) => p.permissions?.canPublish !== false);
+  return [...sharing.map((p) => item(p, S.ScreenShare)), ...speakers.map((p) => item(p, S.Camera))];
 }
 
 function featured(items) {
@@ -72,7 +74,7 @@ function renderNow() {
   toggle.setAttribute("aria-pressed", speakerView);
   show(strip, speakerView && items.length > 1);
   if (speakerView) {
-    place(stage, [main]);
+    place(stage, main ? [main] : []);
     place(strip, paginate(items.filter((item) => item !== main), stripCapacity));
   } else {
     place(strip, []);
@@ -89,7 +91,7 @@ function renderNow() {
     const tile = tiles.get(item.key); // none yet for someone who was never on screen
     if (tile) refreshTile(tile, item, { shown: tile.isConnected, pinned: item.key === state.pinned });
   }
-  const speaker = speakerView && main.source === S.Camera ? main.participant.identity : state.speaker;
+  const speaker = speakerView && main?.source === S.Camera ? main.participant.identity : state.speaker;
   limitBandwidth(room, speaker);
 }
 
@@ -200,7 +202,7 @@ onRoom((room) => {
     E.ParticipantConnected, E.ParticipantDisconnected, E.TrackPublished, E.TrackUnpublished,
     E.TrackSubscribed, E.TrackUnsubscribed, E.TrackMuted, E.TrackUnmuted, E.LocalTrackPublished,
     E.LocalTrackUnpublished, E.ParticipantNameChanged, E.ParticipantAttributesChanged,
-    E.ParticipantMetadataChanged, E.ConnectionQualityChanged,
+    E.ParticipantMetadataChanged, E.ConnectionQualityChanged, E.ParticipantPermissionsChanged,
   ]) room.on(event, render);
   room.on(E.ActiveSpeakersChanged, onActiveSpeakers);
   room.on(E.Disconnected, () => room === session.room && reset());

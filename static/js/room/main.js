@@ -32,6 +32,7 @@ function showLobbyPosition(position) {
     Number.isInteger(position) ? ` You are number ${position} in line.` : ""
   }`;
   show(lobbyWaiting);
+  connection.setStatus("lobby");
   joinButton.textContent = "Waiting to be let in…";
 }
 
@@ -119,18 +120,19 @@ async function join(event) {
   show(joinError, false);
   joinButton.disabled = true;
   joinButton.textContent = "Joining…";
-  connection.setStatus("connecting");
   markJoin("click");
   try {
     const ticket = await fetchTicket(ticketRequest(), { onPosition: showLobbyPosition });
     show(joinWaiting, false);
     show(lobbyWaiting, false);
+    connection.setStatus("connecting"); // not while waiting
     await connect(ticket, true);
     $("toggle-mic").hidden ? $("leave").focus() : $("toggle-mic").focus();
   } catch (error) {
     if (error.code === "waiting_for_host") {
       // The host is not there yet: wait visibly, ask again until they are.
       show(joinWaiting);
+      connection.setStatus("host");
       joinButton.textContent = "Waiting for the host…";
       return setTimeout(join, HOST_POLL_MS);
     }
@@ -146,7 +148,10 @@ async function join(event) {
 
 // A rejoin always asks for a new token: the old one may have expired meanwhile.
 async function rejoin() {
-  const onPosition = () => (endedText.textContent = "Waiting for a host to let you in again.");
+  const onPosition = () => {
+    connection.setStatus("lobby");
+    endedText.textContent = "Waiting for a host to let you in again.";
+  };
   await connect(await fetchTicket(ticketRequest(), { onPosition }), false);
 }
 

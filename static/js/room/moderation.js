@@ -4,7 +4,7 @@
 // page shows what the server answered, never what it hoped for.
 import { api } from "../api.js";
 import { $, h } from "./dom.js";
-import { metadataOf, page } from "./session.js";
+import { metadataOf, page, session } from "./session.js";
 
 const LOBBY_POLL_MS = 2000;
 let notify = () => {};
@@ -14,10 +14,11 @@ const call = (path, options) => api(page.tokenUrl.replace(/tokens$/, path), { fa
 
 // A button that runs one API action: disabled while it runs, then the server's answer.
 // `path` may be a function, for a button whose action depends on the current state.
-function actionButton(label, path, done, { danger, aria, confirm, body } = {}) {
+function actionButton(label, path, done, { danger, aria, confirm, body, before } = {}) {
   const button = h("button", { type: "button", class: `button button-small${danger ? " button-danger" : ""}`, "aria-label": aria }, label);
   button.addEventListener("click", async () => {
     if (confirm && !window.confirm(confirm)) return;
+    before?.(); // runs before the call: the room may close before the answer arrives
     button.disabled = true;
     try {
       const answer = await call(typeof path === "function" ? path() : path, { body });
@@ -88,7 +89,11 @@ function buildPanel(state) {
       { class: "host-actions" },
       actionButton("Mute all", "mute_all", (answer) => `Muted ${answer.muted} microphone(s).`),
       lock,
-      actionButton("End for all", "end", () => "Ending the meeting…", { danger: true, confirm: "End the meeting for everyone?" }),
+      actionButton("End for all", "end", () => "Ending the meeting…", {
+        danger: true,
+        confirm: "End the meeting for everyone?",
+        before: () => (session.endedHere = true),
+      }),
     ),
     h(
       "section",

@@ -1,7 +1,9 @@
-// The side panel shows chat or people, one at a time; on a phone it covers the stage.
+// The side panel shows chat, people or (hosts, where allowed) recording, one at a time; on a
+// phone it covers the stage. Panel "x" is <aside id="x-panel">, opened by #toggle-x.
 import { $, show } from "./dom.js";
 
-const panels = { chat: $("chat-panel"), people: $("people-panel") };
+const panels = {};
+for (const panel of document.querySelectorAll(".side-panel")) panels[panel.id.slice(0, -6)] = panel;
 const listeners = [];
 
 export const isOpen = (name) => !panels[name].hidden;

@@ -62,7 +62,8 @@ function fill(row, participant) {
   row.dataset.identity = participant.identity;
   row.dataset.role = role;
   row.querySelector(".avatar").textContent = initials(name);
-  row.querySelector(".name-text").textContent = isLocal(participant) ? `${name} (you)` : name;
+  const shown = row.querySelector(".name-text");
+  shown.textContent = shown.title = isLocal(participant) ? `${name} (you)` : name;
   const badge = row.querySelector(".role-badge");
   badge.textContent = ROLE_LABELS[role];
   badge.hidden = !ROLE_LABELS[role];

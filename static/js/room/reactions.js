@@ -22,7 +22,7 @@ function float(kind, name) {
     "div",
     { class: "reaction" },
     h("span", { class: "reaction-emoji", "aria-hidden": "true" }, emoji),
-    h("span", { class: "reaction-name" }, name),
+    h("span", { class: "reaction-name", title: name }, name),
     h("span", { class: "visually-hidden" }, `: ${label}`),
   );
   bubble.style.setProperty("--offset", `${Math.floor(Math.random() * 30)}%`); // several stay readable
@@ -40,6 +40,8 @@ for (const [kind, [emoji, label]] of Object.entries(REACTIONS)) {
   const react = () => {
     float(kind, `${nameOf(session.room.localParticipant)} (you)`);
     send(session.room, "reaction", { type: "reaction", kind }, { reliable: false }).catch(() => {});
+    setMenu(false); // one pick per opening
+    button.focus();
   };
   menu.append(h("button", { type: "button", class: "reaction-choice", "aria-label": label, title: label, onclick: react }, emoji));
 }

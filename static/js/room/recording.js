@@ -117,10 +117,14 @@ export function install({ room, isHost, showNotice }) {
     }
   }
 
+  // Hosts open the controls from the controls bar (#toggle-recording), in the Recording side
+  // panel: a box over the stage covered tiles and the screen-share strip.
+  const opener = document.getElementById("toggle-recording");
   if (isHost && config.allowed) {
     controls = buildControls();
     controls.button.addEventListener("click", toggle);
-    mount.append(controls.box);
+    (document.getElementById("recording-tools") || mount).append(controls.box);
+    if (opener) opener.hidden = false;
   }
   room.on(METADATA_CHANGED, render);
   render();
@@ -129,6 +133,8 @@ export function install({ room, isHost, showNotice }) {
     if (room.off) room.off(METADATA_CHANGED, render);
     sign.remove();
     if (controls) controls.box.remove();
+    if (opener?.getAttribute("aria-expanded") === "true") opener.click(); // close the panel
+    if (opener) opener.hidden = true;
   }
   if (room.once) room.once("disconnected", remove);
   return remove;

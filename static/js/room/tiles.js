@@ -31,7 +31,8 @@ export function refreshTile(tile, item, { shown, pinned }) {
   const name = nameOf(participant);
   const label = screen ? `${name}'s screen` : isLocal(participant) ? `${name} (you)` : name;
   tile.setAttribute("aria-label", label);
-  tile.querySelector(".tile-name").textContent = label;
+  const caption = tile.querySelector(".tile-name");
+  caption.textContent = caption.title = label;
   tile.querySelector(".avatar").textContent = screen ? "" : initials(name);
   const micOn = participant.isMicrophoneEnabled;
   const mic = tile.querySelector(".mic-state");
