@@ -108,6 +108,14 @@ class Config:
     # How many proxies in front of the app set X-Forwarded-For (0: none, use the peer).
     TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 
+    # A waiting person's page holds `GET .../lobby/<id>?wait=N` open until a host decides,
+    # up to LOBBY_WAIT_SECONDS (under the proxies' usual 30-60 s idle timeouts). Each held
+    # request takes one gunicorn thread, so a process holds at most LOBBY_WAIT_SLOTS of them
+    # (half of the default 8 threads) and answers the rest at once, as without `wait`; their
+    # pages then ask every second, as before. A full lobby can thus never starve the app.
+    LOBBY_WAIT_SECONDS = _env_int("LOBBY_WAIT_SECONDS", 25)
+    LOBBY_WAIT_SLOTS = _env_int("LOBBY_WAIT_SLOTS", 4)
+
     # Raw webhook events older than this are deleted by `flask livekit purge` (0: never).
     # Sessions and attendance derived from them are kept.
     LEDGER_RETENTION_DAYS = _env_int("LEDGER_RETENTION_DAYS", 90)

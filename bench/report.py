@@ -63,6 +63,20 @@ def time_to_join(s: dict) -> list[str]:
     ]  # fmt: skip
 
 
+def admitted_join(s: dict) -> list[str]:
+    a, d, t = s["admit_to_connected_ms"], s["direct_click_to_connected_ms"], s["target"]
+    return [
+        row("admitted_join", f"host's Admit → guest Connected ({s['joins']} joins)",
+            f"median {a['median']} ms, p90 {a['p90']} ms"),
+        row("admitted_join", "direct join: click → Connected (same run)",
+            f"median {d['median']} ms, p90 {d['p90']} ms"),
+        row("admitted_join", "admitted minus direct (medians)", f"{s['extra_ms']} ms",
+            f"< {t['extra_ms_below']} ms", t["met"]),
+        row("admitted_join", "lobby requests per waiting guest", f"max {s['lobby_requests_max']} "
+            f"in {s['wait_seconds']} s"),
+    ]  # fmt: skip
+
+
 def page_weight(s: dict) -> list[str]:
     lines = []
     for page, p in s["pages"].items():
@@ -177,6 +191,7 @@ def join_storm(s: dict) -> list[str]:
 
 SECTIONS = [
     ("time_to_join", time_to_join),
+    ("admitted_join", admitted_join),
     ("page_weight", page_weight),
     ("token_endpoint", token_endpoint),
     ("webhook_ingest", webhook_ingest),

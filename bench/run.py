@@ -4,6 +4,7 @@ write bench/results/<date>.json and .md (<date>-<scenarios>.* when only some run
     .venv/bin/python bench/run.py                       # every scenario
     .venv/bin/python bench/run.py token_endpoint page_weight
     BENCH_JOINS=5 .venv/bin/python bench/run.py time_to_join
+    BENCH_ADMITS=3 .venv/bin/python bench/run.py admitted_join
 """
 
 import importlib
@@ -21,7 +22,14 @@ sys.path.insert(0, str(PROJECT_DIR))
 from bench import machine, report  # noqa: E402
 from bench.stack import start_stack, stop_stack  # noqa: E402
 
-SCENARIOS = ("time_to_join", "page_weight", "token_endpoint", "webhook_ingest", "join_storm")
+SCENARIOS = (
+    "time_to_join",
+    "admitted_join",
+    "page_weight",
+    "token_endpoint",
+    "webhook_ingest",
+    "join_storm",
+)
 RESULTS_DIR = PROJECT_DIR / "bench" / "results"
 
 

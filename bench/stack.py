@@ -62,8 +62,9 @@ class BenchStack:
             db.session.remove()
         return Host(email, password, bearer)
 
-    def make_meeting(self, host: Host, title: str) -> tuple[str, str]:
-        """An open meeting anyone with the link joins at once; (slug, LiveKit room name)."""
+    def make_meeting(self, host: Host, title: str, lobby: bool = False) -> tuple[str, str]:
+        """An open meeting anyone with the link joins at once (or, with `lobby`, asks to);
+        (slug, LiveKit room name)."""
         start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
         with self.app().app_context():
             user = auth_services.find_user_by_email(host.email)
@@ -73,7 +74,7 @@ class BenchStack:
                 duration_minutes=180,
                 series_ends_at=start + timedelta(minutes=180),
                 host=user,
-                lobby=False,
+                lobby=lobby,
                 join_before_host=True,
                 max_participants=None,
             )

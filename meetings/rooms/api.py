@@ -1,5 +1,8 @@
 """REST API v1 for joining: the media token, the waiting person's lobby place, one's own hand."""
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from flask import current_app, jsonify, request, session
@@ -53,17 +56,53 @@ def create_token(slug: str):
 
 
 def _waiting(entry: LobbyEntry) -> dict:
-    return {"status": "waiting", "lobby_id": entry.id, "position": host_decisions.position(entry)}
+    # The media server's address lets the waiting page warm its connection up meanwhile.
+    return {
+        "status": "waiting",
+        "lobby_id": entry.id,
+        "position": host_decisions.position(entry),
+        "livekit_url": current_app.config["LIVEKIT_PUBLIC_URL"],
+    }
+
+
+# Held lobby requests in this process; each holds a gunicorn thread (see LOBBY_WAIT_SLOTS).
+_held_lock = threading.Lock()
+_held = 0
+
+
+@contextmanager
+def _wait_slot() -> Iterator[bool]:
+    """True if this request may hold its answer: a slot was free in this process."""
+    global _held
+    with _held_lock:
+        got = _held < current_app.config["LOBBY_WAIT_SLOTS"]
+        _held += got
+    try:
+        yield got
+    finally:
+        with _held_lock:
+            _held -= got
 
 
 @bp.get("/meetings/<slug>/lobby/<lobby_id>")
 def lobby_status(slug: str, lobby_id: str):
-    """The waiting person's own place; the media token once a host let them in."""
+    """The waiting person's own place; the media token once a host let them in.
+
+    With `?wait=N` the answer is held up to N seconds (at most LOBBY_WAIT_SECONDS) until a
+    host decides, so the decision reaches the page at once without asking every second.
+    """
     meeting = meeting_or_404(slug)
     entry = host_decisions.entry_by_id(meeting, lobby_id)
     identity = own_identity()
     if entry is None or entry.identity != identity:
         raise ApiError(404, "not_in_lobby", "This lobby place is not yours or does not exist.")
+    wait = min(
+        max(request.args.get("wait", 0, type=int), 0), current_app.config["LOBBY_WAIT_SECONDS"]
+    )
+    if wait and entry.status == LobbyStatus.WAITING:
+        with _wait_slot() as held:
+            if held:
+                host_decisions.wait_for_decision(entry, wait)
     if entry.status == LobbyStatus.DENIED:
         raise ApiError(403, "lobby_denied", "The host declined your request to join.")
     user = signed_in_user()

@@ -4,6 +4,7 @@ Kept in the database, not in process memory, so every app instance sees the same
 This module only reads and writes rows; the join and moderation services decide.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -13,8 +14,13 @@ from meetings.extensions import db, insert_on_conflict
 from meetings.models import LobbyEntry, LobbyStatus, Meeting, OccurrenceState, Standing, User
 
 DENIAL_COOLDOWN = timedelta(minutes=10)
-# The waiting page asks every second; after this long without a word it was closed.
+# The waiting page asks every second, or holds a request open that marks it seen every
+# HEARTBEAT; after this long without a word it was closed.
 SEEN_WITHIN = timedelta(seconds=20)
+# How often a held request looks at its row: at most this much delay after a decision, for
+# a read of one row by its key.
+CHECK_EVERY_SECONDS = 0.1
+HEARTBEAT = timedelta(seconds=5)
 
 
 def _now() -> datetime:
@@ -95,6 +101,55 @@ def queue(
 def seen(entry: LobbyEntry) -> None:
     entry.last_seen_at = _now()
     db.session.commit()
+
+
+def _undecided(entry_id: str) -> bool:
+    """Still waiting, in a meeting not ended, and not removed: nothing to tell the page yet."""
+    entry = LobbyEntry
+    same_occurrence = sa.and_(
+        OccurrenceState.meeting_id == entry.meeting_id,
+        OccurrenceState.occurrence_key == entry.occurrence_key,
+    )
+    same_person = sa.and_(
+        Standing.meeting_id == entry.meeting_id,
+        Standing.occurrence_key == entry.occurrence_key,
+        Standing.identity == entry.identity,
+    )
+    query = (
+        sa.select(entry.status, OccurrenceState.ended_at, Standing.removed_at)
+        .outerjoin(OccurrenceState, same_occurrence)
+        .outerjoin(Standing, same_person)
+        .where(entry.id == entry_id)
+    )
+    row = db.session.execute(query).first()
+    return row is not None and row[0] == LobbyStatus.WAITING and row[1] is None and row[2] is None
+
+
+def wait_for_decision(entry: LobbyEntry, seconds: float) -> None:
+    """Return once `entry` was decided (or its meeting ended, or its person was removed), or
+    after `seconds`, keeping the entry seen meanwhile.
+
+    Each check ends its transaction, so no database connection is held while asleep; this
+    polls the row rather than waiting on an in-process event because the decision may be
+    taken in another app process (and PostgreSQL or SQLite may be behind it).
+    """
+    entry_id = entry.id
+    deadline = time.monotonic() + seconds
+    next_beat = time.monotonic() + HEARTBEAT.total_seconds()
+    while time.monotonic() < deadline:
+        if time.monotonic() >= next_beat:
+            next_beat += HEARTBEAT.total_seconds()
+            db.session.execute(
+                sa.update(LobbyEntry)
+                .where(LobbyEntry.id == entry_id, LobbyEntry.status == LobbyStatus.WAITING)
+                .values(last_seen_at=_now())
+            )
+            db.session.commit()
+        undecided = _undecided(entry_id)
+        db.session.rollback()  # ends the read: the connection goes back to the pool
+        if not undecided:
+            return
+        time.sleep(CHECK_EVERY_SECONDS)
 
 
 def waiting(meeting: Meeting, occurrence_key: str) -> list[LobbyEntry]:

@@ -30,10 +30,23 @@ WAITING = {
         "status": {"type": "string", "enum": ["waiting"]},
         "lobby_id": {"type": "string"},
         "position": {"type": "integer", "description": "1 for the first in line"},
+        "livekit_url": {"type": "string", "description": "where the token will be used"},
     },
 }
 OK = {"type": "object", "properties": {"ok": {"type": "boolean"}, "action": {"type": "string"}}}
 LOBBY_ID = {"name": "lobby_id", "in": "path", "required": True, "schema": {"type": "string"}}
+WAIT = {
+    "name": "wait",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 0, "default": 0},
+    "description": (
+        "Hold the answer up to this many seconds (at most 25 by default) until a host "
+        "decides, the meeting ends or the person is removed; without it the answer is "
+        "immediate. A busy server may answer at once anyway: wait a second before asking "
+        "again after a quick 'waiting' answer."
+    ),
+}
 
 
 def paths() -> dict:
@@ -54,7 +67,7 @@ def paths() -> dict:
         "/meetings/{slug}/lobby/{lobby_id}": {
             "get": {
                 "summary": "The waiting person's own place; their media token once admitted",
-                "parameters": [SLUG, LOBBY_ID],
+                "parameters": [SLUG, LOBBY_ID, WAIT],
                 "responses": {
                     "200": json_response(
                         {"oneOf": [WAITING, ref("Token")]}, "Still waiting, or admitted (a token)"

@@ -6,13 +6,16 @@ runs the same actions against a real livekit-server.
 
 import csv
 import io
-from datetime import UTC, datetime
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from meetings.extensions import db
 from meetings.models import AuditEntry, AuditResult, LobbyEntry, Role
+from meetings.rooms import decisions as host_decisions
 from tests.support.accounts import signed_in_client
 from tests.support.rooms import first_room
 
@@ -105,6 +108,62 @@ def test_admitted_people_rejoin_without_waiting_again(
         f"/api/v1/meetings/{lobby_meeting.slug}/tokens", json={"display_name": "Rita"}
     )
     assert rejoin.status_code == 201
+
+
+def later(client, url: str, headers: dict) -> threading.Timer:
+    """A host's POST half a second from now, from another thread (as from another browser)."""
+    return threading.Timer(0.5, client.post, (url,), {"headers": headers})
+
+
+def test_a_held_lobby_request_answers_with_the_token_when_a_host_admits(
+    app, client, api_token, lobby_meeting, fake_rooms
+):
+    guest, waiting = ask_to_join(app, lobby_meeting, "Hela")
+    lobby_id = waiting.get_json()["lobby_id"]
+    assert waiting.get_json()["livekit_url"] == app.config["LIVEKIT_PUBLIC_URL"]
+    admit = later(
+        client,
+        f"/api/v1/meetings/{lobby_meeting.slug}/lobby/{lobby_id}/admit",
+        api_token(lobby_meeting.host),
+    )
+    started = time.monotonic()
+    admit.start()
+    held = guest.get(f"/api/v1/meetings/{lobby_meeting.slug}/lobby/{lobby_id}?wait=10")
+    admit.join()
+    # The decision came through the held request, long before its 10 s were up.
+    assert held.status_code == 200 and held.get_json()["token"]
+    assert 0.5 <= time.monotonic() - started < 5
+
+
+def test_a_held_lobby_request_keeps_the_person_seen_and_ends_with_the_meeting(
+    app, client, api_token, lobby_meeting, fake_rooms, monkeypatch
+):
+    monkeypatch.setattr(host_decisions, "HEARTBEAT", timedelta(seconds=0.3))
+    guest, waiting = ask_to_join(app, lobby_meeting, "Sam")
+    place = f"/api/v1/meetings/{lobby_meeting.slug}/lobby/{waiting.get_json()['lobby_id']}"
+    entry = db.session.get(LobbyEntry, waiting.get_json()["lobby_id"])
+    asked_at = entry.last_seen_at
+    started = time.monotonic()
+    still = guest.get(f"{place}?wait=1")
+    assert still.get_json()["status"] == "waiting" and time.monotonic() - started >= 1
+    db.session.expire_all()
+    assert db.session.get(LobbyEntry, entry.id).last_seen_at > asked_at
+
+    end = later(client, f"/api/v1/meetings/{lobby_meeting.slug}/end", api_token(lobby_meeting.host))
+    end.start()
+    ended = guest.get(f"{place}?wait=10")
+    end.join()
+    assert ended.get_json()["error"]["code"] == "meeting_ended"
+
+
+def test_lobby_requests_beyond_the_held_slots_are_answered_at_once(app, lobby_meeting, fake_rooms):
+    app.config["LOBBY_WAIT_SLOTS"] = 0
+    guest, waiting = ask_to_join(app, lobby_meeting, "Uma")
+    started = time.monotonic()
+    answer = guest.get(
+        f"/api/v1/meetings/{lobby_meeting.slug}/lobby/{waiting.get_json()['lobby_id']}?wait=10"
+    )
+    assert answer.get_json()["status"] == "waiting" and time.monotonic() - started < 2
 
 
 # ---- who may moderate --------------------------------------------------------------------

@@ -47,8 +47,11 @@ function roomOptions() {
   };
 }
 
+const newRoom = () => new LK.Room(roomOptions());
+
+// A ticket from the lobby brings the room prepared while waiting.
 async function connect(ticket, first) {
-  const room = new LK.Room(roomOptions());
+  const room = ticket.room || newRoom();
   Object.assign(session, { room, ticket });
   attachRoom(room);
   room.once(LK.RoomEvent.SignalConnected, () => markJoin("signal"));
@@ -122,7 +125,7 @@ async function join(event) {
   joinButton.textContent = "Joining…";
   markJoin("click");
   try {
-    const ticket = await fetchTicket(ticketRequest(), { onPosition: showLobbyPosition });
+    const ticket = await fetchTicket(ticketRequest(), { onPosition: showLobbyPosition, newRoom });
     show(joinWaiting, false);
     show(lobbyWaiting, false);
     connection.setStatus("connecting"); // not while waiting
@@ -152,7 +155,7 @@ async function rejoin() {
     connection.setStatus("lobby");
     endedText.textContent = "Waiting for a host to let you in again.";
   };
-  await connect(await fetchTicket(ticketRequest(), { onPosition }), false);
+  await connect(await fetchTicket(ticketRequest(), { onPosition, newRoom }), false);
 }
 
 // Shortcuts press the visible button, so they do exactly what a click does; not while typing.
