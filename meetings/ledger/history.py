@@ -144,6 +144,16 @@ class OccurrenceSummary:
     def participant_seconds(self) -> int:
         return sum(s.participant_seconds for s in self.sessions)
 
+    @property
+    def reopened(self) -> bool:
+        """The room closed and opened again: one "opened … closed" pair would hide the gap."""
+        return len(self.sessions) > 1
+
+    def session_number(self, session_id: int | None) -> int | None:
+        """The session's place in the occurrence, counted from 1, as hosts read it."""
+        numbers = {session.id: number for number, session in enumerate(self.sessions, 1)}
+        return numbers.get(session_id)
+
 
 def occurrence_summaries(meeting: Meeting) -> list[OccurrenceSummary]:
     """Occurrences that have at least one session, latest first."""
@@ -208,11 +218,18 @@ CSV_COLUMNS = (
     "seconds",
     "session_id",
     "published",
+    # Added after the columns above, so that existing spreadsheets keep their columns.
+    "session",
+    "session_opened_at",
+    "session_closed_at",
 )
 
 
 def as_csv(report: OccurrenceReport) -> str:
-    """One line per join/leave interval; spreadsheet formulas in names are neutralised."""
+    """One line per join/leave interval, with the session of the room it was in (the room
+    may have closed and opened again); spreadsheet formulas in names are neutralised."""
+    summary = report.summary
+    sessions = {session.id: session for session in summary.sessions}
     rows = (
         {
             "display_name": person.display_name,
@@ -222,6 +239,9 @@ def as_csv(report: OccurrenceReport) -> str:
             "seconds": "" if interval.seconds is None else interval.seconds,
             "session_id": interval.session_id or "",
             "published": " ".join(person.sources),
+            "session": summary.session_number(interval.session_id) or "",
+            "session_opened_at": _iso(_session_time(sessions, interval.session_id, "started_at")),
+            "session_closed_at": _iso(_session_time(sessions, interval.session_id, "ended_at")),
         }
         for person in report.people
         for interval in person.intervals
@@ -231,3 +251,8 @@ def as_csv(report: OccurrenceReport) -> str:
 
 def _iso(moment: datetime | None) -> str:
     return moment.isoformat().replace("+00:00", "Z") if moment else ""
+
+
+def _session_time(sessions: dict, session_id: int | None, name: str) -> datetime | None:
+    session = sessions.get(session_id)
+    return getattr(session, name) if session is not None else None

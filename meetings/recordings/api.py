@@ -11,8 +11,8 @@ from meetings.api.bodies import Body, parse_body, to_iso
 from meetings.errors import ApiError
 from meetings.extensions import db
 from meetings.links import public_url
-from meetings.models import Recording, RecordingLayout, RecordingStatus
-from meetings.recordings import library, lifecycle, media
+from meetings.models import Recording, RecordingLayout, RecordingStatus, Role
+from meetings.recordings import explain, library, lifecycle, media
 from meetings.recordings.filters import filter_from_args
 from meetings.web import current_actor, meeting_or_404, require_user
 
@@ -26,7 +26,11 @@ class RecordingStart(Body):
 
 
 def recording_json(recording: Recording) -> dict:
-    """What the API says about a recording; storage credentials never appear here."""
+    """What the API says about a recording; storage credentials never appear here.
+
+    `error` is what went wrong in plain words ("" when nothing did), for whoever shows it to
+    people; the recording service's own reason is `error_detail`, for operators only.
+    """
     manage = library.may_manage_recording(current_user, recording)
     body = {
         "id": recording.id,
@@ -42,7 +46,7 @@ def recording_json(recording: Recording) -> dict:
         "ended_at": to_iso(recording.ended_at),
         "duration_seconds": recording.duration_seconds,
         "size_bytes": recording.size_bytes,
-        "error": recording.error,
+        "error": explain.failure_message(recording),
         "access": recording.access.value,
         "legal_hold": recording.legal_hold,
         "media_url": url_for("api.recording_media", recording_id=recording.id)
@@ -50,6 +54,8 @@ def recording_json(recording: Recording) -> dict:
         else None,
         "page_url": public_url("recordings.detail", recording_id=recording.id),
     }
+    if getattr(current_user, "role", None) == Role.OPS:
+        body["error_detail"] = recording.error
     if manage:
         body |= {
             "egress_id": recording.egress_id,

@@ -19,7 +19,7 @@ from meetings.models import (
     RecordingStatus,
     utcnow,
 )
-from meetings.recordings import notices, storage
+from meetings.recordings import explain, notices, storage
 from meetings.scheduling import room_names
 
 log = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ def _take_file(row: Recording, file: gateway.EgressFile) -> None:
         log.warning("recording %s: %s", row.id, refused)
         if row.status == RecordingStatus.COMPLETE:
             row.status = RecordingStatus.FAILED
-            row.error = "The server reported a file outside the recordings storage; refused."
+            row.error = explain.FILE_OUTSIDE_STORAGE
         return
     row.file_name = name
     row.location = file.location[:1024]

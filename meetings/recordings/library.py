@@ -124,13 +124,27 @@ def visible_to(user: User, wanted: RecordingFilter, limit: int = 500) -> list[Re
 # ---- sharing, legal hold, deletion, retention ---------------------------------------------
 
 
+def has_nothing_to_keep(recording: Recording) -> bool:
+    """It ended without a file: nobody can watch it, so sharing and holding mean nothing.
+
+    A running recording is not in this case: its hosts may choose who watches in advance.
+    """
+    return recording.status.is_final and not recording.has_file
+
+
+NOTHING_TO_KEEP = "This recording has no file: there is nothing to share or to hold."
+
+
 def set_access(recording: Recording, user, access: RecordingAccess) -> str | None:
     """Change who may watch; for `link`, returns the new secret link token (shown once).
 
-    Raises: RecordingRefused 403 for anyone but the meeting's hosts and operators.
+    Raises: RecordingRefused 403 for anyone but the meeting's hosts and operators, 409 for a
+    recording without a file.
     """
     if not may_manage_recording(user, recording):
         raise RecordingRefused(403, "forbidden", "Only the meeting's hosts may share it.")
+    if has_nothing_to_keep(recording):
+        raise RecordingRefused(409, "no_file", NOTHING_TO_KEEP)
     recording.access = access
     clear = None
     if access == RecordingAccess.LINK:
@@ -145,9 +159,14 @@ def set_access(recording: Recording, user, access: RecordingAccess) -> str | Non
 
 
 def set_legal_hold(recording: Recording, user, hold: bool, actor) -> None:
-    """Operators only: a recording on hold cannot be deleted, not even by retention."""
+    """Operators only: a recording on hold cannot be deleted, not even by retention.
+
+    Raises: RecordingRefused 403 for anyone else, 409 for a recording without a file.
+    """
     if user is None or user.role != Role.OPS:
         raise RecordingRefused(403, "forbidden", "Only operators may place a legal hold.")
+    if hold and has_nothing_to_keep(recording):
+        raise RecordingRefused(409, "no_file", NOTHING_TO_KEEP)
     recording.legal_hold = hold
     audit_log.record(
         actor,

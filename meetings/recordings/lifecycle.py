@@ -28,7 +28,7 @@ from meetings.models import (
     User,
     utcnow,
 )
-from meetings.recordings import egress_events, notices, storage
+from meetings.recordings import egress_events, explain, notices, storage
 from meetings.scheduling.recurrence import Occurrence
 from meetings.scheduling.window import Phase, window
 
@@ -162,8 +162,11 @@ def launch(row: Recording) -> Recording:
             row.room_name, layout=row.layout.value, preset=row.preset, target=target
         )
     except gateway.LiveKitError as error:
-        _start_failed(row, str(error) or type(error).__name__)
-        raise RecordingRefused(503, "recording_unavailable", NOT_AVAILABLE) from error
+        reason = str(error) or type(error).__name__
+        _start_failed(row, reason)
+        # The host in the room reads this: what happened and what to do, not the reason.
+        message = explain.could_not_start(reason)
+        raise RecordingRefused(503, "recording_unavailable", message) from error
     row = _attach(row, egress)
     _snapshot_participants(row)
     db.session.commit()
@@ -222,7 +225,7 @@ def stop(recording: Recording, user: User | None) -> Recording:
     if recording.egress_id is None:
         # The server never accepted it: nothing to stop there.
         recording.status = RecordingStatus.ABORTED
-        recording.error = "Stopped before the server accepted the recording."
+        recording.error = explain.STOPPED_BEFORE_ACCEPTED
         recording.ended_at = utcnow()
         db.session.commit()
         return recording

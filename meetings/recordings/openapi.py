@@ -37,7 +37,14 @@ RECORDING = {
         "ended_at": {"type": "string", "format": "date-time", "nullable": True},
         "duration_seconds": {"type": "number", "nullable": True},
         "size_bytes": {"type": "integer", "nullable": True},
-        "error": {"type": "string", "description": "the server's reason when it failed"},
+        "error": {
+            "type": "string",
+            "description": "what went wrong and what to do, in plain words; empty when nothing did",
+        },
+        "error_detail": {
+            "type": "string",
+            "description": "the recording service's own reason (operators only)",
+        },
         "access": {"type": "string", "enum": ["hosts", "participants", "link"]},
         "legal_hold": {"type": "boolean"},
         "media_url": {"type": "string", "nullable": True},

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from meetings import livekit_gateway as gateway
 from meetings.extensions import db
 from meetings.models import Recording, RecordingStatus, utcnow
-from meetings.recordings import egress_events, notices
+from meetings.recordings import egress_events, explain, notices
 from meetings.recordings.lifecycle import STALE_REQUEST
 
 
@@ -45,14 +45,14 @@ def reconcile() -> list[Settled]:
             if now - row.requested_at < STALE_REQUEST:
                 continue
             row.status = RecordingStatus.FAILED
-            row.error = "The start request never got an answer from the server."
+            row.error = explain.NEVER_ANSWERED
             row.ended_at = now
             settled.append(Settled(row, before, row.error))
             continue
         found = gateway.list_egress(egress_id=row.egress_id)
         if not found:
             row.status = RecordingStatus.FAILED
-            row.error = "The server no longer knows this recording."
+            row.error = explain.LOST_BY_SERVER
             row.ended_at = now
             settled.append(Settled(row, before, row.error))
         elif egress_events.apply_report(row, found[0]):

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from meetings.extensions import db
 from meetings.links import public_url
 from meetings.models import RUNNING_STATUSES, Recording, RecordingAccess, RecordingStatus, Role
-from meetings.recordings import bp, library, lifecycle, media
+from meetings.recordings import bp, explain, library, lifecycle, media
 from meetings.recordings.filters import SORT_LABELS, filter_from_args
 from meetings.recordings.forms import AccessForm, DeleteForm, HoldForm, StopForm
 from meetings.recordings.lifecycle import RecordingRefused
@@ -42,6 +42,7 @@ def index():
         statuses=list(RecordingStatus),
         sorts=SORT_LABELS,
         is_ops=current_user.role == Role.OPS,
+        failures={r.id: explain.failure_message(r) for r in rows},
     )
 
 
@@ -54,6 +55,8 @@ def render_detail(recording: Recording, new_link: str | None = None):
         recording=recording,
         can_manage=can_manage,
         is_ops=current_user.role == Role.OPS,
+        failure=explain.failure_message(recording),
+        nothing_to_keep=library.has_nothing_to_keep(recording),
         access_form=access_form,
         hold_form=HoldForm(hold=not recording.legal_hold),
         delete_form=DeleteForm(),
@@ -88,7 +91,11 @@ def change_access(recording_id: int):
     if not form.validate_on_submit():
         flash("Choose who may watch the recording.", "error")
         return redirect(url_for("recordings.detail", recording_id=recording.id))
-    link_token = library.set_access(recording, current_user, RecordingAccess(form.access.data))
+    try:
+        link_token = library.set_access(recording, current_user, RecordingAccess(form.access.data))
+    except RecordingRefused as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for("recordings.detail", recording_id=recording.id))
     if link_token is None:
         flash("Saved who may watch the recording.", "success")
         return redirect(url_for("recordings.detail", recording_id=recording.id))
@@ -123,8 +130,12 @@ def change_hold(recording_id: int):
         abort(403, "Only operators may place a legal hold.")
     form = HoldForm()
     if form.validate_on_submit():
-        library.set_legal_hold(recording, current_user, form.hold.data, current_actor())
-        flash("Legal hold placed." if form.hold.data else "Legal hold lifted.", "success")
+        try:
+            library.set_legal_hold(recording, current_user, form.hold.data, current_actor())
+        except RecordingRefused as refusal:
+            flash(refusal.message, "error")
+        else:
+            flash("Legal hold placed." if form.hold.data else "Legal hold lifted.", "success")
     return redirect(url_for("recordings.detail", recording_id=recording.id))
 
 

@@ -142,7 +142,10 @@ def test_the_room_shows_the_refusal_and_the_sign_follows_the_room_metadata(
     expect(page.get_by_role("button", name="Starting…")).to_be_disabled()
     # The server has no egress worker: it refuses after 20-25 s, within EGRESS_TIMEOUT_SECONDS.
     wait_until(page, "window.notices.length > 0", timeout=60)
-    assert page.evaluate("window.notices") == ["Recording is not available right now."]
+    assert page.evaluate("window.notices") == [
+        "The recording could not start: the recording service did not answer. "
+        "Try again in a minute; if it keeps failing, tell your operator."
+    ]
     expect(sign).to_be_hidden()  # never a sign for a recording that does not run
     expect(page.get_by_role("button", name="Start recording")).to_be_enabled()
     _, listed = live_stack.http("GET", f"/api/v1/recordings?meeting={slug}", headers=host)

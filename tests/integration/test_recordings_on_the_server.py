@@ -74,11 +74,15 @@ def test_start_without_an_egress_worker_fails_cleanly_with_the_servers_reason(
     status, answer = live_stack.http("POST", f"/api/v1/meetings/{slug}/recordings", {}, host)
 
     assert status == 503
-    assert answer["error"]["message"] == "Recording is not available right now."
+    assert answer["error"]["message"].startswith("The recording could not start: the recording")
     [row] = recordings_of(live_stack, slug, host)
     assert row["status"] == "failed"
-    # The server's own reason, not our timeout: its answer came within EGRESS_TIMEOUT_SECONDS.
-    assert row["error"].startswith("unavailable:"), row["error"]
+    assert row["error"] == answer["error"]["message"]  # plain words for the host
+    assert "error_detail" not in row  # the server's reason is for operators
+    # The server's own reason is kept, not our timeout: its answer came within
+    # EGRESS_TIMEOUT_SECONDS.
+    kept = live_stack.query(lambda: db.session.get(Recording, row["id"]).error)
+    assert kept.startswith("unavailable:"), kept
     rooms = run_in_thread(lambda: live_stack.query(gateway.list_rooms))
     [live] = [r for r in rooms if r.name == room]
     assert live.metadata.get("recording") is not True  # nobody was told it records

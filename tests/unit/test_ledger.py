@@ -124,6 +124,92 @@ def test_occurrence_csv_has_one_line_per_interval(held_meeting, login):
     assert rows[0]["joined_at"].endswith("Z")
 
 
+@pytest.fixture
+def reopened_meeting(make_user, make_meeting):
+    """A meeting whose room lived twice: open 0-5 min with Ann, closed when she left, open
+    again 8-12 min 21 s when she came back."""
+    host = make_user(email="host@example.com", display_name="Hazel Host")
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
+    meeting = make_meeting(host=host, title="Stand-up", starts_at=start)
+    room, ann, t0 = first_room(meeting), host.livekit_identity, int(start.timestamp())
+    t1 = t0 + 480
+    feed(
+        room_event("room_started", room, sid="RM_one", creation_time=t0, created_at=t0),
+        participant_event(
+            "participant_joined", room, ann, "PA_1", name="Ann", joined_at=t0, room_sid="RM_one"
+        ),
+        participant_event(
+            "participant_left",
+            room,
+            ann,
+            "PA_1",
+            name="Ann",
+            joined_at=t0,
+            created_at=t0 + 300,
+            room_sid="RM_one",
+        ),
+        room_event("room_finished", room, sid="RM_one", creation_time=t0, created_at=t0 + 300),
+        room_event("room_started", room, sid="RM_two", creation_time=t1, created_at=t1),
+        participant_event(
+            "participant_joined", room, ann, "PA_2", name="Ann", joined_at=t1, room_sid="RM_two"
+        ),
+        participant_event(
+            "participant_left",
+            room,
+            ann,
+            "PA_2",
+            name="Ann",
+            joined_at=t1,
+            created_at=t1 + 261,
+            room_sid="RM_two",
+        ),
+        room_event("room_finished", room, sid="RM_two", creation_time=t1, created_at=t1 + 261),
+    )
+    return meeting
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_a_room_that_closed_and_reopened_shows_each_session(reopened_meeting, login):
+    client = login(reopened_meeting.host)
+    start = reopened_meeting.starts_at
+    history = text_of(client.get(f"/meetings/{reopened_meeting.slug}/history").text)
+    assert "2 sessions" in history
+    page = client.get(
+        f"/meetings/{reopened_meeting.slug}/history/{occurrence_key(reopened_meeting)}"
+    )
+    sessions = page.text[page.text.index('class="table sessions-table"') :]
+    sessions = sessions[: sessions.index("</table>")]
+    rows = [text_of(row).split() for row in sessions.split("<tr>")[2:]]
+    at = lambda seconds: (start + timedelta(seconds=seconds)).strftime("%H:%M:%S")  # noqa: E731
+    assert rows == [
+        ["1", at(0), "UTC", at(300), "UTC", "5", "min", "00", "s"],
+        ["2", at(480), "UTC", at(741), "UTC", "4", "min", "21", "s"],
+    ]
+    facts = text_of(page.text[: page.text.index("sessions-table")])
+    assert "Room sessions 2 (the room closed and opened again)" in facts
+    assert "Open in total 9 min 21 s" in facts
+    # No single "opened … closed" pair that hides the 3 minutes the room was closed.
+    assert "Room opened" not in facts and "Room closed" not in facts
+    assert "Total: 9 min 21 s in 2 sessions." in text_of(page.text)
+
+
+def test_the_csv_says_which_session_each_visit_was_in(reopened_meeting, login):
+    client = login(reopened_meeting.host)
+    url = f"/meetings/{reopened_meeting.slug}/history/{occurrence_key(reopened_meeting)}"
+    rows = list(csv.DictReader(io.StringIO(client.get(f"{url}?format=csv").text)))
+    start = reopened_meeting.starts_at
+
+    def iso(seconds: int) -> str:
+        return (start + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+    assert [
+        (r["session"], r["session_opened_at"], r["session_closed_at"], r["seconds"]) for r in rows
+    ] == [("1", iso(0), iso(300), "300"), ("2", iso(480), iso(741), "261")]
+
+
 def test_occurrence_that_never_existed_is_404(held_meeting, login):
     client = login(held_meeting.host)
     assert client.get(f"/meetings/{held_meeting.slug}/history/20000101T0000Z").status_code == 404

@@ -16,6 +16,10 @@ from meetings.models import (
 )
 from tests.support.rooms import first_room
 
+NO_ANSWER = (
+    "The recording could not start: the recording service did not answer. "
+    "Try again in a minute; if it keeps failing, tell your operator."
+)
 BODY = bytes(range(256)) * 40  # 10,240 bytes, each position recognisable
 
 
@@ -107,12 +111,15 @@ def test_bad_start_bodies_name_the_field(client, setup, body, field):
     assert answer.get_json()["error"]["field"] == field
 
 
-def test_an_unavailable_recording_service_fails_cleanly(client, setup, fake_rooms):
+def test_an_unavailable_recording_service_fails_cleanly(
+    client, setup, fake_rooms, make_user, api_token
+):
     meeting, _, host = setup
     fake_rooms.egress_refusal = "unavailable: no response from servers"
     answer = client.post(start_url(meeting), json={}, headers=host)
     assert answer.status_code == 503
-    assert answer.get_json()["error"]["message"] == "Recording is not available right now."
+    # The host in the room reads what happened and what to do, not the server's words.
+    assert answer.get_json()["error"]["message"] == NO_ANSWER
     [row] = db.session.scalars(db.select(Recording)).all()
     assert (row.status, row.error) == (
         RecordingStatus.FAILED,
@@ -120,8 +127,15 @@ def test_an_unavailable_recording_service_fails_cleanly(client, setup, fake_room
     )
     # Nobody was told a recording runs; and a new attempt is possible at once.
     assert fake_rooms.metadata == {}
-    listed = client.get("/api/v1/recordings?status=failed", headers=host).get_json()
-    assert [item["error"] for item in listed["items"]] == ["unavailable: no response from servers"]
+    [item] = client.get("/api/v1/recordings?status=failed", headers=host).get_json()["items"]
+    assert item["error"] == NO_ANSWER and "error_detail" not in item
+    # Operators get the server's reason as well.
+    ops = api_token(make_user(role=Role.OPS))
+    [seen] = client.get("/api/v1/recordings?status=failed", headers=ops).get_json()["items"]
+    assert (seen["error"], seen["error_detail"]) == (
+        NO_ANSWER,
+        "unavailable: no response from servers",
+    )
     fake_rooms.egress_refusal = ""
     assert client.post(start_url(meeting), json={}, headers=host).status_code == 201
 
@@ -270,3 +284,31 @@ def test_the_api_never_shows_storage_credentials(client, app, setup, recordings_
     document = client.get("/api/v1/openapi.json").get_data(as_text=True)
     assert "s3-secret-that-must-not-leak" not in listing + document
     assert "/recordings/{recording_id}/media" in document
+
+
+@pytest.mark.parametrize(
+    ("status", "egress_id", "reason", "expected"),
+    [
+        ("failed", None, "unavailable: twirp error unknown: no response from servers", NO_ANSWER),
+        ("failed", None, "TimeoutError", NO_ANSWER),
+        ("failed", None, "The start request never got an answer from the server.", NO_ANSWER),
+        ("failed", None, "permission_denied: no egress permission", "turned the request down"),
+        ("failed", "EG_1", "Start signal not received", "failed in the recording service"),
+        ("failed", "EG_1", "The server no longer knows this recording.", "lost track of"),
+        ("aborted", "EG_1", "Start signal not received", "ended before anything was recorded"),
+        ("aborted", None, "Stopped before the server accepted the recording.", "stopped before"),
+        ("limit_reached", "EG_1", "Maximum duration reached", "length limit"),
+        ("complete", "EG_1", "", ""),
+    ],
+)
+def test_hosts_read_what_happened_in_plain_words(
+    client, setup, recordings_dir, status, egress_id, reason, expected
+):
+    meeting, _, host = setup
+    row = finished(meeting, recordings_dir, status=RecordingStatus(status), error=reason)
+    row.egress_id = egress_id
+    db.session.commit()
+    said = client.get(f"/api/v1/recordings/{row.id}", headers=host).get_json()["error"]
+    assert expected in said and (said == "") == (expected == "")
+    if reason:
+        assert reason not in said

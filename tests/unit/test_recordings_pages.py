@@ -12,6 +12,11 @@ from meetings.models import AuditEntry, Recording, RecordingParticipant, Recordi
 from tests.support.accounts import csrf_token_from, signed_in_client
 from tests.support.rooms import first_room
 
+NO_ANSWER = (
+    "The recording could not start: the recording service did not answer. "
+    "Try again in a minute; if it keeps failing, tell your operator."
+)
+
 
 def recording_of(meeting, **fields) -> Recording:
     """A recording of the meeting's first occurrence."""
@@ -47,10 +52,11 @@ def test_hosts_see_their_recordings_with_duration_size_and_failures(client, logi
     page = login(host).get("/recordings").get_data(as_text=True)
     assert "Quarterly review" in page
     assert "1:02:05" in page and "1.5 MB" in page
-    assert "unavailable: no response from servers" in page
+    assert NO_ANSWER in page
+    assert "no response from servers" not in page  # the server's words are for operators
     assert f'/recordings/{done.id}/media?download=1"' in page
     filtered = client.get("/recordings?status=complete").get_data(as_text=True)
-    assert "unavailable: no response" not in filtered
+    assert NO_ANSWER not in filtered
 
 
 def test_other_people_see_an_empty_list(client, login, library, make_user):
@@ -62,6 +68,35 @@ def test_other_people_see_an_empty_list(client, login, library, make_user):
 def test_ops_see_every_meeting(client, login, library, make_user):
     page = login(make_user(role=Role.OPS)).get("/recordings").get_data(as_text=True)
     assert "All meetings" in page and "Quarterly review" in page
+    # Operators read the plain words and, next to them, the server's reason.
+    assert NO_ANSWER in page
+    assert "Technical reason: unavailable: no response from servers" in page
+
+
+def test_a_failed_recording_says_what_happened_and_offers_nothing_to_share(
+    client, login, library, app, make_user
+):
+    host, _, _, failed = library
+    page = login(host).get(f"/recordings/{failed.id}").get_data(as_text=True)
+    assert f"What happened:</strong> {NO_ANSWER}" in page
+    assert "no response from servers" not in page
+    assert "Who may watch" not in page and "/access" not in page
+    assert "Delete recording</button>" in page  # the failed attempt can still be cleared away
+    # A hand-made request to share it is refused with the reason, and no link is made.
+    answer = client.post(
+        f"/recordings/{failed.id}/access",
+        data={"csrf_token": csrf_token_from(page), "access": "link"},
+        follow_redirects=True,
+    )
+    assert "no file: there is nothing to share" in answer.text
+    assert "share-link" not in answer.text
+    assert db.session.get(Recording, failed.id).share_token_hash is None
+
+    ops_page = signed_in_client(app, make_user(role=Role.OPS)).get(f"/recordings/{failed.id}")
+    assert "Technical reason (shown to operators only):</strong> unavailable: no response" in (
+        ops_page.text
+    )
+    assert "Legal hold" not in ops_page.text and "Place legal hold" not in ops_page.text
 
 
 def test_the_recording_page_plays_and_lists_who_was_present(client, login, library):
@@ -172,7 +207,7 @@ def test_a_recording_the_server_never_accepted_is_stopped_here(client, login, li
     db.session.commit()
     recording_id = waiting.id
     page = stop_from_the_page(login(host), recording_id)
-    assert "Stopped before the server accepted the recording." in page
+    assert "The recording was stopped before it started, so nothing was recorded." in page
     assert fake_rooms.calls == []
 
 
