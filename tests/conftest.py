@@ -247,6 +247,9 @@ def _serve_live_app(
             "LIVEKIT_API_SECRET": config.api_secret,
             "REGISTRATION_POLICY": "open",
             "WEBHOOK_DERIVE": "background",  # as production: derived after the answer
+            # A test that ends while a guest waits leaves a held lobby request behind: short
+            # enough to end within the leak check's grace (the admission test holds 25 s).
+            "LOBBY_WAIT_SECONDS": 3,
         },
     )
     with app.app_context():
