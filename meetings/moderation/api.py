@@ -97,23 +97,29 @@ def moderate_meeting(slug: str, action: str):
     return jsonify(body)
 
 
-# One URL per action, so each appears by name in the OpenAPI document and the route matrix.
-for _action in PARTICIPANT_ACTIONS:
-    bp.add_url_rule(
-        f"/meetings/<slug>/participants/<identity>/{_action}",
-        endpoint=f"participant_{_action}",
-        view_func=moderate_participant,
-        methods=["POST"],
-        defaults={"action": _action},
-    )
-for _action in MEETING_ACTIONS:
-    bp.add_url_rule(
-        f"/meetings/<slug>/{_action}",
-        endpoint=f"meeting_{_action}",
-        view_func=moderate_meeting,
-        methods=["POST"],
-        defaults={"action": _action},
-    )
+def post_per_name(names, path: str, endpoint: str, view, argument: str) -> None:
+    """One POST URL per name, so each appears by name in the OpenAPI document and the route
+    matrix; the view gets the name as `argument`."""
+    for name in names:
+        bp.add_url_rule(
+            path.format(name=name),
+            endpoint=endpoint.format(name=name),
+            view_func=view,
+            methods=["POST"],
+            defaults={argument: name},
+        )
+
+
+post_per_name(
+    PARTICIPANT_ACTIONS,
+    "/meetings/<slug>/participants/<identity>/{name}",
+    "participant_{name}",
+    moderate_participant,
+    "action",
+)
+post_per_name(
+    MEETING_ACTIONS, "/meetings/<slug>/{name}", "meeting_{name}", moderate_meeting, "action"
+)
 
 
 # ---- the lobby ---------------------------------------------------------------------------
@@ -168,14 +174,13 @@ def decide(slug: str, lobby_id: str, decision: str):
     return jsonify({"ok": True, "id": entry.id, "status": entry.status.value})
 
 
-for _decision in ("admit", "deny"):
-    bp.add_url_rule(
-        f"/meetings/<slug>/lobby/<lobby_id>/{_decision}",
-        endpoint=f"lobby_{_decision}",
-        view_func=decide,
-        methods=["POST"],
-        defaults={"decision": _decision},
-    )
+post_per_name(
+    ("admit", "deny"),
+    "/meetings/<slug>/lobby/<lobby_id>/{name}",
+    "lobby_{name}",
+    decide,
+    "decision",
+)
 
 
 # ---- the audit log -----------------------------------------------------------------------

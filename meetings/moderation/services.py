@@ -21,13 +21,13 @@ from meetings.extensions import db
 from meetings.models import AuditResult, LobbyEntry, Meeting, User
 from meetings.rooms import decisions as host_decisions
 from meetings.rooms import hands, live_effects
+from meetings.rooms.errors import UNREACHABLE_NOTHING_CHANGED
 from meetings.rooms.joining import GUEST_PREFIX, JoinRole
 from meetings.scheduling.recurrence import Occurrence
 from meetings.scheduling.window import Phase, window
 
 T = TypeVar("T")
 SOURCES = ("microphone", "camera", "screen_share")
-UNREACHABLE = "The meeting server is not reachable, so nothing changed. Try again."
 
 
 @dataclass
@@ -91,7 +91,7 @@ class Moderation:
             raise ApiError(404, "not_in_meeting", message) from error
         except gateway.LiveKitError as error:
             self.log(action, AuditResult.FAILED, target, detail=outcome.detail, error=str(error))
-            raise ApiError(503, "livekit_unavailable", UNREACHABLE) from error
+            raise ApiError(503, "livekit_unavailable", UNREACHABLE_NOTHING_CHANGED) from error
         except ApiError as error:
             self.log(action, AuditResult.FAILED, target, detail=outcome.detail, error=error.message)
             raise

@@ -3,6 +3,8 @@
 from meetings.errors import ApiError
 
 UNREACHABLE = "The meeting server is not reachable right now. Try again in a moment."
+# For host actions and hands: the request did not reach the room.
+UNREACHABLE_NOTHING_CHANGED = "The meeting server is not reachable, so nothing changed. Try again."
 
 
 class JoinRefused(ApiError):

@@ -5,9 +5,8 @@ from datetime import UTC, datetime
 from meetings import livekit_gateway as gateway
 from meetings.errors import ApiError
 from meetings.models import Meeting
+from meetings.rooms.errors import UNREACHABLE_NOTHING_CHANGED
 from meetings.scheduling.window import Phase, window
-
-UNREACHABLE_NOTHING_CHANGED = "The meeting server is not reachable, so nothing changed. Try again."
 
 
 def set_hand(room: str, identity: str, *, raised: bool) -> None:

@@ -15,6 +15,7 @@ from flask import current_app
 
 from meetings import audit_log, rate_limits
 from meetings import livekit_gateway as gateway
+from meetings.api.bodies import to_iso
 from meetings.extensions import db
 from meetings.models import AuditResult, LobbyEntry, Meeting, User
 from meetings.rooms import decisions as host_decisions
@@ -51,19 +52,15 @@ class JoinTicket:
             "livekit_url": self.livekit_url,
             "identity": self.identity,
             "role": self.role.value,
-            "expires_at": _iso(self.expires_at),
+            "expires_at": to_iso(self.expires_at),
             "occurrence": {
                 "key": self.occurrence.key,
-                "starts_at": _iso(self.occurrence.starts_at),
-                "ends_at": _iso(self.occurrence.ends_at),
+                "starts_at": to_iso(self.occurrence.starts_at),
+                "ends_at": to_iso(self.occurrence.ends_at),
             },
             "can_publish": self.can_publish,
             "join_muted": self.join_muted,
         }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 GUEST_PREFIX = "g-"
@@ -146,7 +143,7 @@ def open_occurrence(meeting: Meeting, user: User | None) -> Occurrence:
     if schedule.phase == Phase.OVER:
         raise JoinRefused(410, "meeting_over", "This meeting is over.")
     if schedule.phase == Phase.NOT_OPEN:
-        message = f"This meeting opens at {_iso(schedule.opens_at)}."
+        message = f"This meeting opens at {to_iso(schedule.opens_at)}."
         raise JoinRefused(409, "not_open_yet", message)
     return schedule.occurrence
 
@@ -208,7 +205,7 @@ def check_lobby_denial(
         meeting, occurrence_key, address
     )
     if until is not None:
-        message = f"The host declined your request. You can ask again after {_iso(until)}."
+        message = f"The host declined your request. You can ask again after {to_iso(until)}."
         raise JoinRefused(403, "lobby_denied", message)
 
 
