@@ -1,42 +1,97 @@
 """`make test`: ruff, import contracts and ESLint, then every test tier on SQLite and on PostgreSQL.
 
+The two database passes run side by side: each starts its own livekit-server, app and
+browsers on free loopback ports, and most of a pass is spent waiting on media and browsers,
+not on the CPU, so together they take little longer than the slower one alone. Each pass's
+lines are printed as they come, prefixed with its database.
+
 Every step runs even when an earlier one failed, so one CI run shows all that is wrong; the
 exit status is 1 when any step failed. A summary with each step's time ends the output.
 """
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
-STEPS: list[tuple[str, list[str], dict[str, str]]] = [
-    ("ruff check", [str(VENV_BIN / "ruff"), "check", "."], {}),
-    ("ruff format", [str(VENV_BIN / "ruff"), "format", "--check", "."], {}),
+
+@dataclass
+class Step:
+    name: str
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    prefix: str = ""
+    scratch: Path | None = None  # deleted when the step passes; kept to look into when not
+
+
+LINT_STEPS = [
+    Step("ruff check", [str(VENV_BIN / "ruff"), "check", "."]),
+    Step("ruff format", [str(VENV_BIN / "ruff"), "format", "--check", "."]),
     # The import rules of docs/ARCHITECTURE.md (contracts in pyproject.toml).
-    ("import contracts", [str(VENV_BIN / "lint-imports"), "--no-cache"], {}),
-    ("eslint", ["npm", "run", "--silent", "lint"], {}),
-    ("tests on SQLite", [sys.executable, "-m", "pytest"], {}),
-    ("tests on PostgreSQL", [sys.executable, "-m", "pytest"], {"TEST_DATABASE": "postgresql"}),
+    Step("import contracts", [str(VENV_BIN / "lint-imports"), "--no-cache"]),
+    Step("eslint", ["npm", "run", "--silent", "lint"]),
 ]
 
 
-def run(name: str, command: list[str], env: dict[str, str]) -> tuple[int, float]:
-    print(f"== {name} ==", flush=True)
+def test_pass(database: str) -> Step:
+    # Each pass keeps its own pytest temporary directory, so neither cleans up the other's.
+    basetemp = tempfile.mkdtemp(prefix=f"meetings-tests-{database}-")
+    return Step(
+        f"tests on {'SQLite' if database == 'sqlite' else 'PostgreSQL'}",
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--basetemp={basetemp}"],
+        {"TEST_DATABASE": database},
+        prefix=f"[{database}] ",
+        scratch=Path(basetemp),
+    )
+
+
+def run(step: Step, results: dict[str, tuple[int, float]], output_lock: threading.Lock) -> None:
+    with output_lock:
+        print(f"== {step.name} ==", flush=True)
     began = time.monotonic()
-    code = subprocess.call(command, cwd=PROJECT_DIR, env=os.environ | env)
-    return code, time.monotonic() - began
+    process = subprocess.Popen(
+        step.command,
+        cwd=PROJECT_DIR,
+        env=os.environ | step.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        with output_lock:
+            print(f"{step.prefix}{line}", end="", flush=True)
+    code = process.wait()
+    results[step.name] = (code, time.monotonic() - began)
+    if code == 0 and step.scratch:
+        shutil.rmtree(step.scratch, ignore_errors=True)
 
 
 def main() -> int:
-    results = [(name, *run(name, command, env)) for name, command, env in STEPS]
+    results: dict[str, tuple[int, float]] = {}
+    output_lock = threading.Lock()
+    for step in LINT_STEPS:
+        run(step, results, output_lock)
+    test_steps = [test_pass("sqlite"), test_pass("postgresql")]
+    threads = [threading.Thread(target=run, args=(s, results, output_lock)) for s in test_steps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     print("== summary ==")
-    for name, code, seconds in results:
-        print(f"{'ok    ' if code == 0 else 'FAILED'} {name} ({seconds:.0f} s)")
-    return 1 if any(code for _, code, _ in results) else 0
+    for step in LINT_STEPS + test_steps:
+        code, seconds = results.get(step.name, (1, 0.0))
+        print(f"{'ok    ' if code == 0 else 'FAILED'} {step.name} ({seconds:.0f} s)")
+    return 1 if any(code for code, _ in results.values()) else 0
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ from pathlib import Path
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-ARTIFACTS = PROJECT_DIR / "tests" / "artifacts"
+# Screenshots and reports; the PostgreSQL pass, which runs beside the SQLite one in `make
+# test`, writes its own under a subdirectory so the two never overwrite each other's.
+_DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
+ARTIFACTS = PROJECT_DIR / "tests" / "artifacts" / ("" if _DATABASE == "sqlite" else _DATABASE)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
