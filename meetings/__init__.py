@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from meetings.extensions import csrf, db, limiter, login_manager, migrate
+from meetings.extensions import compress, csrf, db, limiter, login_manager, migrate
 
 # Secret keys that ship in this repository (tests, examples): never good in production.
 KNOWN_DEVELOPMENT_SECRETS = frozenset(
@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(_project_path(app, "migrations")))
     login_manager.init_app(app)
     csrf.init_app(app)
+    compress.init_app(app)
     from meetings import rate_limits  # noqa: F401  (registers the database:// storage)
 
     limiter.init_app(app)
