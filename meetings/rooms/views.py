@@ -1,6 +1,6 @@
 """The meeting link: the pre-join check and the call, or why it cannot be joined now."""
 
-from flask import abort, render_template, url_for
+from flask import abort, current_app, render_template, url_for
 
 from meetings.models import Meeting
 from meetings.rooms import bp, joining
@@ -36,6 +36,8 @@ def room(slug: str):
         "slug": meeting.slug,
         "title": meeting.title,
         "tokenUrl": url_for("api.create_token", slug=meeting.slug),
+        # Public, like every ticket's: the page warms its connection while people get ready.
+        "livekitUrl": current_app.config["LIVEKIT_PUBLIC_URL"],
         "displayName": user.display_name if user else "",
         "maxNameLength": joining.MAX_DISPLAY_NAME,
         "accessCodeRequired": bool(meeting.access_code) and not is_host,

@@ -2,8 +2,10 @@
 
 A slow machine and a broken join look the same from outside ("no Connected within N s").
 The meeting page records each milestone of a join as a User Timing mark (`join:click`,
-`join:token`, `join:signal`, `join:webrtc`, `join:published`), so a failed wait can say
-which phase it was in and what the page itself showed.
+`join:token`, `join:signal`, `join:webrtc`, `join:stage`, `join:published`), so a failed
+wait can say which phase it was in and what the page itself showed. The call shows (`stage`)
+before your own camera and microphone are out (`published`); `join:subscribed`, the first
+remote video, is a mark only: it can come at any point after `signal`.
 """
 
 from playwright.sync_api import Error as PlaywrightError
@@ -18,8 +20,9 @@ WAITING_FOR = {
     "click": "the join ticket (POST .../tokens, or the lobby)",
     "token": "LiveKit's signal connection (WebSocket)",
     "signal": "the WebRTC connection (ICE/DTLS)",
-    "webrtc": "publishing the camera and microphone",
-    "published": "the stage to show",
+    "webrtc": "the stage to show",
+    "stage": "publishing the camera and microphone",
+    "published": "nothing: the join is done",
 }
 
 PAGE_STATE = """() => ({
@@ -52,3 +55,37 @@ def expect_connected(page: Page, timeout_ms: int = CONNECT_TIMEOUT_MS) -> None:
         expect(page.locator("#connection-status")).to_have_text("Connected", timeout=timeout_ms)
     except AssertionError:
         raise AssertionError(f"{page.url} did not connect: {join_state(page)}") from None
+
+
+# Installed before the page's own scripts (page.add_init_script): when the first remote
+# video frame is drawn (requestVideoFrameCallback, a mark "join:frame"), and whether the
+# call was on screen while the person's own camera still said it was starting.
+JOIN_TIMING_SCRIPT = """
+window.__join = { stageWhileStarting: false };
+new MutationObserver(() => {
+  const starting = document.querySelector('.tile.local .starting-note:not([hidden])');
+  const stage = document.getElementById('stage');
+  if (starting && stage && !stage.hidden) window.__join.stageWhileStarting = true;
+  const video = document.querySelector('.tile.remote video');
+  if (video && !video.__joinWatched) {
+    video.__joinWatched = true;
+    video.requestVideoFrameCallback(() => {
+      if (!performance.getEntriesByName('join:frame').length) performance.mark('join:frame');
+    });
+  }
+}).observe(document, { subtree: true, childList: true, attributes: true });
+"""
+
+JOIN_MILESTONES = ("token", "signal", "webrtc", "stage", "subscribed", "frame", "published")
+
+MILESTONES_AFTER_CLICK = """(names) => {
+  const at = (name) => performance.getEntriesByName('join:' + name)[0]?.startTime;
+  const click = at('click');
+  const after = (name) => (at(name) === undefined ? null : at(name) - click);
+  return Object.fromEntries(names.map((name) => [name, after(name)]));
+}"""
+
+
+def join_milestones(page: Page) -> dict[str, float | None]:
+    """Milliseconds from the click on Join to each milestone of the first join (None: not yet)."""
+    return page.evaluate(MILESTONES_AFTER_CLICK, list(JOIN_MILESTONES))

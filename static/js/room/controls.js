@@ -4,7 +4,7 @@ import { $, show } from "./dom.js";
 import { onData } from "./data.js";
 import { showNotice } from "./connection.js";
 import { describeMediaError } from "./devices.js";
-import { LK, isHost, onRoom, session } from "./session.js";
+import { LK, isHost, onRoom, publishing, session } from "./session.js";
 
 const [mic, camera, screen, prompt] = ["toggle-mic", "toggle-camera", "toggle-screen", "unmute-prompt"].map($);
 
@@ -30,12 +30,16 @@ const canPublish = (room) => room.localParticipant.permissions?.canPublish ?? se
 export function update() {
   const local = session.room?.localParticipant;
   if (!local) return;
-  const publishing = canPublish(session.room);
-  show(mic, publishing);
-  show(camera, publishing);
-  show(screen, publishing && Boolean(navigator.mediaDevices?.getDisplayMedia));
+  const allowed = canPublish(session.room);
+  show(mic, allowed);
+  show(camera, allowed);
+  show(screen, allowed && Boolean(navigator.mediaDevices?.getDisplayMedia));
   label(mic, local.isMicrophoneEnabled, "Mute", "Unmute");
   label(camera, local.isCameraEnabled, "Stop video", "Start video");
+  for (const [button, kind] of [[mic, "audio"], [camera, "video"]]) {
+    button.setAttribute("aria-busy", publishing.has(kind));
+    if (publishing.has(kind)) button.querySelector(".control-label").textContent = "Starting…";
+  }
   label(screen, local.isScreenShareEnabled, "Stop sharing", "Share screen");
   if (local.isMicrophoneEnabled) show(prompt, false);
 }
@@ -56,20 +60,27 @@ async function change(what, action) {
   }
 }
 
-const toggleMic = () => change("microphone", (local) => local.setMicrophoneEnabled(!local.isMicrophoneEnabled));
+// A click while that device is still going out acts once it is out (not on a second one).
+const toggle = (kind, what, action) => change(what, (local) => Promise.resolve(publishing.get(kind)).then(() => action(local)));
+const toggleMic = () => toggle("audio", "microphone", (local) => local.setMicrophoneEnabled(!local.isMicrophoneEnabled));
 
-// After connecting: publish the preview's tracks (first join) or restart what was on (rejoin).
+// After connecting: publish the preview's tracks (first join; one it could not start is not
+// retried) or restart what was on (rejoin); microphone and camera side by side.
 export async function publish(room, previewTracks, { joinMuted }) {
   const on = { audio: wanted.micOn && !joinMuted, video: wanted.cameraOn };
   if (!canPublish(room)) on.audio = on.video = false; // a webinar attendee watches
-  await change("camera or microphone", async (local) => {
-    for (const track of previewTracks) {
-      if (on[track.kind]) await local.publishTrack(track);
-      else track.stop();
-    }
-    if (!previewTracks.length && on.audio) await local.setMicrophoneEnabled(true);
-    if (!previewTracks.length && on.video) await local.setCameraEnabled(true);
-  });
+  for (const track of previewTracks) if (!on[track.kind]) track.stop();
+  const preview = (kind) => previewTracks.find((track) => track.kind === kind);
+  const kinds = ["audio", "video"].filter((kind) => on[kind] && (preview(kind) || !previewTracks.length));
+  for (const kind of kinds) {
+    publishing.set(kind, change(kind === "audio" ? "microphone" : "camera", (local) => {
+      const started = preview(kind) ? local.publishTrack(preview(kind))
+        : kind === "audio" ? local.setMicrophoneEnabled(true) : local.setCameraEnabled(true);
+      return started.finally(() => publishing.delete(kind));
+    }));
+  }
+  update();
+  await Promise.all(publishing.values());
 }
 
 function onTrackMuted(publication, participant) {
@@ -97,7 +108,7 @@ for (const [id, unmute] of [["prompt-unmute", true], ["prompt-stay-muted", false
   });
 }
 mic.addEventListener("click", toggleMic);
-camera.addEventListener("click", () => change("camera", (local) => local.setCameraEnabled(!local.isCameraEnabled)));
+camera.addEventListener("click", () => toggle("video", "camera", (local) => local.setCameraEnabled(!local.isCameraEnabled)));
 screen.addEventListener("click", () =>
   change("screen share", (local) => local.setScreenShareEnabled(!local.isScreenShareEnabled, SCREEN_OPTIONS)),
 );

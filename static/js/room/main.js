@@ -2,7 +2,7 @@
 // module; this one asks for a ticket, connects, and hands the room to the others.
 import { pageData } from "../api.js";
 import { $, show } from "./dom.js";
-import { LK, attachRoom, isHost, markConnected, markJoin, session } from "./session.js";
+import { LK, attachRoom, isHost, markConnected, markJoin, page, session } from "./session.js";
 import "./data.js";
 import "./audio.js";
 import "./chat.js";
@@ -55,6 +55,9 @@ async function connect(ticket, first) {
   Object.assign(session, { room, ticket });
   attachRoom(room);
   room.once(LK.RoomEvent.SignalConnected, () => markJoin("signal"));
+  // A mark only (tests, benchmark): the first remote video may come before your own is out.
+  const marked = () => performance.getEntriesByName("join:subscribed").length;
+  room.on(LK.RoomEvent.TrackSubscribed, (track) => track.kind === "video" && !marked() && performance.mark("join:subscribed"));
   try {
     markJoin("token");
     await room.connect(ticket.livekit_url, ticket.token);
@@ -66,13 +69,18 @@ async function connect(ticket, first) {
   markJoin("webrtc");
   room.startAudio().catch(() => {}); // the click on "Join" lets remote sound play
   if (first) Object.assign(controls.wanted, prejoin.choice);
-  // Publish before showing the controls, so that a quick "Mute" acts on the real microphone.
-  await controls.publish(room, first ? prejoin.takeTracks() : [], { joinMuted: first && ticket.join_muted });
-  markJoin("published");
+  // The others show as soon as their tracks arrive; your own camera and microphone go out
+  // meanwhile (their buttons wait for them, so a quick "Mute" acts on the real microphone).
   connection.showStage();
+  markJoin("stage");
+  const tracks = first ? prejoin.takeTracks() : [];
+  const published = controls.publish(room, tracks, { joinMuted: first && ticket.join_muted });
   [layout.render, participants.render, hands.render, controls.update].forEach((render) => render());
   installRoleTools(room, ticket.role === "host");
   watchForPromotion(room);
+  await published;
+  markJoin("published");
+  layout.render(); // your tile no longer says the camera is starting
 }
 
 // Moderation (hosts), and where the meeting may be recorded the recording sign with
@@ -186,4 +194,7 @@ noticeUnplugged(() => session.room, connection.showNotice);
 $("open-settings").addEventListener("click", () => import("./settings.js").then((settings) => settings.open()));
 window.addEventListener("pagehide", () => session.room?.disconnect());
 if (!nameInput.value) nameInput.focus();
+// Start early: while people check their camera, the browser looks up and reaches the media
+// server (DNS, TCP, TLS); that warm-up lives in the browser, not in this Room object.
+if (page.livekitUrl) newRoom().prepareConnection(page.livekitUrl);
 prejoin.begin();

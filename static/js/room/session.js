@@ -6,6 +6,8 @@ import { pageData } from "../api.js";
 export const LK = window.LivekitClient;
 export const page = pageData();
 export const session = { room: null, ticket: null };
+// Your own "audio" and "video" while they go out (kind -> promise): the call shows before.
+export const publishing = new Map();
 
 // A failed connect must not show an "ended" screen: only rooms that connected can end.
 const connected = new WeakSet();

@@ -2,7 +2,7 @@
 // quality, pin. A tile plays video only while it is on screen: detaching the others lets
 // adaptiveStream stop their video on the server.
 import { fromTemplate, h, initials } from "./dom.js";
-import { LK, isLocal, nameOf } from "./session.js";
+import { LK, isLocal, nameOf, publishing } from "./session.js";
 
 const QUALITY = { excellent: "excellent", good: "good", poor: "poor", lost: "lost" };
 const playing = new WeakMap(); // tile -> the track attached to its <video>
@@ -12,6 +12,7 @@ export function createTile(item, onPin) {
   const local = isLocal(item.participant);
   if (item.source !== LK.Track.Source.ScreenShare) {
     tile.classList.add(local ? "local" : "remote");
+    if (local) tile.append(h("p", { class: "screen-note starting-note", hidden: true }, "Starting camera…"));
   } else if (local) {
     // Your own screen is not played back to you: a picture of itself helps nobody.
     tile.classList.add("screen", "local-screen");
@@ -34,7 +35,8 @@ export function refreshTile(tile, item, { shown, pinned }) {
   const caption = tile.querySelector(".tile-name");
   caption.textContent = caption.title = label;
   tile.querySelector(".avatar").textContent = screen ? "" : initials(name);
-  const micOn = participant.isMicrophoneEnabled;
+  // Your microphone on its way out is not "Muted".
+  const micOn = participant.isMicrophoneEnabled || (isLocal(participant) && publishing.has("audio"));
   const mic = tile.querySelector(".mic-state");
   mic.dataset.on = micOn;
   mic.textContent = micOn || screen ? "" : "Muted";
@@ -44,6 +46,12 @@ export function refreshTile(tile, item, { shown, pinned }) {
   bars.dataset.quality = quality;
   bars.hidden = !quality;
   bars.firstChild.textContent = `Connection ${quality}`;
+  // Others are on screen before your own camera is out: say it is coming.
+  const starting = tile.querySelector(".starting-note");
+  if (starting) {
+    starting.hidden = !publishing.has("video");
+    tile.classList.toggle("starting", !starting.hidden);
+  }
   const pin = tile.querySelector(".pin");
   pin.setAttribute("aria-pressed", pinned);
   pin.setAttribute("aria-label", `${pinned ? "Unpin" : "Pin"} ${label}`);
