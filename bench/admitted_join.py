@@ -24,7 +24,9 @@ MARK_AT = """(name) => {
   const mark = performance.getEntriesByName(name)[0];
   return mark ? performance.timeOrigin + mark.startTime : null;
 }"""
-CONNECTED = "() => document.documentElement.dataset.joinPhase === 'published'"
+CONNECTED = "() => performance.getEntriesByName('join:published').length > 0"
+# The admitted guest's milestones, from the host's Admit (no one else publishes in this room).
+ADMITTED_MILESTONES = ("token", "signal", "webrtc", "stage", "published")
 
 
 def run(stack: BenchStack) -> dict:
@@ -32,19 +34,25 @@ def run(stack: BenchStack) -> dict:
     host = stack.make_host()
     direct_slug, _ = stack.make_meeting(host, "Bench direct join")
     lobby_slug, _ = stack.make_meeting(host, "Bench admitted join", lobby=True)
-    admitted, direct, asks = [], [], []
+    admitted, direct, asks, phases = [], [], [], []
     with chromium() as browser:
         for number in range(joins):
             direct.append(one_direct(browser, stack.base_url, direct_slug, number))
-            took, count = one_admitted(browser, stack, host.bearer, lobby_slug, number)
+            took, count, milestones = one_admitted(browser, stack, host.bearer, lobby_slug, number)
             admitted.append(took)
             asks.append(count)
+            phases.append(milestones)
     extra = statistics.median(admitted) - statistics.median(direct)
     return {
         "joins": joins,
         "admit_to_connected_ms": spread(admitted),
         "direct_click_to_connected_ms": spread(direct),
         "extra_ms": round(extra),
+        "admitted_phases_ms": {
+            name: spread([p[name] for p in phases if p[name] is not None])
+            for name in ADMITTED_MILESTONES
+            if any(p[name] is not None for p in phases)
+        },
         "samples_admit_ms": [round(x) for x in admitted],
         "samples_direct_ms": [round(x) for x in direct],
         "lobby_requests_max": max(asks),
@@ -83,7 +91,9 @@ def one_admitted(browser, stack: BenchStack, bearer: str, slug: str, number: int
         time.sleep(WAIT_SECONDS)
         admitted_at = in_thread(lambda: admit(stack.base_url, bearer, slug))
         page.wait_for_function(CONNECTED, timeout=30_000)
-        return page.evaluate(MARK_AT, "join:webrtc") - admitted_at, len(asks)
+        marks = {name: page.evaluate(MARK_AT, f"join:{name}") for name in ADMITTED_MILESTONES}
+        milestones = {name: at - admitted_at if at else None for name, at in marks.items()}
+        return milestones["webrtc"], len(asks), milestones
     finally:
         context.close()
 

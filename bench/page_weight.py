@@ -17,6 +17,10 @@ from tests.support.synthetic import BackgroundParticipants
 TARGET_APP_JS_CSS_BYTES = 80 * 1024
 STATIC_TYPES = (".js", ".css")
 CONNECTED = "() => document.getElementById('connection-status').textContent.trim() === 'Connected'"
+# What a guest in a meeting without recording has no use for, on either page.
+FEATURE_FILES = ("/static/css/recordings.css", "/static/js/room/recording.js",
+                 "/static/css/moderation.css", "/static/js/room/moderation.js",
+                 "/static/js/room/lobby.js", "/static/js/room/settings.js")  # fmt: skip
 # Static URLs carry the build id (/static/<hash>/js/...); the split below ignores it.
 BUILD_PREFIX = re.compile(r"^/static/[0-9a-f]{10}/")
 
@@ -89,6 +93,8 @@ def run(stack: BenchStack) -> dict:
     ticket = publisher_ticket(stack, slug)
     pages: dict = {"pre_join": {}, "in_call": {}}
     encodings: dict[str, str] = {}
+    fetched: set[str] = set()
+    html: dict = {}
     with BackgroundParticipants([ticket], publish_video=True), chromium() as browser:
         context = browser.new_context(base_url=stack.base_url)
         page = context.new_page()
@@ -96,12 +102,18 @@ def run(stack: BenchStack) -> dict:
         for cache in ("cold", "warm"):
             page.goto(f"/m/{slug}", wait_until="networkidle")
             page.wait_for_function(PREVIEW_SHOWS_CAMERA)
-            pages["pre_join"][cache] = classify(wire.take())
+            taken = wire.take()
+            if cache == "cold":
+                html = document_weight(taken, wire.encodings, f"/m/{slug}")
+            fetched |= {static_path(url) for url in taken}
+            pages["pre_join"][cache] = classify(taken)
             page.get_by_label("Your name").fill("Weigher")
             page.get_by_role("button", name="Join meeting").click()
             page.wait_for_function(CONNECTED)
             page.wait_for_load_state("networkidle")
-            in_call = classify(wire.take())
+            taken = wire.take()
+            fetched |= {static_path(url) for url in taken}
+            in_call = classify(taken)
             # The call costs what the pre-join page cost plus what joining fetched.
             pages["in_call"][cache] = add(pages["pre_join"][cache], in_call)
         encodings = dict(wire.encodings)
@@ -115,9 +127,12 @@ def run(stack: BenchStack) -> dict:
     compressed = any(v not in ("identity", "") for v in static_encodings.values())
     largest = max(p["cold"]["app_js_css_bytes"] for p in pages.values())
     gzipped = gzip_sizes(stack, encodings)
+    unused = sorted(path for path in fetched if path in FEATURE_FILES)
     return {
         "note": note(compressed, largest, gzipped),
         "pages": pages,
+        "pre_join_html": html,
+        "unused_feature_files": unused,
         "browser_accept_encoding": accept_encoding,
         "server_compresses": compressed,
         "static_encodings": static_encodings,
@@ -127,8 +142,16 @@ def run(stack: BenchStack) -> dict:
             "app_js_css_bytes_below": TARGET_APP_JS_CSS_BYTES,
             "largest_app_js_css_bytes": largest,
             "met": largest < TARGET_APP_JS_CSS_BYTES,
+            "html_compressed": html.get("encoding") in ("br", "gzip"),
+            "no_unused_feature_files": not unused,
         },
     }
+
+
+def document_weight(taken: dict[str, int], encodings: dict[str, str], path: str) -> dict:
+    """The pre-join page's HTML itself: bytes on the wire and how the server encoded it."""
+    url = next(url for url in taken if urlsplit(url).path == path)
+    return {"bytes": taken[url], "encoding": encodings.get(url, "identity")}
 
 
 def note(compressed: bool, largest: int, gzipped: dict) -> str:

@@ -1,6 +1,10 @@
 """Scenario time_to_join: a guest in headless Chromium clicks "Join meeting" in a meeting where
-a synthetic participant already publishes video; the page itself times the click, the
-"Connected" status and the first remote video frame (requestVideoFrameCallback)."""
+a synthetic participant already publishes video. The page's own join marks (User Timing:
+token, signal, webrtc, stage, subscribed, published) and the first remote video frame
+(requestVideoFrameCallback, from tests.support.joining) give each phase, from the click.
+
+Before issue 18 the page published its camera and microphone one after the other and only
+then showed the call; `BEFORE` is that code measured the same way (see bench/results)."""
 
 import os
 import statistics
@@ -8,34 +12,15 @@ import statistics
 from bench.browser import chromium
 from bench.http_load import in_thread, ms, percentile
 from bench.stack import BASELINE_PATH, BenchStack
+from tests.support.joining import JOIN_MILESTONES, JOIN_TIMING_SCRIPT, join_milestones
 from tests.support.live import http_json
 from tests.support.synthetic import BackgroundParticipants
 
-TARGET_MEDIAN_MS = 1500
-
-# Installed before the page's own scripts: performance.now() at the click (capture phase,
-# before the page's handler), at "Connected", and at the first frame a remote tile renders.
-TIMING_SCRIPT = """
-window.__bench = {};
-document.addEventListener("click", (event) => {
-  if (event.target.closest && event.target.closest("#join-button") && !window.__bench.click) {
-    window.__bench.click = performance.now();
-  }
-}, true);
-new MutationObserver(() => {
-  const status = document.getElementById("connection-status");
-  if (status && status.textContent.trim() === "Connected" && !window.__bench.connected) {
-    window.__bench.connected = performance.now();
-  }
-  const video = document.querySelector(".tile.remote video");
-  if (video && !video.__benchWatched) {
-    video.__benchWatched = true;
-    video.requestVideoFrameCallback(() => {
-      if (!window.__bench.frame) window.__bench.frame = performance.now();
-    });
-  }
-}).observe(document, { subtree: true, childList: true, characterData: true });
-"""
+# Click to first remote frame, median, of commit 7bb1fb7 (before issue 18) in the run of
+# bench/results/2026-12-07-time-to-join-before.md, quiet machine.
+BEFORE_MEDIAN_FRAME_MS = float(os.environ.get("BENCH_BEFORE_FRAME_MS", "0")) or None
+TARGET_REDUCTION = 0.40  # at least 40% less than before
+TARGET_FRAME_AFTER_SUBSCRIBED_MS = 200
 
 BASELINE_FETCH = """
 async (path) => {
@@ -46,6 +31,8 @@ async (path) => {
 """
 
 PREVIEW_SHOWS_CAMERA = "() => document.querySelector('#preview-video').videoWidth > 0"
+JOINED = """() => ['join:published', 'join:frame'].every(
+  (name) => performance.getEntriesByName(name).length)"""
 
 
 def run(stack: BenchStack) -> dict:
@@ -53,23 +40,49 @@ def run(stack: BenchStack) -> dict:
     host = stack.make_host()
     slug, _room = stack.make_meeting(host, "Bench time to join")
     ticket = publisher_ticket(stack, slug)
-    connected, frames, baseline = [], [], []
+    samples: list[dict] = []
+    baseline: list[float] = []
     with BackgroundParticipants([ticket], publish_video=True), chromium() as browser:
         for number in range(joins):
-            timing, base = one_join(browser, stack.base_url, slug, number)
-            connected.append(timing["connected"] - timing["click"])
-            frames.append(timing["frame"] - timing["click"])
+            milestones, base = one_join(browser, stack.base_url, slug, number)
+            samples.append(milestones)
             baseline.append(base)
+    return summarize(samples, baseline)
+
+
+def summarize(samples: list[dict], baseline: list[float]) -> dict:
+    phases = {}
+    for name in JOIN_MILESTONES:
+        values = [s[name] for s in samples if s[name] is not None]
+        phases[name] = spread(values) if values else None
+    frames = [s["frame"] for s in samples]
+    subscribed = [s for s in samples if s["subscribed"] is not None]
+    after_subscribed = [s["frame"] - s["subscribed"] for s in subscribed]
     median_frame = statistics.median(frames)
-    return {
-        "joins": joins,
-        "connected_ms": spread(connected),
-        "first_remote_frame_ms": spread(frames),
+    frame_lag = statistics.median(after_subscribed) if after_subscribed else None
+    result = {
+        "joins": len(samples),
+        "phases_ms": phases,
+        "first_remote_frame_ms": phases["frame"],
+        "frame_after_subscribed_ms": spread(after_subscribed) if after_subscribed else None,
+        "frames_before_own_publish": sum(s["frame"] < s["published"] for s in samples),
         "baseline_ms": spread(baseline) | {"what": f"in-page fetch of {BASELINE_PATH}"},
-        "ratio_frame_to_baseline": round(median_frame / statistics.median(baseline), 1),
         "samples_first_remote_frame_ms": [round(x) for x in frames],
-        "target": {"median_ms_below": TARGET_MEDIAN_MS, "met": median_frame < TARGET_MEDIAN_MS},
+        "target": {
+            "frame_after_subscribed_ms_below": TARGET_FRAME_AFTER_SUBSCRIBED_MS,
+            "frame_after_subscribed_met": frame_lag is not None
+            and frame_lag < TARGET_FRAME_AFTER_SUBSCRIBED_MS,
+        },
     }
+    if BEFORE_MEDIAN_FRAME_MS:
+        reduction = 1 - median_frame / BEFORE_MEDIAN_FRAME_MS
+        result["target"] |= {
+            "before_median_frame_ms": BEFORE_MEDIAN_FRAME_MS,
+            "reduction": round(reduction, 3),
+            "reduction_at_least": TARGET_REDUCTION,
+            "reduction_met": reduction >= TARGET_REDUCTION,
+        }
+    return result
 
 
 def publisher_ticket(stack: BenchStack, slug: str) -> dict:
@@ -84,21 +97,19 @@ def publisher_ticket(stack: BenchStack, slug: str) -> dict:
 
 
 def one_join(browser, base_url: str, slug: str, number: int) -> tuple[dict, float]:
-    """A fresh browser context (cold cache, new guest) joins once; (timings, baseline ms)."""
+    """A fresh browser context (cold cache, new guest) joins once; (milestones, baseline ms)."""
     context = browser.new_context(base_url=base_url)
     try:
         page = context.new_page()
-        page.add_init_script(TIMING_SCRIPT)
+        page.add_init_script(JOIN_TIMING_SCRIPT)
         page.goto(f"/m/{slug}")
         page.wait_for_function(PREVIEW_SHOWS_CAMERA)
         page.get_by_label("Your name").fill(f"Joiner {number}")
         page.get_by_role("button", name="Join meeting").click()
-        page.wait_for_function(
-            "() => window.__bench.connected && window.__bench.frame", timeout=30_000
-        )
-        timing = page.evaluate("() => window.__bench")
+        page.wait_for_function(JOINED, timeout=30_000)
+        milestones = join_milestones(page)
         baseline = page.evaluate(BASELINE_FETCH, BASELINE_PATH)
-        return timing, baseline
+        return milestones, baseline
     finally:
         context.close()
 
