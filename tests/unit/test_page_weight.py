@@ -33,9 +33,7 @@ def test_api_answers_are_compressed_too(client):
     assert b'"openapi"' in brotli.decompress(answer.get_data())
 
 
-def test_the_recording_style_is_linked_only_where_the_meeting_may_be_recorded(
-    client, make_meeting
-):
+def test_the_recording_style_is_linked_only_where_the_meeting_may_be_recorded(client, make_meeting):
     plain = client.get(f"/m/{make_meeting().slug}").get_data(as_text=True)
     recorded = client.get(f"/m/{make_meeting(recording_allowed=True).slug}")
     assert "recordings.css" not in plain
