@@ -1,6 +1,6 @@
 """The ledger's pages in Chromium: the ops LiveKit dashboard with live rooms from the real
-server, usage charts and refused requests; a meeting's attendance timeline. Screenshots
-go to tests/artifacts/."""
+server, usage charts and refused requests; a meeting's attendance timeline, also of a room
+that closed and opened again. Screenshots go to tests/artifacts/."""
 
 import urllib.error
 import urllib.request
@@ -52,9 +52,13 @@ def deliver(stack, event) -> None:
     stack.wait_until_derived()
 
 
-def held_meeting(stack, title: str, start: datetime, people=PEOPLE) -> tuple[str, str]:
+def held_meeting(
+    stack, title: str, start: datetime, people=PEOPLE, room_lives=None
+) -> tuple[str, str]:
     """A meeting that took place at `start`, told to the app as the server would; returns
-    (slug, occurrence key)."""
+    (slug, occurrence key). `room_lives` are the (opened, closed) minutes of each life of its
+    room, one room sid each: by default one, until 20 s after the last person left. A visit
+    belongs to the life it starts in."""
 
     def create():
         host = db.session.scalar(db.select(User).where(User.email == "ops@example.com"))
@@ -72,38 +76,48 @@ def held_meeting(stack, title: str, start: datetime, people=PEOPLE) -> tuple[str
 
     slug, occurrence = stack.query(create)
     room, t0 = occurrence.room_name, int(start.timestamp())
-    sid = f"RM_{slug}{t0}"
-    ends = t0 + 60 * max(left for *_, spans, _ in people for _, left in spans) + 20
-    deliver(stack, room_event("room_started", room, sid=sid, creation_time=t0, created_at=t0))
-    for name, identity, spans, tracks in people:
-        for number, (joined, left) in enumerate(spans):
-            psid = f"PA_{slug}{identity}{number}"
-            times = {"joined_at": t0 + 60 * joined, "room_sid": sid, "creation_time": t0}
-            deliver(
-                stack,
-                participant_event(
-                    "participant_joined", room, identity, psid, name=name, **times,
-                    created_at=times["joined_at"],
-                ),
-            )  # fmt: skip
-            for index, (kind, source) in enumerate(tracks if number == 0 else []):
-                deliver(
-                    stack,
-                    track_event(
-                        "track_published", room, identity, psid, f"TR_{psid}{index}",
-                        track_type=kind, source=source, created_at=times["joined_at"] + 2,
-                        room_sid=sid,
-                    ),
-                )  # fmt: skip
-            deliver(
-                stack,
-                participant_event(
-                    "participant_left", room, identity, psid, name=name, **times,
-                    created_at=t0 + 60 * left,
-                ),
-            )  # fmt: skip
-    deliver(stack, room_event("room_finished", room, sid=sid, creation_time=t0, created_at=ends))
+    last_left = 60 * max(left for *_, spans, _ in people for _, left in spans) + 20
+    lives = [(60 * a, 60 * b) for a, b in room_lives] if room_lives else [(0, last_left)]
+    for number, (opened, closed) in enumerate(lives):
+        life = {"sid": f"RM_{slug}{t0}_{number}", "creation_time": t0 + opened}
+        deliver(stack, room_event("room_started", room, **life, created_at=t0 + opened))
+        for person in people:
+            for visit, (joined, left) in enumerate(person[2]):
+                if opened <= 60 * joined < closed:
+                    deliver_visit(
+                        stack, room, life, person, visit, t0 + 60 * joined, t0 + 60 * left
+                    )
+        deliver(stack, room_event("room_finished", room, **life, created_at=t0 + closed))
     return slug, occurrence.key
+
+
+def deliver_visit(
+    stack, room: str, life: dict, person, visit: int, joined_at: int, left_at: int
+) -> None:
+    """Visit number `visit` of `person` (a PEOPLE row) to one life of the room (its sid and
+    creation time): the join, the tracks published on a first visit, the leave."""
+    name, identity, _, tracks = person
+    sid = life["sid"]
+    psid = f"PA_{sid}{identity}{visit}"
+    times = {"joined_at": joined_at, "room_sid": sid, "creation_time": life["creation_time"]}
+    deliver(
+        stack,
+        participant_event("participant_joined", room, identity, psid, name=name, **times,
+                          created_at=joined_at),
+    )  # fmt: skip
+    for index, (kind, source) in enumerate(tracks if visit == 0 else []):
+        deliver(
+            stack,
+            track_event(
+                "track_published", room, identity, psid, f"TR_{psid}{index}",
+                track_type=kind, source=source, created_at=joined_at + 2, room_sid=sid,
+            ),
+        )  # fmt: skip
+    deliver(
+        stack,
+        participant_event("participant_left", room, identity, psid, name=name, **times,
+                          created_at=left_at),
+    )  # fmt: skip
 
 
 def meeting_open_now(stack, title: str) -> tuple[str, dict]:
@@ -160,6 +174,44 @@ def test_attendance_timeline_of_a_meeting(live_stack, open_context):
 
     page.set_viewport_size(PHONE)
     screenshot(page, "attendance-timeline-phone")
+    assert problems.errors == []
+
+
+def test_attendance_of_a_room_that_closed_and_opened_again(live_stack, open_context):
+    """Issue 17 item 12: one "opened ... closed" pair hid that the room was closed for a
+    quarter of an hour; the page counts the room's sessions and lists each."""
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    people = [
+        ("Hazel Host", "u-hazel", [(0, 22), (41, 68)], [("AUDIO", "MICROPHONE")]),
+        ("Ada Lovelace", "g-ada", [(3, 24)], [("AUDIO", "MICROPHONE")]),
+        ("Bob Martin", "g-bob", [(43, 65)], [("VIDEO", "SCREEN_SHARE")]),
+    ]
+    slug, key = held_meeting(live_stack, "Budget review", start, people, [(0, 25), (40, 70)])
+    page = open_context().new_page()
+    problems = PageProblems(page)
+    sign_in(page)
+    page.goto(f"/meetings/{slug}/history")
+    expect(page.get_by_role("row", name=start.strftime("%Y"))).to_contain_text("2 sessions")
+    page.get_by_role("link", name=start.strftime("%Y")).first.click()  # the occurrence
+    expect(page.get_by_role("heading", name="Sessions of the room")).to_be_visible()
+    assert page.url.endswith(f"/meetings/{slug}/history/{key}")
+
+    sessions = page.locator(".facts div", has_text="Room sessions")
+    expect(sessions).to_have_text(
+        "Room sessions 2 (the room closed and opened again)", use_inner_text=True
+    )
+    rows = page.locator(".sessions-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("25 min 00 s")
+    expect(rows.nth(1)).to_contain_text("30 min 00 s")
+    expect(page.get_by_text("Total: 55 min 00 s in 2 sessions.")).to_be_visible()
+    expect(page.get_by_role("row", name="Hazel Host")).to_contain_text("in 2 visits")
+    screenshot(page, "attendance-sessions-desktop")
+
+    page.set_viewport_size(PHONE)
+    expect(rows).to_have_count(2)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "attendance-sessions-phone")
     assert problems.errors == []
 
 

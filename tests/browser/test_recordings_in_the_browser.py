@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from meetings.auth import services as auth_services
+from meetings.recordings.explain import FAILED
 from meetings.scheduling.services import MeetingSettings, create_meeting
 from tests.browser.meeting_room import guest_in_meeting, host_in_meeting, open_panel
 from tests.support.accounts import PASSWORD
@@ -91,9 +92,27 @@ def test_a_recording_plays_in_the_page_and_downloads(
     assert download.value.suggested_filename == name
     assert saved.read_bytes() == video
 
+    # Issue 17 item 9: the failed one's page says what happened in the same plain words, and
+    # offers nothing a recording without a file cannot do (play, download, share).
+    page.get_by_role("link", name="All recordings").click()
+    page.get_by_role("link", name="Details Design review").click()
+    expect(page.get_by_role("heading", name="Design review")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="What happened")).to_contain_text(FAILED)
+    expect(page.get_by_role("status")).to_have_count(1)  # not also a bare "no file" notice
+    expect(page.get_by_text("Start signal not received")).to_have_count(0)
+    expect(page.locator("#recording-player")).to_have_count(0)
+    expect(page.get_by_role("link", name="Download")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Who may watch")).to_have_count(0)
+    expect(page.get_by_role("radio")).to_have_count(0)
+    screenshot(page, "recording-failed-desktop")
     page.set_viewport_size(PHONE)
+    expect(page.get_by_text(FAILED)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "recording-failed-phone")
+
     page.goto(f"/recordings?meeting={slug}")
     expect(page.get_by_text("The recording failed in the recording service")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "recordings-list-phone")
     assert problems.errors == []
 
