@@ -17,8 +17,11 @@ async def connect(url: str, token: str) -> rtc.Room:
     return room
 
 
-async def publish_test_pattern(room: rtc.Room, width: int = 320, height: int = 240) -> asyncio.Task:
-    """Publish a camera track of moving grey frames; returns the task feeding it."""
+async def publish_test_pattern(
+    room: rtc.Room, width: int = 320, height: int = 240, fps: int = 15
+) -> asyncio.Task:
+    """Publish a camera track of moving grey frames, 15 a second by default (cheap for a
+    room of them); returns the task feeding it."""
     source = rtc.VideoSource(width, height)
     track = rtc.LocalVideoTrack.create_video_track("camera", source)
     options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA)
@@ -31,7 +34,7 @@ async def publish_test_pattern(room: rtc.Room, width: int = 320, height: int = 2
             pixels = np.full((height, width, 4), shade, dtype=np.uint8)
             frame = rtc.VideoFrame(width, height, rtc.VideoBufferType.RGBA, pixels.tobytes())
             source.capture_frame(frame)
-            await asyncio.sleep(1 / 15)  # 15 frames a second, as a camera sends them
+            await asyncio.sleep(1 / fps)
 
     return asyncio.create_task(feed())
 
@@ -79,9 +82,11 @@ class BackgroundParticipants:
         publish_video: bool = False,
         voices: list[int] = (),
         timeout: float = 20,
+        fps: int = 15,
     ):
         self.tickets = tickets
         self.publish_video = publish_video
+        self.fps = fps
         self.voices = set(voices)  # indexes of the participants that publish a microphone
         self.speaker: int | None = None
         self.rooms: list[rtc.Room] = []
@@ -126,7 +131,7 @@ class BackgroundParticipants:
                 room = await connect(ticket["livekit_url"], ticket["token"])
                 rooms.append(room)
                 if self.publish_video:
-                    feeders.append(await publish_test_pattern(room))
+                    feeders.append(await publish_test_pattern(room, fps=self.fps))
                 if index in self.voices:
                     feeders.append(await publish_voice(room, lambda i=index: self.speaker == i))
         except BaseException as error:  # reported to the test's thread by __enter__

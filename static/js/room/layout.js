@@ -63,7 +63,7 @@ function followScreenShares(items) {
   state.screens = new Set(keys);
 }
 
-function renderNow() {
+export function renderNow() {
   const room = session.room;
   if (!room || !view.clientWidth) return; // nothing to measure before the stage shows
   const items = itemsOf(room);

@@ -72,6 +72,7 @@ async function connect(ticket, first) {
   // The others show as soon as their tracks arrive; your own camera and microphone go out
   // meanwhile (their buttons wait for them, so a quick "Mute" acts on the real microphone).
   connection.showStage();
+  layout.renderNow(); // the tracks that came with the connection, on screen in this task
   markJoin("stage");
   const tracks = first ? prejoin.takeTracks() : [];
   const published = controls.publish(room, tracks, { joinMuted: first && ticket.join_muted });
