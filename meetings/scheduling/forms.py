@@ -20,7 +20,12 @@ from meetings.forms import at_most, strip
 from meetings.models import Access, Frequency, Meeting
 from meetings.scheduling.options import OPTIONS
 from meetings.scheduling.recurrence import MAX_OCCURRENCES, WEEKDAYS, Recurrence
-from meetings.scheduling.settings import MAX_DURATION_MINUTES, MeetingSettings, local_to_utc
+from meetings.scheduling.settings import (
+    MAX_DURATION_MINUTES,
+    MeetingSettings,
+    local_to_utc,
+    zone_name,
+)
 
 WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -107,7 +112,7 @@ class MeetingForm(FlaskForm):
                 count=None if by_until else self.count.data,
                 until=self.until.data if by_until else None,
             )
-        zone = self.time_zone.data or "UTC"
+        zone = zone_name(self.time_zone.data or "UTC")
         return MeetingSettings(
             title=self.title.data,
             description=self.description.data or "",

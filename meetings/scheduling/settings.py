@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass, field, make_dataclass, replace
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from meetings.models import Access, Meeting
 from meetings.scheduling import recurrence as rec
@@ -76,12 +77,30 @@ MeetingSettings = make_dataclass(
 )
 
 
+@cache
+def _places_by_folded_name() -> dict[str, str]:
+    """The zones hosts pick from, as the browser's list has them: IANA places (Area/City)
+    and UTC. Abbreviations (CET, EST) and Etc/GMT+1 (which means UTC-1) are left out: they
+    mislead more than they help."""
+    places = [name for name in available_timezones() if "/" in name and not name.startswith("Etc/")]
+    return {name.casefold(): name for name in [*places, "UTC"]}
+
+
+def zone_name(name: str) -> str:
+    """The zone's name as IANA spells it (`europe/berlin` is Europe/Berlin).
+
+    Raises: InvalidMeeting naming `time_zone`.
+    """
+    canonical = _places_by_folded_name().get(name.strip().casefold())
+    if canonical is None:
+        message = f"Unknown time zone {name!r}: pick a place from the list, such as Europe/Berlin."
+        raise InvalidMeeting("time_zone", message)
+    return canonical
+
+
 def zone_or_error(name: str) -> ZoneInfo:
     """Raises: InvalidMeeting naming `time_zone`."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidMeeting("time_zone", f"Unknown time zone {name!r}.") from None
+    return ZoneInfo(zone_name(name))
 
 
 def local_to_utc(local: datetime, zone_name: str) -> datetime:

@@ -220,10 +220,31 @@ def test_schedule_form_refuses_past_start_and_bad_zone(client, make_user, login)
     response = form_post(
         client,
         "/meetings/new",
+        {"title": "Short", "starts_at": "2099-01-01T10:00", "duration_minutes": "30",
+         "time_zone": "CET"},
+    )  # fmt: skip
+    assert "pick a place from the list, such as Europe/Berlin" in response.get_data(as_text=True)
+    response = form_post(
+        client,
+        "/meetings/new",
         {"title": "Long", "starts_at": "2099-01-01T10:00", "duration_minutes": "5000"},
     )
     assert "1 minute to 24 hours" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Meeting.id))) == 0
+
+
+def test_a_zone_typed_in_lower_case_is_read_as_that_place(client, make_user, login):
+    login(make_user())
+    response = form_post(
+        client,
+        "/meetings/new",
+        {"title": "Berlin", "starts_at": "2099-01-01T10:00", "duration_minutes": "30",
+         "time_zone": "europe/berlin"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    meeting = db.session.scalar(sa.select(Meeting).where(Meeting.title == "Berlin"))
+    assert meeting.time_zone == "Europe/Berlin"
+    assert meeting.starts_at.replace(tzinfo=UTC) == datetime(2099, 1, 1, 9, 0, tzinfo=UTC)
 
 
 def test_dashboard_lists_own_meetings_as_upcoming_and_past(client, make_user, make_meeting, login):
