@@ -1,14 +1,17 @@
 // How page scripts reach the app: the page's data from the server, and the JSON API with the
 // CSRF token of <meta name="csrf-token">.
 
-// <script type="application/json" id="page-data">, or {} where the page has none.
-export function pageData(id = "page-data") {
+// The JSON read() returns, or {} when it is missing or garbled.
+export function readJSON(read) {
   try {
-    return JSON.parse(document.getElementById(id).textContent) || {};
+    return JSON.parse(read()) || {};
   } catch {
     return {};
   }
 }
+
+// The JSON of <script type="application/json" id="page-data">.
+export const pageData = (id = "page-data") => readJSON(() => document.getElementById(id).textContent);
 
 // Resolves with the JSON answer; rejects with an Error to show: the server's error message
 // (or `fallback`), its `code`, and the HTTP `status` (none when the app was not reached).

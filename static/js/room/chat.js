@@ -1,20 +1,14 @@
 // Chat: reliable data messages on topic "chat". Messages are plain text: the page builds
 // them with text nodes, and only http(s) addresses become links (rel=noopener). The sender's
 // name comes from their LiveKit identity, never from the message itself.
-import { $, formatTime, h, show } from "./dom.js";
+import { $, h, show } from "./dom.js";
 import { onData, send } from "./data.js";
 import { isOpen, onPanelChange } from "./panels.js";
 import { nameOf, session } from "./session.js";
 
-export const MAX_CHARS = 2000;
-const el = {
-  log: $("chat-log"),
-  empty: $("chat-empty"),
-  form: $("chat-form"),
-  input: $("chat-input"),
-  note: $("chat-note"),
-  unread: $("chat-unread"),
-};
+const MAX_CHARS = 2000;
+const [log, empty, form, input, note, badge] = ["log", "empty", "form", "input", "note", "unread"].map((id) => $(`chat-${id}`));
+const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 let unread = 0;
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"]+/gi;
@@ -30,15 +24,14 @@ function safeHref(text) {
 }
 
 // Text and <a> nodes for one message.
-export function linkify(text) {
+function linkify(text) {
   const nodes = [];
   let last = 0;
   for (const match of text.matchAll(URL_PATTERN)) {
     const address = match[0].replace(TRAILING_PUNCTUATION, "");
     const href = safeHref(address);
     if (!href) continue;
-    nodes.push(text.slice(last, match.index));
-    nodes.push(h("a", { href, target: "_blank", rel: "noopener noreferrer" }, address));
+    nodes.push(text.slice(last, match.index), h("a", { href, target: "_blank", rel: "noopener noreferrer" }, address));
     last = match.index + address.length;
   }
   nodes.push(text.slice(last));
@@ -49,70 +42,65 @@ const length = (text) => [...text].length; // characters as people count them, n
 
 function addMessage(name, text, mine) {
   const now = new Date();
-  el.log.append(
-    h(
-      "div",
-      { class: mine ? "message mine" : "message" },
-      h(
-        "p",
-        { class: "message-meta" },
-        h("span", { class: "message-name", title: name }, mine ? `${name} (you)` : name),
-        h("time", { datetime: now.toISOString() }, formatTime(now)),
-      ),
-      h("p", { class: "message-text" }, ...linkify(text)),
-    ),
+  const meta = h(
+    "p",
+    { class: "message-meta" },
+    h("span", { class: "message-name", title: name }, mine ? `${name} (you)` : name),
+    h("time", { datetime: now.toISOString() }, clock.format(now)),
   );
-  show(el.empty, false);
-  el.log.scrollTop = el.log.scrollHeight;
+  log.append(h("div", { class: mine ? "message mine" : "message" }, meta, h("p", { class: "message-text" }, ...linkify(text))));
+  show(empty, false);
+  log.scrollTop = log.scrollHeight;
   if (!mine && !isOpen("chat")) setUnread(unread + 1);
 }
 
 function setUnread(count) {
   unread = count;
-  el.unread.replaceChildren(String(count), h("span", { class: "visually-hidden" }, " unread"));
-  show(el.unread, count > 0);
+  badge.replaceChildren(String(count), h("span", { class: "visually-hidden" }, " unread"));
+  show(badge, count > 0);
+}
+
+function setNote(text = "") {
+  note.textContent = text;
+  show(note, Boolean(text));
 }
 
 function tooLong(text) {
   const count = length(text);
-  if (count <= MAX_CHARS) return false;
-  el.note.textContent = `Messages can be at most 2,000 characters; this one has ${count.toLocaleString()}.`;
-  show(el.note);
-  return true;
+  if (count > MAX_CHARS) setNote(`Messages can be at most 2,000 characters; this one has ${count.toLocaleString()}.`);
+  return count > MAX_CHARS;
 }
 
 async function submit(event) {
   event.preventDefault();
-  const text = el.input.value.trim();
+  const text = input.value.trim();
   const room = session.room;
   if (!text || !room || tooLong(text)) return;
   try {
     await send(room, "chat", { type: "chat", text });
   } catch {
-    el.note.textContent = "Your message could not be sent. Check your connection and try again.";
-    show(el.note);
-    return;
+    return setNote("Your message could not be sent. Check your connection and try again.");
   }
-  show(el.note, false);
-  el.input.value = "";
+  setNote();
+  input.value = "";
   addMessage(nameOf(room.localParticipant), text, true);
 }
 
-el.form.addEventListener("submit", submit);
-el.input.addEventListener("input", () => {
-  if (!tooLong(el.input.value.trim())) show(el.note, false);
+form.addEventListener("submit", submit);
+input.addEventListener("input", () => {
+  if (!tooLong(input.value.trim())) setNote();
 });
 // Enter sends, Shift+Enter starts a new line, as in every chat people know.
-el.input.addEventListener("keydown", (event) => {
+input.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
-    el.form.requestSubmit();
+    form.requestSubmit();
   }
 });
 onPanelChange((name, open) => {
   if (name === "chat" && open) {
     setUnread(0);
-    el.input.focus();
+    input.focus();
   }
 });
 

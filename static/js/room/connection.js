@@ -32,7 +32,6 @@ export function showBanner(text, kind = "warning", hideAfterMs = 0) {
   if (hideAfterMs) bannerTimer = setTimeout(() => show(banner, false), hideAfterMs);
 }
 
-// A short message that goes away by itself.
 export function showNotice(text) {
   const toast = $("toasts").appendChild(h("p", { class: "toast" }, String(text)));
   setTimeout(() => toast.remove(), 6000);
@@ -72,8 +71,6 @@ export function showEnded([title, text, mayRejoin]) {
   showOnly("ended");
   (mayRejoin ? rejoinButton : endedTitle).focus();
 }
-
-// ---- repairing a lost call -------------------------------------------------------------
 
 const RETRY_DELAYS_MS = [0, 2000, 4000, 8000, 15000];
 let rejoin = async () => {};

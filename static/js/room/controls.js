@@ -4,7 +4,7 @@ import { $, show } from "./dom.js";
 import { onData } from "./data.js";
 import { showNotice } from "./connection.js";
 import { describeMediaError } from "./devices.js";
-import { LK, isHost, onRoom, publishing, session } from "./session.js";
+import { LK, isHost, onEvents, onRoom, publishing, session } from "./session.js";
 
 const [mic, camera, screen, prompt] = ["toggle-mic", "toggle-camera", "toggle-screen", "unmute-prompt"].map($);
 
@@ -20,9 +20,11 @@ const SCREEN_OPTIONS = {
   surfaceSwitching: "include",
 };
 
-function label(button, on, onText, offText) {
+function label(button, on, onText, offText, kind) {
+  const starting = publishing.has(kind);
   button.setAttribute("aria-pressed", on);
-  button.querySelector(".control-label").textContent = on ? onText : offText;
+  if (kind) button.setAttribute("aria-busy", starting);
+  button.querySelector(".control-label").textContent = starting ? "Starting…" : on ? onText : offText;
 }
 
 const canPublish = (room) => room.localParticipant.permissions?.canPublish ?? session.ticket.can_publish;
@@ -34,12 +36,8 @@ export function update() {
   show(mic, allowed);
   show(camera, allowed);
   show(screen, allowed && Boolean(navigator.mediaDevices?.getDisplayMedia));
-  label(mic, local.isMicrophoneEnabled, "Mute", "Unmute");
-  label(camera, local.isCameraEnabled, "Stop video", "Start video");
-  for (const [button, kind] of [[mic, "audio"], [camera, "video"]]) {
-    button.setAttribute("aria-busy", publishing.has(kind));
-    if (publishing.has(kind)) button.querySelector(".control-label").textContent = "Starting…";
-  }
+  label(mic, local.isMicrophoneEnabled, "Mute", "Unmute", "audio");
+  label(camera, local.isCameraEnabled, "Stop video", "Start video", "video");
   label(screen, local.isScreenShareEnabled, "Stop sharing", "Share screen");
   if (local.isMicrophoneEnabled) show(prompt, false);
 }
@@ -116,12 +114,9 @@ $("leave").addEventListener("click", () => session.room?.disconnect());
 
 onRoom((room) => {
   show(prompt, false);
-  const E = LK.RoomEvent;
-  room.on(E.TrackMuted, (publication, participant) => {
+  room.on(LK.RoomEvent.TrackMuted, (publication, participant) => {
     onTrackMuted(publication, participant);
     update();
   });
-  for (const event of [E.TrackUnmuted, E.LocalTrackPublished, E.LocalTrackUnpublished, E.ParticipantPermissionsChanged]) {
-    room.on(event, update);
-  }
+  onEvents(room, ["TrackUnmuted", "LocalTrackPublished", "LocalTrackUnpublished", "ParticipantPermissionsChanged"], update);
 });

@@ -1,18 +1,14 @@
 // Cameras, microphones and speakers: listing them, remembering the choice in this browser,
 // and saying in plain words why one did not start.
-import { h } from "./dom.js";
+import { readJSON } from "../api.js";
+import { $, h } from "./dom.js";
 
 const STORE_KEY = "meetings.devices";
 const KIND_NAMES = { videoinput: "Camera", audioinput: "Microphone", audiooutput: "Speaker" };
 
-// {videoinput, audioinput, audiooutput: deviceId, micOn, cameraOn: bool}
-export function loadPrefs() {
-  try {
-    return JSON.parse(localStorage.getItem(STORE_KEY)) || {};
-  } catch {
-    return {}; // storage blocked or garbage: the defaults
-  }
-}
+// {videoinput, audioinput, audiooutput: deviceId, micOn, cameraOn: bool}; {} (the defaults)
+// where storage is blocked or holds garbage.
+export const loadPrefs = () => readJSON(() => localStorage.getItem(STORE_KEY));
 
 export function savePrefs(changes) {
   try {
@@ -69,7 +65,7 @@ export function describeMediaError(error, what = "camera or microphone") {
 // people should still know why their sound or picture changed.
 export function noticeUnplugged(room, showNotice) {
   watchDevices(async () => {
-    if (!room() || document.getElementById("stage").hidden) return;
+    if (!room() || $("stage").hidden) return;
     const list = await listDevices();
     for (const kind of ["audioinput", "videoinput"]) {
       if (missing(list, kind, room().getActiveDevice(kind))) showNotice(`Your ${KIND_NAMES[kind].toLowerCase()} was unplugged.`);

@@ -37,6 +37,3 @@ export function batched(fn) {
     });
   };
 }
-
-const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-export const formatTime = (date) => clock.format(date);

@@ -3,7 +3,7 @@
 // document; the others are detached, so adaptiveStream stops their video. A pin, a new
 // screen share or the active speaker picks the large tile.
 import { $, batched, show } from "./dom.js";
-import { LK, everyone, isLocal, onRoom, session } from "./session.js";
+import { LK, PEOPLE_EVENTS, everyone, isLocal, onEvents, onRoom, session } from "./session.js";
 import { createTile, refreshTile, releaseTile } from "./tiles.js";
 
 const S = LK.Track.Source;
@@ -37,12 +37,14 @@ function itemsOf(room) {
   return [...sharing.map((p) => item(p, S.ScreenShare)), ...speakers.map((p) => item(p, S.Camera))];
 }
 
+const othersScreen = (item) => item.source === S.ScreenShare && !isLocal(item.participant);
+
 function featured(items) {
   const pinned = items.find((item) => item.key === state.pinned);
   const cameras = items.filter((item) => item.source === S.Camera);
   return (
     pinned ||
-    items.find((item) => item.source === S.ScreenShare && !isLocal(item.participant)) ||
+    items.find(othersScreen) ||
     cameras.find((item) => item.participant.identity === state.speaker) ||
     cameras[1] || // the first other person
     cameras[0]
@@ -51,7 +53,7 @@ function featured(items) {
 
 // Someone's new screen share takes the stage; when the last one ends, the layout returns.
 function followScreenShares(items) {
-  const keys = items.filter((i) => i.source === S.ScreenShare && !isLocal(i.participant)).map((i) => i.key);
+  const keys = items.filter(othersScreen).map((item) => item.key);
   if (keys.some((key) => !state.screens.has(key))) {
     state.beforeShare ??= state.layout;
     state.layout = "speaker";
@@ -197,13 +199,8 @@ new ResizeObserver(render).observe(view);
 
 onRoom((room) => {
   reset();
-  const E = LK.RoomEvent;
-  for (const event of [
-    E.ParticipantConnected, E.ParticipantDisconnected, E.TrackPublished, E.TrackUnpublished,
-    E.TrackSubscribed, E.TrackUnsubscribed, E.TrackMuted, E.TrackUnmuted, E.LocalTrackPublished,
-    E.LocalTrackUnpublished, E.ParticipantNameChanged, E.ParticipantAttributesChanged,
-    E.ParticipantMetadataChanged, E.ConnectionQualityChanged, E.ParticipantPermissionsChanged,
-  ]) room.on(event, render);
-  room.on(E.ActiveSpeakersChanged, onActiveSpeakers);
-  room.on(E.Disconnected, () => room === session.room && reset());
+  const more = ["TrackSubscribed", "TrackUnsubscribed", "ConnectionQualityChanged", "ParticipantPermissionsChanged"];
+  onEvents(room, [...PEOPLE_EVENTS, ...more], render);
+  room.on(LK.RoomEvent.ActiveSpeakersChanged, onActiveSpeakers);
+  room.on(LK.RoomEvent.Disconnected, () => room === session.room && reset());
 });

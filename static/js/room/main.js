@@ -21,11 +21,7 @@ const [nameInput, joinButton, joinError, joinWaiting, lobbyWaiting, endedText] =
 ].map($);
 const HOST_POLL_MS = 3000;
 
-function ticketRequest() {
-  const request = { display_name: nameInput.value.trim() };
-  if ($("access-code")) request.access_code = $("access-code").value;
-  return request;
-}
+const ticketRequest = () => ({ display_name: nameInput.value.trim(), access_code: $("access-code")?.value });
 
 function showLobbyPosition(position) {
   lobbyWaiting.textContent = `Waiting for a host to let you in.${
@@ -92,8 +88,7 @@ let removeHostTools = null;
 function installRoleTools(room, host) {
   const loaded = [];
   if (host) {
-    const { onParticipantRow, offParticipantRow } = participants;
-    const api = { room, onParticipantRow, offParticipantRow, showNotice: connection.showNotice };
+    const api = { room, setRowActions: participants.setRowActions, showNotice: connection.showNotice };
     loaded.push(import("./moderation.js").then((m) => (removeHostTools = m.install(api))));
   }
   if (pageData("recording-data").allowed) {
@@ -115,7 +110,7 @@ function watchForPromotion(room) {
     session.ticket.role = promoted ? "host" : "participant";
     if (promoted) await installRoleTools(room, true);
     else removeHostTools?.();
-    [participants.render, hands.render, controls.update].forEach((render) => render());
+    [participants.render, controls.update].forEach((render) => render());
     connection.showNotice(
       promoted ? "A host made you a co-host: the host controls are in the People panel." : "A host took your co-host role.",
     );

@@ -3,8 +3,9 @@
 // the server checks the caller's role, acts through LiveKit and writes the audit log. The
 // page shows what the server answered, never what it hoped for.
 import { api } from "../api.js";
-import { $, h } from "./dom.js";
-import { metadataOf, page, session } from "./session.js";
+import { $, batched, h } from "./dom.js";
+import { setHand } from "./hands.js";
+import { LK, everyone, isLocal, metadataOf, nameOf, page, session } from "./session.js";
 
 const LOBBY_POLL_MS = 2000;
 let notify = () => {};
@@ -37,7 +38,7 @@ function actionButton(label, path, done, { danger, aria, confirm, body, before }
 function participantActions(row, participant, room) {
   const holder = row.querySelector(".participant-actions");
   if (!holder || participant === room.localParticipant) return;
-  const who = participant.name || participant.identity;
+  const who = nameOf(participant);
   const path = (action) => `participants/${encodeURIComponent(participant.identity)}/${action}`;
   const meta = metadataOf(participant);
   const buttons = [];
@@ -70,6 +71,53 @@ function participantActions(row, participant, room) {
     );
   }
   holder.replaceChildren(...buttons);
+}
+
+// ---- raised hands: the queue in the People panel, oldest first ------------------------------
+
+const raisedAt = (p) => Date.parse(p.attributes.hand) || Infinity; // a garbled time goes last
+
+function lowerHand(participant) {
+  if (isLocal(participant)) return setHand(false);
+  call(`participants/${encodeURIComponent(participant.identity)}/lower_hand`).catch(() =>
+    notify(`${nameOf(participant)}'s hand could not be lowered. Try again.`),
+  );
+}
+
+// Returns the function that takes the queue away again.
+function watchHands(room) {
+  const [queue, list, badge] = ["hand-queue", "hand-list", "hands-count"].map($);
+  let stopped = false;
+  const render = batched(() => {
+    if (stopped) return;
+    const raised = everyone(room).filter((p) => p.attributes.hand).sort((a, b) => raisedAt(a) - raisedAt(b));
+    queue.hidden = badge.hidden = !raised.length;
+    badge.textContent = raised.length;
+    list.replaceChildren(
+      ...raised.map((p) =>
+        h(
+          "li",
+          {},
+          h("span", { class: "hand-name" }, nameOf(p)),
+          h("button", { type: "button", class: "button button-small", "aria-label": `Lower ${nameOf(p)}'s hand`, onclick: () => lowerHand(p) }, "Lower"),
+        ),
+      ),
+    );
+  });
+  const onAttributes = (changed, participant) => {
+    if (changed.hand && !isLocal(participant)) notify(`${nameOf(participant)} raised their hand`);
+    render();
+  };
+  // Someone may arrive with a hand already up.
+  const E = LK.RoomEvent;
+  const listeners = [[E.ParticipantAttributesChanged, onAttributes], [E.ParticipantConnected, render], [E.ParticipantDisconnected, render]];
+  listeners.forEach(([event, listener]) => room.on(event, listener));
+  render();
+  return () => {
+    stopped = true;
+    listeners.forEach(([event, listener]) => room.off(event, listener));
+    queue.hidden = badge.hidden = true;
+  };
 }
 
 // ---- the host section at the top of the People panel ---------------------------------------
@@ -215,7 +263,7 @@ function addStylesheet() {
 }
 
 // Called by the room page for hosts and co-hosts once connected.
-export function install({ room, onParticipantRow, offParticipantRow, showNotice }) {
+export function install({ room, setRowActions, showNotice }) {
   notify = showNotice || notify;
   addStylesheet();
   const state = { locked: false, timer: null, toast: h("div", { class: "lobby-toast", role: "status", hidden: true }) };
@@ -223,13 +271,15 @@ export function install({ room, onParticipantRow, offParticipantRow, showNotice 
   $("people-panel").querySelector(".panel-head").after(panel);
   ($("stage") || document.body).append(state.toast);
   watchLobby(panel, state);
-  onParticipantRow(participantActions);
+  setRowActions(participantActions);
+  const stopHands = watchHands(room);
   const uninstall = () => {
     state.stopped = true;
     clearTimeout(state.timer);
     panel.remove();
     state.toast.remove();
-    offParticipantRow(participantActions);
+    setRowActions(null);
+    stopHands();
   };
   room.once("disconnected", uninstall);
   return uninstall;

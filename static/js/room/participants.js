@@ -1,24 +1,19 @@
 // The people panel: everyone with role, microphone, camera and hand; hosts first, then by
 // name. Each row has an empty `.participant-actions` box that moderation.js (hosts only)
-// fills through onParticipantRow.
+// fills through setRowActions.
 import { $, batched, fromTemplate, initials } from "./dom.js";
-import { LK, everyone, isHost, isLocal, nameOf, onRoom, roleOf, session } from "./session.js";
+import { PEOPLE_EVENTS, everyone, isHost, isLocal, nameOf, onEvents, onRoom, roleOf, session } from "./session.js";
 
 const list = $("people-list");
 const ROLE_LABELS = { host: "Host", guest: "Guest", participant: "" };
 const rows = new Map(); // identity -> <li>
-const rowCallbacks = [];
+let fillActions = null;
 
-// callback(rowElement, participant, room) runs each time a row is (re)rendered.
-export function onParticipantRow(callback) {
-  if (!rowCallbacks.includes(callback)) rowCallbacks.push(callback); // once, however often installed
-  render();
-}
-
-// Host controls taken away (a co-host lost the role): rows are drawn without them again.
-export function offParticipantRow(callback) {
-  rowCallbacks.splice(rowCallbacks.indexOf(callback) >>> 0, 1);
-  for (const row of rows.values()) row.querySelector(".participant-actions")?.replaceChildren();
+// fill(row, participant, room) runs each time a row is drawn; null takes the host controls
+// away again (a co-host lost the role).
+export function setRowActions(fill) {
+  fillActions = fill;
+  if (!fill) for (const row of rows.values()) row.querySelector(".participant-actions")?.replaceChildren();
   render();
 }
 
@@ -40,20 +35,18 @@ export const render = batched(() => {
     rows.set(participant.identity, row);
     if (list.children[index] !== row) list.insertBefore(row, list.children[index] || null);
     fill(row, participant);
-    for (const callback of rowCallbacks) {
-      try {
-        callback(row, participant, room);
-      } catch (error) {
-        console.warn("A participant row callback failed", error);
-      }
+    try {
+      fillActions?.(row, participant, room);
+    } catch (error) {
+      console.warn("A participant row callback failed", error);
     }
   });
 });
 
-function setState(row, name, on, text) {
+function setState(row, name, on, what) {
   const node = row.querySelector(`.state-${name}`);
   node.dataset.on = on;
-  node.lastChild.textContent = text;
+  node.lastChild.textContent = `${what} ${on ? "on" : "off"}`;
 }
 
 function fill(row, participant) {
@@ -68,19 +61,12 @@ function fill(row, participant) {
   badge.textContent = ROLE_LABELS[role];
   badge.hidden = !ROLE_LABELS[role];
   row.querySelector(".state-hand").hidden = !participant.attributes.hand;
-  const mic = participant.isMicrophoneEnabled;
-  const camera = participant.isCameraEnabled;
-  setState(row, "mic", mic, mic ? "Microphone on" : "Microphone off");
-  setState(row, "camera", camera, camera ? "Camera on" : "Camera off");
+  setState(row, "mic", participant.isMicrophoneEnabled, "Microphone");
+  setState(row, "camera", participant.isCameraEnabled, "Camera");
 }
 
 onRoom((room) => {
   rows.clear();
   list.replaceChildren();
-  const E = LK.RoomEvent;
-  for (const event of [
-    E.ParticipantConnected, E.ParticipantDisconnected, E.TrackPublished, E.TrackUnpublished,
-    E.TrackMuted, E.TrackUnmuted, E.LocalTrackPublished, E.LocalTrackUnpublished,
-    E.ParticipantNameChanged, E.ParticipantAttributesChanged, E.ParticipantMetadataChanged,
-  ]) room.on(event, render);
+  onEvents(room, PEOPLE_EVENTS, render);
 });

@@ -4,11 +4,7 @@ import { $, show } from "./dom.js";
 import { LK, page } from "./session.js";
 import * as devices from "./devices.js";
 
-const form = $("join-form");
-const preview = $("preview-video");
-const placeholder = $("preview-placeholder");
-const level = $("mic-level");
-const note = $("device-note");
+const [form, preview, placeholder, level, note] = ["join-form", "preview-video", "preview-placeholder", "mic-level", "device-note"].map($);
 
 const prefs = devices.loadPrefs();
 // The meeting's "join muted" setting wins over what this browser remembers.

@@ -1,6 +1,5 @@
 // One tile per camera or screen share: video or initials, name, mic, hand, connection
-// quality, pin. A tile plays video only while it is on screen: detaching the others lets
-// adaptiveStream stop their video on the server.
+// quality, pin. Its video plays only while it is on screen (see layout.js for why).
 import { fromTemplate, h, initials } from "./dom.js";
 import { LK, isLocal, nameOf, publishing } from "./session.js";
 
