@@ -12,8 +12,14 @@ from livekit.protocol.rtc import SignalRequest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests.browser.meeting_room import guest_tickets
-from tests.support.browser_pages import PageProblems, join, scheduled, screenshot, wait_for_video
-from tests.support.joining import JOIN_TIMING_SCRIPT, join_milestones
+from tests.support.browser_pages import (
+    PREVIEW_SHOWS_CAMERA,
+    PageProblems,
+    scheduled,
+    screenshot,
+    wait_for_video,
+)
+from tests.support.joining import JOIN_TIMING_SCRIPT, expect_connected, join_milestones
 from tests.support.synthetic import BackgroundParticipants
 from tests.support.waiting import wait_for
 
@@ -62,7 +68,10 @@ def test_the_others_video_shows_while_your_own_camera_is_still_starting(open_con
         page.add_init_script(JOIN_TIMING_SCRIPT)
         uplink = HeldPublishes(page)
         page.goto(f"/m/{slug}")
-        join(page, "Jo Joiner")
+        page.wait_for_function(PREVIEW_SHOWS_CAMERA)
+        page.get_by_label("Your name").fill("Jo Joiner")
+        page.get_by_role("button", name="Join meeting").click()
+        expect_connected(page, published=False)
 
         # Pia's video plays while this page's own camera and microphone are not out yet.
         wait_for_video(page)

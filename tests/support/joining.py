@@ -49,23 +49,25 @@ def join_state(page: Page) -> str:
     )
 
 
-def expect_connected(page: Page, timeout_ms: int = CONNECT_TIMEOUT_MS) -> None:
-    """Wait until the page says Connected; otherwise fail naming the phase it stopped in."""
+def expect_connected(
+    page: Page, timeout_ms: int = CONNECT_TIMEOUT_MS, published: bool = True
+) -> None:
+    """Wait until the page says Connected and, with `published`, until its own microphone
+    and camera are out too (the call shows before them; a test that acts on them next
+    must not race them). Otherwise fail naming the phase the join stopped in."""
     try:
         expect(page.locator("#connection-status")).to_have_text("Connected", timeout=timeout_ms)
+        if published:
+            phase = page.locator("html")
+            expect(phase).to_have_attribute("data-join-phase", "published", timeout=timeout_ms)
     except AssertionError:
         raise AssertionError(f"{page.url} did not connect: {join_state(page)}") from None
 
 
 # Installed before the page's own scripts (page.add_init_script): when the first remote
-# video frame is drawn (requestVideoFrameCallback, a mark "join:frame"), and whether the
-# call was on screen while the person's own camera still said it was starting.
+# video frame is drawn (requestVideoFrameCallback), as the mark "join:frame".
 JOIN_TIMING_SCRIPT = """
-window.__join = { stageWhileStarting: false };
 new MutationObserver(() => {
-  const starting = document.querySelector('.tile.local .starting-note:not([hidden])');
-  const stage = document.getElementById('stage');
-  if (starting && stage && !stage.hidden) window.__join.stageWhileStarting = true;
   const video = document.querySelector('.tile.remote video');
   if (video && !video.__joinWatched) {
     video.__joinWatched = true;
@@ -73,7 +75,7 @@ new MutationObserver(() => {
       if (!performance.getEntriesByName('join:frame').length) performance.mark('join:frame');
     });
   }
-}).observe(document, { subtree: true, childList: true, attributes: true });
+}).observe(document, { subtree: true, childList: true });
 """
 
 JOIN_MILESTONES = ("token", "signal", "webrtc", "stage", "subscribed", "frame", "published")
