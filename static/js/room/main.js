@@ -66,7 +66,7 @@ async function connect(ticket, first) {
   room.startAudio().catch(() => {}); // the click on "Join" lets remote sound play
   if (first) Object.assign(controls.wanted, prejoin.choice);
   // The others show as soon as their tracks arrive; your own camera and microphone go out
-  // meanwhile (their buttons wait for them, so a quick "Mute" acts on the real microphone).
+  // meanwhile (a quick "Mute" acts once the real microphone is out: controls.js).
   connection.showStage();
   layout.renderNow(); // the tracks that came with the connection, on screen in this task
   markJoin("stage");
