@@ -124,6 +124,18 @@ class Config:
     # answering (the unit tests, which read derived rows straight after a delivery).
     WEBHOOK_DERIVE = os.environ.get("WEBHOOK_DERIVE", "background")
 
+    # Who records: "builtin" (the media worker's meetings-recorder job, `python -m
+    # meetings.worker start`) or "egress" (LiveKit Egress, which needs its own service).
+    # Stays "egress" until `make run` and CI start the worker; then "builtin" is the default.
+    RECORDER = os.environ.get("RECORDER", "egress")
+    # builtin: how long a start waits for a worker to take the job before it fails, and how
+    # recently a worker must have reported in (its heartbeat comes every 10 s) to be tried.
+    RECORDER_ACCEPT_SECONDS = float(os.environ.get("RECORDER_ACCEPT_SECONDS", "5"))
+    RECORDER_HEARTBEAT_SECONDS = _env_int("RECORDER_HEARTBEAT_SECONDS", 30)
+    # builtin: a running recording the worker has not reported on for this long is lost
+    # (`flask recordings reconcile` fails it); the worker reports progress every 5 s.
+    RECORDER_SILENT_SECONDS = _env_int("RECORDER_SILENT_SECONDS", 60)
+
     # Recording through LiveKit Egress. Files go to RECORDINGS_DIR unless
     # RECORDINGS_STORAGE is "s3". The egress worker writes them: RECORDINGS_EGRESS_DIR is the
     # same directory as that worker sees it (a shared volume may be mounted elsewhere there).
