@@ -33,6 +33,7 @@ from meetings.models.moderation import (
 )
 from meetings.models.recordings import (
     RUNNING_STATUSES,
+    RecorderKind,
     Recording,
     RecordingAccess,
     RecordingLayout,
@@ -62,6 +63,7 @@ __all__ = [
     "PasswordReset",
     "ProcessingResult",
     "RateLimitCounter",
+    "RecorderKind",
     "Recording",
     "RecordingAccess",
     "RecordingLayout",

@@ -61,6 +61,11 @@ class RecordingAccess(enum.StrEnum):
     LINK = "link"  # also anyone holding the secret link, until it expires
 
 
+class RecorderKind(enum.StrEnum):
+    EGRESS = "egress"  # LiveKit Egress (RoomCompositeEgress); egress_id names the job
+    BUILTIN = "builtin"  # the media worker's meetings-recorder job; job_id names it
+
+
 class StorageKind(enum.StrEnum):
     LOCAL = "local"
     S3 = "s3"
@@ -80,6 +85,13 @@ class Recording(db.Model):
     occurrence_key: Mapped[str] = mapped_column(sa.String(16))
     room_name: Mapped[str] = mapped_column(sa.String(128), index=True)
     egress_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    recorder: Mapped[RecorderKind] = mapped_column(
+        _enum(RecorderKind), default=RecorderKind.EGRESS, server_default=RecorderKind.EGRESS.value
+    )
+    # builtin: the id we give the worker's job (its events carry it), set before the dispatch,
+    # and the server's dispatch id once it accepted the dispatch.
+    job_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    dispatch_id: Mapped[str | None] = mapped_column(sa.String(64))
     status: Mapped[RecordingStatus] = mapped_column(
         _enum(RecordingStatus), default=RecordingStatus.REQUESTED, index=True
     )
@@ -96,6 +108,10 @@ class Recording(db.Model):
     location: Mapped[str] = mapped_column(sa.String(1024), default="")
     size_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
     duration_seconds: Mapped[float | None]
+    # builtin: what the worker reports about the finished file.
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
     error: Mapped[str] = mapped_column(sa.String(1000), default="")
     # Something the server reported that we refused (e.g. a file outside the storage root).
     flag: Mapped[str] = mapped_column(sa.String(500), default="")
@@ -121,7 +137,12 @@ class Recording(db.Model):
     )
 
     def __repr__(self) -> str:
-        return f"<Recording {self.id} {self.egress_id} {self.status}>"
+        return f"<Recording {self.id} {self.egress_id or self.job_id} {self.status}>"
+
+    @property
+    def accepted(self) -> bool:
+        """The recorder took the job (an egress id, or a dispatch the server accepted)."""
+        return self.egress_id is not None or self.dispatch_id is not None
 
     @property
     def has_file(self) -> bool:
@@ -129,7 +150,9 @@ class Recording(db.Model):
 
     @property
     def content_type(self) -> str:
-        return "audio/ogg" if self.file_name.endswith(".ogg") else "video/mp4"
+        if self.file_name.endswith(".ogg"):
+            return "audio/ogg"
+        return "audio/mp4" if self.file_name.endswith(".m4a") else "video/mp4"
 
 
 class RecordingParticipant(db.Model):
