@@ -49,7 +49,7 @@ def livekit_events():
     """The ledger's events, newest first, filtered by kind, room, result or unknown room."""
     args = request.args
     form = {
-        "event": args.get("event", "") if args.get("event") in handlers.KNOWN_EVENTS else "",
+        "event": args.get("event", "") if args.get("event") in handlers.LEDGER_KINDS else "",
         "room": args.get("room", "")[:128].strip(),
         "result": args.get("result", "") if args.get("result") in set(ProcessingResult) else "",
         "unknown_room": args.get("unknown_room") == "1",
@@ -64,7 +64,7 @@ def livekit_events():
         "ops/livekit_events.html",
         events=dashboard.recent_events(wanted),
         form=form,
-        kinds=sorted(handlers.KNOWN_EVENTS),
+        kinds=sorted(handlers.LEDGER_KINDS),
         results=list(ProcessingResult),
         page_size=dashboard.EVENT_PAGE_SIZE,
     )
