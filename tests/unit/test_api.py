@@ -1,5 +1,7 @@
 """The REST API contract: shapes, auth, and clear errors for bad input."""
 
+from datetime import UTC, datetime
+
 import jwt
 import pytest
 
@@ -318,3 +320,17 @@ def test_a_zone_abbreviation_is_refused_with_a_place_to_pick(client, make_user, 
     error = response.get_json()["error"]
     assert (response.status_code, error["field"]) == (422, "time_zone")
     assert "such as Europe/Berlin" in error["message"]
+
+
+def test_a_meeting_kept_in_a_zone_accepted_before_can_still_be_renamed(
+    client, make_meeting, api_token
+):
+    # Before zones were checked against the list, CET was accepted; such a meeting keeps it.
+    meeting = make_meeting(time_zone="CET", starts_at=datetime(2099, 1, 1, 9, tzinfo=UTC))
+    headers = api_token(meeting.host)
+    url = f"/api/v1/meetings/{meeting.slug}"
+    renamed = client.patch(url, json={"title": "Renamed"}, headers=headers)
+    assert renamed.status_code == 200, renamed.get_json()
+    assert renamed.get_json()["time_zone"] == "CET"
+    moved = client.patch(url, json={"time_zone": "EST"}, headers=headers)
+    assert (moved.status_code, moved.get_json()["error"]["field"]) == (422, "time_zone")
