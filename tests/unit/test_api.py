@@ -300,23 +300,22 @@ def test_health_checks_asked_by_anyone_reach_livekit_every_few_seconds_only(
     assert len(asked) == 2
 
 
+def create_in_zone(client, headers: dict, zone: str):
+    body = {"title": "t", "starts_at": "2099-01-01T10:00:00Z", "duration_minutes": 30}
+    return client.post("/api/v1/meetings", json=body | {"time_zone": zone}, headers=headers)
+
+
 @pytest.mark.parametrize(("given", "stored"), [("europe/berlin", "Europe/Berlin"), ("utc", "UTC")])
 def test_a_zone_in_any_case_is_stored_as_iana_spells_it(
     client, make_user, api_token, given, stored
 ):
-    body = {"title": "t", "starts_at": "2099-01-01T10:00:00Z", "duration_minutes": 30}
-    response = client.post(
-        "/api/v1/meetings", json=body | {"time_zone": given}, headers=api_token(make_user())
-    )
+    response = create_in_zone(client, api_token(make_user()), given)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["time_zone"] == stored
 
 
 def test_a_zone_abbreviation_is_refused_with_a_place_to_pick(client, make_user, api_token):
-    body = {"title": "t", "starts_at": "2099-01-01T10:00:00Z", "duration_minutes": 30}
-    response = client.post(
-        "/api/v1/meetings", json=body | {"time_zone": "CET"}, headers=api_token(make_user())
-    )
+    response = create_in_zone(client, api_token(make_user()), "CET")
     error = response.get_json()["error"]
     assert (response.status_code, error["field"]) == (422, "time_zone")
     assert "such as Europe/Berlin" in error["message"]
