@@ -14,7 +14,8 @@ import time
 from bench.browser import chromium
 from bench.http_load import in_thread
 from bench.stack import BenchStack
-from bench.time_to_join import PREVIEW_SHOWS_CAMERA, spread
+from bench.time_to_join import spread
+from tests.support.browser_pages import PREVIEW_SHOWS_CAMERA
 from tests.support.live import http_json
 
 TARGET_EXTRA_MS = 500

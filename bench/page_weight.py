@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 from bench.browser import chromium
 from bench.stack import BASELINE_PATH, BenchStack
-from bench.time_to_join import PREVIEW_SHOWS_CAMERA, publisher_ticket
+from bench.time_to_join import publisher_ticket
+from tests.support.browser_pages import PREVIEW_SHOWS_CAMERA
 from tests.support.synthetic import BackgroundParticipants
 
 TARGET_APP_JS_CSS_BYTES = 80 * 1024

@@ -12,6 +12,7 @@ import statistics
 from bench.browser import chromium
 from bench.http_load import in_thread, ms, percentile
 from bench.stack import BASELINE_PATH, BenchStack
+from tests.support.browser_pages import PREVIEW_SHOWS_CAMERA
 from tests.support.joining import JOIN_MILESTONES, JOIN_TIMING_SCRIPT, join_milestones
 from tests.support.live import http_json
 from tests.support.synthetic import BackgroundParticipants
@@ -33,7 +34,6 @@ async (path) => {
 }
 """
 
-PREVIEW_SHOWS_CAMERA = "() => document.querySelector('#preview-video').videoWidth > 0"
 JOINED = """() => ['join:published', 'join:frame'].every(
   (name) => performance.getEntriesByName(name).length)"""
 

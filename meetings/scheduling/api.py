@@ -14,7 +14,7 @@ from meetings.scheduling import recurrence as rec
 from meetings.scheduling.access import may_see_details
 from meetings.scheduling.options import OPTIONS
 from meetings.scheduling.schemas import MeetingCreate, MeetingFields, MeetingUpdate
-from meetings.scheduling.settings import InvalidMeeting, MeetingSettings, zone_name
+from meetings.scheduling.settings import InvalidMeeting, MeetingSettings, known_zone_name
 from meetings.web import managed_meeting, meeting_or_404, require_user, signed_in_user
 
 # Fields a PATCH may set to null (to clear them); the others need a value.
@@ -116,15 +116,6 @@ def settings_from(body: MeetingFields, base: MeetingSettings) -> MeetingSettings
             value = known_zone_name(value)
         changes[name] = value
     return base.updated(**changes)
-
-
-def known_zone_name(name: str) -> str:
-    """IANA's spelling of a zone given in any case; an unknown one as given, for
-    check_settings to report with the other problems."""
-    try:
-        return zone_name(name)
-    except InvalidMeeting:
-        return name
 
 
 def invalid(error: InvalidMeeting) -> ApiError:

@@ -23,8 +23,8 @@ from meetings.scheduling.recurrence import MAX_OCCURRENCES, WEEKDAYS, Recurrence
 from meetings.scheduling.settings import (
     MAX_DURATION_MINUTES,
     MeetingSettings,
+    known_zone_name,
     local_to_utc,
-    zone_name,
 )
 
 WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -112,7 +112,7 @@ class MeetingForm(FlaskForm):
                 count=None if by_until else self.count.data,
                 until=self.until.data if by_until else None,
             )
-        zone = zone_name(self.time_zone.data or "UTC")
+        zone = known_zone_name(self.time_zone.data or "UTC")
         return MeetingSettings(
             title=self.title.data,
             description=self.description.data or "",

@@ -76,6 +76,7 @@ def update_meeting(meeting: Meeting, settings: MeetingSettings) -> Meeting:
         settings,
         start_changed=settings.starts_at != meeting.starts_at,
         code_changed=(settings.access_code or None) != meeting.access_code,
+        zone_changed=settings.time_zone != meeting.time_zone,
     )
     co_hosts_before = set(meeting.co_hosts)
     try:

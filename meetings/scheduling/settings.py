@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field, make_dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from meetings.models import Access, Meeting
 from meetings.scheduling import recurrence as rec
@@ -98,14 +98,26 @@ def zone_name(name: str) -> str:
     return canonical
 
 
+def known_zone_name(name: str) -> str:
+    """IANA's spelling of a zone given in any case; any other name as given, for
+    check_settings to judge (a meeting may keep a zone accepted before, such as CET)."""
+    try:
+        return zone_name(name)
+    except InvalidMeeting:
+        return name
+
+
 def zone_or_error(name: str) -> ZoneInfo:
-    """Raises: InvalidMeeting naming `time_zone`."""
-    return ZoneInfo(zone_name(name))
+    """Any zone the tz database knows. Raises: InvalidMeeting naming `time_zone`."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidMeeting("time_zone", f"Unknown time zone {name!r}.") from None
 
 
-def local_to_utc(local: datetime, zone_name: str) -> datetime:
+def local_to_utc(local: datetime, zone: str) -> datetime:
     """A wall-clock time in the host's zone, as an aware UTC datetime."""
-    return local.replace(tzinfo=zone_or_error(zone_name)).astimezone(UTC)
+    return local.replace(tzinfo=zone_or_error(zone)).astimezone(UTC)
 
 
 MIN_ACCESS_CODE = 6
@@ -117,6 +129,7 @@ def check_settings(
     *,
     start_changed: bool = True,
     code_changed: bool = True,
+    zone_changed: bool = True,
 ) -> list[datetime]:
     """Validate; returns the series' UTC starts.
 
@@ -129,7 +142,8 @@ def check_settings(
     if not settings.title.strip():
         problems.append(("title", "Give the meeting a title."))
     try:
-        zone_or_error(settings.time_zone)
+        # A new zone is one from the list; one the meeting already has stays acceptable.
+        (zone_name if zone_changed else zone_or_error)(settings.time_zone)
     except InvalidMeeting as error:
         problems += error.problems
     if settings.starts_at.tzinfo is None:

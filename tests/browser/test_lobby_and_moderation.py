@@ -243,7 +243,10 @@ def test_a_locked_meeting_turns_newcomers_away_until_unlocked(open_context, live
     late = guest_asks(open_context, slug, "Late Larry")
     expect(late.get_by_role("alert")).to_contain_text("The host locked this meeting")
     host.get_by_role("button", name="Unlock meeting").click()
-    expect(host.get_by_role("button", name="Lock meeting")).to_be_visible()
+    # exact: "Unlock meeting" also contains "lock meeting", which would not wait for the unlock.
+    expect(host.get_by_role("button", name="Lock meeting", exact=True)).to_have_attribute(
+        "aria-pressed", "false"
+    )
     late.get_by_role("button", name="Join meeting").click()
     expect_connected(late)
 

@@ -125,7 +125,7 @@ def test_reactions_and_mute_reach_the_other_side(open_context, live_stack):
 
     remote_mic = host.locator(".tile.remote .mic-state")
     expect(remote_mic).to_have_text("")
-    guest.get_by_role("button", name="Mute").click()
+    guest.get_by_role("button", name="Mute", exact=True).click()
     expect(remote_mic).to_have_text("Muted", timeout=2_000)
     guest.get_by_role("button", name="Unmute").click()
     expect(remote_mic).to_have_text("", timeout=2_000)
@@ -244,7 +244,7 @@ def test_junk_from_a_participant_does_not_break_the_page(open_context, live_stac
     slug, host = host_in_meeting(open_context, live_stack)
     problems = PageProblems(host)
     host.get_by_role("button", name="Raise hand").click()
-    host.get_by_role("button", name="Mute").click()
+    host.get_by_role("button", name="Mute", exact=True).click()
     name = '<img src=x onerror="alert(1)">Mallory'
     with BackgroundParticipants(guest_tickets(live_stack, slug, [name])) as bots:
         tile = host.locator(".tile.remote")

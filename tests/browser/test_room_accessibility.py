@@ -66,7 +66,7 @@ def test_shortcuts_work_except_while_typing(open_context, live_stack):
     expect(guest.get_by_role("button", name="Unmute")).to_be_visible()
     expect(remote_mic).to_have_text("Muted")
     guest.keyboard.press("m")
-    expect(guest.get_by_role("button", name="Mute")).to_be_visible()
+    expect(guest.get_by_role("button", name="Mute", exact=True)).to_be_visible()
     guest.keyboard.press("v")
     expect(guest.get_by_role("button", name="Start video")).to_be_visible()
     expect(host.locator(".tile.remote")).to_have_attribute("data-video", "false")
@@ -78,7 +78,7 @@ def test_shortcuts_work_except_while_typing(open_context, live_stack):
 
     guest.keyboard.type("mvhc")
     expect(guest.get_by_label("Message to everyone")).to_have_value("mvhc")
-    expect(guest.get_by_role("button", name="Mute")).to_be_visible()
+    expect(guest.get_by_role("button", name="Mute", exact=True)).to_be_visible()
     expect(guest.get_by_role("button", name="Lower hand")).to_be_visible()
     guest.keyboard.press("Escape")
     expect(guest.get_by_role("complementary", name="Chat")).to_be_hidden()

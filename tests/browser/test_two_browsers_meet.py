@@ -73,7 +73,7 @@ def test_host_and_guest_see_each_others_live_video(open_context, live_stack):
     expect(guest_page.locator(".tile.remote .tile-name")).to_have_text("Hana Host")
     screenshot(host_page, "meeting")
 
-    guest_page.get_by_role("button", name="Mute").click()
+    guest_page.get_by_role("button", name="Mute", exact=True).click()
     expect(host_page.locator(".tile.remote .mic-state")).to_have_text("Muted")
 
     guest_page.get_by_role("button", name="Leave").click()

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -28,8 +29,14 @@ def fetch(url: str) -> tuple[int, str]:
         return 0, ""
 
 
+# Start-up runs migrations, then starts livekit-server and gunicorn: seconds on a quiet
+# machine, over a minute seen on a loaded one. A launcher that exits fails the wait at once.
+START_SECONDS = 180
+
+
 class Run:
-    """One `make run` in `instance`, on free ports."""
+    """One `make run` in `instance`, on free ports. Its output is read as it comes (a thread),
+    so a wait that fails can show what the launcher said."""
 
     def __init__(self, instance: Path, background: bool = False):
         self.app_port, self.livekit_port = free_port(), free_port()
@@ -57,11 +64,41 @@ class Run:
             if background
             else None,
         )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        with self.launcher.stdout as stream:
+            self.lines.extend(stream)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
 
     def healthy(self) -> bool:
-        """the app answers /healthz with LiveKit ok"""
+        if self.launcher.poll() is not None:
+            pytest.fail(f"make run exited ({self.launcher.returncode}):\n{self.output}")
         status, body = fetch(self.base + "/healthz")
         return status == 200 and '"livekit":"ok"' in body.replace(" ", "")
+
+    def wait_until_healthy(self) -> None:
+        def waiting_for() -> str:
+            return f"the app to answer /healthz with LiveKit ok; make run said:\n{self.output}"
+
+        wait_for(self.healthy, timeout=START_SECONDS, interval=0.5, what=waiting_for)
+
+    def stop(self, sig: int, to_group: bool = True) -> None:
+        """Send `sig` (to the launcher's group, as a terminal does, or to its pid alone) and
+        wait for it to end; whatever happens, nothing of it is left running or open."""
+        try:
+            (os.killpg if to_group else os.kill)(self.launcher.pid, sig)
+            self.launcher.wait(timeout=30)
+        finally:
+            if self.launcher.poll() is None:
+                os.killpg(self.launcher.pid, signal.SIGKILL)
+                self.launcher.wait()
+            self._reader.join(10)
 
     def stopped_everything(self) -> None:
         wait_for(
@@ -78,7 +115,7 @@ def test_run_serves_the_app_with_livekit_and_ctrl_c_stops_both(tmp_path):
     require(DEFAULT_BINARY.exists(), "livekit-server")
     run = Run(tmp_path)
     try:
-        wait_for(run.healthy, timeout=60, interval=0.5)
+        run.wait_until_healthy()
         status, page = fetch(run.base + "/auth/register")
         assert status == 200
         assert "Create your account" in page
@@ -88,8 +125,8 @@ def test_run_serves_the_app_with_livekit_and_ctrl_c_stops_both(tmp_path):
         [socket] = tmp_path.glob("gunicorn-*.ctl")
         assert socket.is_socket()
     finally:
-        os.killpg(run.launcher.pid, signal.SIGINT)  # what Ctrl-C does in a terminal
-        output, _ = run.launcher.communicate(timeout=30)
+        run.stop(signal.SIGINT)  # what Ctrl-C does in a terminal
+    output = run.output
     assert "Meetings is running on http://127.0.0.1:" in output
     assert "Create the first account" in output and "users create" in output
     assert "kill -INT $(cat " in output
@@ -99,9 +136,10 @@ def test_run_serves_the_app_with_livekit_and_ctrl_c_stops_both(tmp_path):
 def test_a_background_run_stops_on_sigint_to_its_pid_and_greets_returning_users(tmp_path):
     require(DEFAULT_BINARY.exists(), "livekit-server")
     first = Run(tmp_path)
-    wait_for(first.healthy, timeout=60, interval=0.5)
-    os.killpg(first.launcher.pid, signal.SIGINT)
-    first.launcher.communicate(timeout=30)
+    try:
+        first.wait_until_healthy()
+    finally:
+        first.stop(signal.SIGINT)
     create = [".venv/bin/flask", "--app", "wsgi", "users", "create", "op@example.com"]
     create += ["--name", "Op", "--password", "a-long-password", "--role", "ops"]
     made = subprocess.run(
@@ -115,14 +153,12 @@ def test_a_background_run_stops_on_sigint_to_its_pid_and_greets_returning_users(
 
     run = Run(tmp_path, background=True)
     try:
-        wait_for(run.healthy, timeout=60, interval=0.5)
+        run.wait_until_healthy()
         pid = int((tmp_path / "run.pid").read_text())
         assert pid == run.launcher.pid
-        os.kill(pid, signal.SIGINT)  # kill -INT $(cat instance/run.pid)
-        output, _ = run.launcher.communicate(timeout=30)
     finally:
-        if run.launcher.poll() is None:
-            os.killpg(run.launcher.pid, signal.SIGKILL)
+        run.stop(signal.SIGINT, to_group=False)  # kill -INT $(cat instance/run.pid)
+    output = run.output
     assert run.launcher.returncode == 0
     assert "Stopping…" in output
     assert "Create the first account" not in output

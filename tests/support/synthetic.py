@@ -9,6 +9,8 @@ import numpy as np
 from livekit import rtc
 
 SAMPLE_RATE = 48_000
+SECONDS_TO_START = 20
+SECONDS_PER_PARTICIPANT = 5
 
 
 async def connect(url: str, token: str) -> rtc.Room:
@@ -81,7 +83,7 @@ class BackgroundParticipants:
         tickets: list[dict],
         publish_video: bool = False,
         voices: list[int] = (),
-        timeout: float = 20,
+        timeout: float | None = None,
         fps: int = 15,
     ):
         self.tickets = tickets
@@ -90,7 +92,9 @@ class BackgroundParticipants:
         self.voices = set(voices)  # indexes of the participants that publish a microphone
         self.speaker: int | None = None
         self.rooms: list[rtc.Room] = []
-        self.timeout = timeout
+        # They connect and publish one after the other: the bound grows with their number
+        # (a loaded 2-core machine took over 20 s for eight).
+        self.timeout = timeout or SECONDS_TO_START + SECONDS_PER_PARTICIPANT * len(tickets)
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -100,8 +104,14 @@ class BackgroundParticipants:
     def __enter__(self) -> "BackgroundParticipants":
         self._thread.start()
         if not self._ready.wait(self.timeout):
-            raise TimeoutError("synthetic participants did not connect in time")
+            connected = len(self.rooms)
+            self.__exit__()  # the thread leaves once it is done connecting: nothing stays behind
+            raise TimeoutError(
+                f"synthetic participants did not connect in {self.timeout:.0f} s: "
+                f"{connected} of {len(self.tickets)} had"
+            )
         if self._error is not None:
+            self.__exit__()
             raise self._error
         return self
 

@@ -1,5 +1,7 @@
 """The REST API contract: shapes, auth, and clear errors for bad input."""
 
+from datetime import UTC, datetime
+
 import jwt
 import pytest
 
@@ -298,23 +300,36 @@ def test_health_checks_asked_by_anyone_reach_livekit_every_few_seconds_only(
     assert len(asked) == 2
 
 
+def create_in_zone(client, headers: dict, zone: str):
+    body = {"title": "t", "starts_at": "2099-01-01T10:00:00Z", "duration_minutes": 30}
+    return client.post("/api/v1/meetings", json=body | {"time_zone": zone}, headers=headers)
+
+
 @pytest.mark.parametrize(("given", "stored"), [("europe/berlin", "Europe/Berlin"), ("utc", "UTC")])
 def test_a_zone_in_any_case_is_stored_as_iana_spells_it(
     client, make_user, api_token, given, stored
 ):
-    body = {"title": "t", "starts_at": "2099-01-01T10:00:00Z", "duration_minutes": 30}
-    response = client.post(
-        "/api/v1/meetings", json=body | {"time_zone": given}, headers=api_token(make_user())
-    )
+    response = create_in_zone(client, api_token(make_user()), given)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["time_zone"] == stored
 
 
 def test_a_zone_abbreviation_is_refused_with_a_place_to_pick(client, make_user, api_token):
-    body = {"title": "t", "starts_at": "2099-01-01T10:00:00Z", "duration_minutes": 30}
-    response = client.post(
-        "/api/v1/meetings", json=body | {"time_zone": "CET"}, headers=api_token(make_user())
-    )
+    response = create_in_zone(client, api_token(make_user()), "CET")
     error = response.get_json()["error"]
     assert (response.status_code, error["field"]) == (422, "time_zone")
     assert "such as Europe/Berlin" in error["message"]
+
+
+def test_a_meeting_kept_in_a_zone_accepted_before_can_still_be_renamed(
+    client, make_meeting, api_token
+):
+    # Before zones were checked against the list, CET was accepted; such a meeting keeps it.
+    meeting = make_meeting(time_zone="CET", starts_at=datetime(2099, 1, 1, 9, tzinfo=UTC))
+    headers = api_token(meeting.host)
+    url = f"/api/v1/meetings/{meeting.slug}"
+    renamed = client.patch(url, json={"title": "Renamed"}, headers=headers)
+    assert renamed.status_code == 200, renamed.get_json()
+    assert renamed.get_json()["time_zone"] == "CET"
+    moved = client.patch(url, json={"time_zone": "EST"}, headers=headers)
+    assert (moved.status_code, moved.get_json()["error"]["field"]) == (422, "time_zone")

@@ -217,12 +217,7 @@ def test_schedule_form_refuses_past_start_and_bad_zone(client, make_user, login)
         },
     )
     assert "Unknown time zone" in response.get_data(as_text=True)
-    response = form_post(
-        client,
-        "/meetings/new",
-        {"title": "Short", "starts_at": "2099-01-01T10:00", "duration_minutes": "30",
-         "time_zone": "CET"},
-    )  # fmt: skip
+    response = schedule_in_zone(client, "Short", "CET")
     assert "pick a place from the list, such as Europe/Berlin" in response.get_data(as_text=True)
     response = form_post(
         client,
@@ -233,14 +228,15 @@ def test_schedule_form_refuses_past_start_and_bad_zone(client, make_user, login)
     assert db.session.scalar(sa.select(sa.func.count(Meeting.id))) == 0
 
 
+def schedule_in_zone(client, title: str, zone: str):
+    """The schedule form sent for 2099-01-01 10:00 in `zone`, 30 minutes."""
+    fields = {"title": title, "starts_at": "2099-01-01T10:00", "duration_minutes": "30"}
+    return form_post(client, "/meetings/new", fields | {"time_zone": zone})
+
+
 def test_a_zone_typed_in_lower_case_is_read_as_that_place(client, make_user, login):
     login(make_user())
-    response = form_post(
-        client,
-        "/meetings/new",
-        {"title": "Berlin", "starts_at": "2099-01-01T10:00", "duration_minutes": "30",
-         "time_zone": "europe/berlin"},
-    )  # fmt: skip
+    response = schedule_in_zone(client, "Berlin", "europe/berlin")
     assert response.status_code == 302
     meeting = db.session.scalar(sa.select(Meeting).where(Meeting.title == "Berlin"))
     assert meeting.time_zone == "Europe/Berlin"

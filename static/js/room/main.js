@@ -72,7 +72,8 @@ async function connect(ticket, first) {
   markJoin("stage");
   const tracks = first ? prejoin.takeTracks() : [];
   const published = controls.publish(room, tracks, { joinMuted: first && ticket.join_muted });
-  [layout.render, participants.render, hands.render, controls.update].forEach((render) => render());
+  // publish() set the buttons; the layout again for your tile's "Starting camera…".
+  [layout.render, participants.render, hands.render].forEach((render) => render());
   installRoleTools(room, ticket.role === "host");
   watchForPromotion(room);
   await published;
