@@ -126,8 +126,8 @@ class Config:
 
     # Who records: "builtin" (the media worker's meetings-recorder job, `python -m
     # meetings.worker start`) or "egress" (LiveKit Egress, which needs its own service).
-    # Stays "egress" until `make run` and CI start the worker; then "builtin" is the default.
-    RECORDER = os.environ.get("RECORDER", "egress")
+    # `make run` starts the worker next to the app; docs/DEPLOY.md says how to run it elsewhere.
+    RECORDER = os.environ.get("RECORDER", "builtin")
     # builtin: how long a start waits for a worker to take the job before it fails, and how
     # recently a worker must have reported in (its heartbeat comes every 10 s) to be tried.
     RECORDER_ACCEPT_SECONDS = float(os.environ.get("RECORDER_ACCEPT_SECONDS", "5"))
@@ -209,6 +209,9 @@ class TestingConfig(Config):
     LIVEKIT_API_KEY = "testkey"
     LIVEKIT_API_SECRET = "test-livekit-secret-at-least-32-characters"  # noqa: S105
     WEBHOOK_DERIVE = "in_request"
+    # Most recording tests drive the Egress path with signed egress events; the built-in
+    # recorder's tests set "builtin" (and the live ones start a real media worker).
+    RECORDER = "egress"
 
 
 CONFIGS = {

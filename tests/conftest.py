@@ -28,11 +28,14 @@ from meetings.livekit_process import (
     new_api_key,
 )
 from meetings.models import Meeting, Role, User
+from meetings.recordings import builtin
 from meetings.webhooks import apply as webhook_deriver
 from tests.support.accounts import PASSWORD, sign_in
 from tests.support.environment import require
 from tests.support.live import LiveStack, Outbox
+from tests.support.media_worker import WorkerProcess
 from tests.support.postgres import ThrowawayPostgres, throwaway_cluster
+from tests.support.waiting import wait_for
 
 pytest_plugins = ["tests.support.leak_check", "tests.support.clock", "pytester"]
 
@@ -226,6 +229,42 @@ def local_storage(live_stack, tmp_path, monkeypatch) -> Path:
     monkeypatch.setitem(live_stack.app.config, "RECORDINGS_DIR", str(directory))
     monkeypatch.setitem(live_stack.app.config, "RECORDINGS_EGRESS_DIR", "/out")
     return directory
+
+
+@pytest.fixture(scope="session")
+def media_worker(live_stack: LiveStack, tmp_path_factory) -> Iterator[WorkerProcess]:
+    """A real media worker registered with the live stack's server, reporting to its app;
+    started once, when the first test needs it, and waited for until the app has its
+    heartbeat (so a recording can start at once)."""
+    workdir = tmp_path_factory.mktemp("media-worker")
+    worker = WorkerProcess(
+        live_stack.livekit_config,
+        live_stack.base_url,
+        workdir / "worker.log",
+        workdir / "recordings",
+    )
+    try:
+        worker.wait_registered()
+        wait_for(
+            lambda: live_stack.query(builtin.worker_online),
+            timeout=30,
+            what=lambda: (
+                f"the app to hear the worker's heartbeat; its log:\n{worker.log()[-2000:]}"
+            ),
+        )
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture
+def builtin_recorder(live_stack: LiveStack, media_worker: WorkerProcess, monkeypatch) -> Path:
+    """The live app records with the media worker (RECORDER=builtin) into the worker's
+    directory; returns that directory."""
+    monkeypatch.setitem(live_stack.app.config, "RECORDER", "builtin")
+    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_STORAGE", "local")
+    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_DIR", str(media_worker.recordings))
+    return media_worker.recordings
 
 
 def _serve_live_app(

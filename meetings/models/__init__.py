@@ -41,6 +41,7 @@ from meetings.models.recordings import (
     RecordingStatus,
     StorageKind,
 )
+from meetings.models.workers import MediaWorker
 
 __all__ = [
     "RUNNING_STATUSES",
@@ -55,6 +56,7 @@ __all__ = [
     "LobbyEntry",
     "LobbyStatus",
     "LoginSession",
+    "MediaWorker",
     "Meeting",
     "MeetingInvitee",
     "MeetingSession",

@@ -7,11 +7,10 @@ layout, audio only, and the storage kind. Stopping withdraws the dispatch: the s
 terminates the job, and the worker finishes the file and reports `recording_ended`.
 
 A start fails at once when no worker serving the recorder has reported in recently (its
-`worker_online` heartbeat, kept in the ledger), and within RECORDER_ACCEPT_SECONDS when
+`worker_online` heartbeat, kept in media_workers), and within RECORDER_ACCEPT_SECONDS when
 no worker takes the job, instead of leaving a recording that never starts.
 """
 
-import json
 import logging
 import uuid
 from datetime import timedelta
@@ -21,14 +20,13 @@ from flask import current_app
 
 from meetings import livekit_gateway as gateway
 from meetings.extensions import db
-from meetings.models import Recording, RecordingStatus, WebhookEvent, utcnow
-from meetings.models.ledger import WORKER_EVENT_PREFIX
+from meetings.models import MediaWorker, Recording, RecordingStatus, utcnow
 from meetings.recordings import explain
 
 log = logging.getLogger(__name__)
 
 AGENT_NAME = "meetings-recorder"
-HEARTBEAT_EVENT = WORKER_EVENT_PREFIX + "worker_online"
+HEARTBEAT_KIND = "worker_online"
 
 
 class NotStarted(Exception):
@@ -55,23 +53,34 @@ def job_metadata(row: Recording) -> dict:
 def worker_online() -> bool:
     """Whether a worker serving the recorder reported in within RECORDER_HEARTBEAT_SECONDS."""
     seconds = current_app.config["RECORDER_HEARTBEAT_SECONDS"]
-    payloads = db.session.scalars(
-        sa.select(WebhookEvent.payload)
-        .where(
-            WebhookEvent.event == HEARTBEAT_EVENT,
-            WebhookEvent.received_at >= utcnow() - timedelta(seconds=seconds),
+    recent = db.session.scalars(
+        sa.select(MediaWorker).where(
+            MediaWorker.last_seen_at >= utcnow() - timedelta(seconds=seconds)
         )
-        .order_by(WebhookEvent.received_at.desc())
-        .limit(50)
     )
-    for payload in payloads:
-        try:
-            data = json.loads(payload).get("data") or {}
-        except (ValueError, AttributeError):
-            continue
-        if AGENT_NAME in (data.get("agent_names") or ()):
-            return True
-    return False
+    return any(worker.serves(AGENT_NAME) for worker in recent)
+
+
+def record_heartbeat(event: gateway.WorkerEvent) -> None:
+    """Note that the worker which sent this `worker_online` event is alive; commits."""
+    data = event.data
+    worker_id = str(data.get("worker_id") or "")[:200]
+    if not worker_id:
+        return
+    worker = db.session.get(MediaWorker, worker_id) or MediaWorker(worker_id=worker_id)
+    names = data.get("agent_names")
+    worker.agent_names = (
+        " ".join(str(name) for name in names)[:500] if isinstance(names, list) else ""
+    )
+    worker.jobs_running = _count(data.get("jobs_running"))
+    worker.max_jobs = _count(data.get("max_jobs"))
+    worker.last_seen_at = utcnow()
+    db.session.add(worker)
+    db.session.commit()
+
+
+def _count(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def launch(row: Recording) -> Recording:

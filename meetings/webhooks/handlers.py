@@ -156,7 +156,8 @@ def _room_finished(event: gateway.WebhookEvent, room: RoomRef | None) -> Process
 
 def _participant(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult:
     info = event.participant
-    if not info.sid:
+    # The media worker's jobs and egress recorders are not people: never attendance.
+    if not info.sid or gateway.is_worker_participant(info):
         return ProcessingResult.IGNORED
     session = _session(event, room)
     row = db.session.scalar(sa.select(Attendance).where(Attendance.participant_sid == info.sid))
@@ -320,6 +321,6 @@ HANDLERS: dict[str, Handler] = {
 # Any other name is refused at the door (400) and never stored.
 KNOWN_EVENTS = frozenset(HANDLERS)
 # The media worker's kinds this app reads (others are stored all the same).
-WORKER_KINDS = (*worker_events.RECORDING_KINDS, "worker_online")
+WORKER_KINDS = worker_events.RECORDING_KINDS
 # What the ledger can hold, for the ops page's filter.
 LEDGER_KINDS = KNOWN_EVENTS | {WORKER_EVENT_PREFIX + kind for kind in WORKER_KINDS}

@@ -4,6 +4,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from meetings import livekit_gateway as gateway
 from meetings.errors import json_error
 from meetings.extensions import csrf
+from meetings.recordings import builtin
 from meetings.webhooks import apply, bp, store
 
 MAX_WEBHOOK_BYTES = 1024 * 1024  # LiveKit's events are a few KiB
@@ -60,6 +61,9 @@ def receive_worker_event():
         return _refuse(401, error.reason, "invalid_signature", "The signature did not verify.")
     except gateway.MalformedWebhook:
         return _refuse(400, "not_json", "bad_payload", "The body is not a worker event.")
+    if event.kind == builtin.HEARTBEAT_KIND:  # "alive": not an event for the ledger
+        builtin.record_heartbeat(event)
+        return jsonify({"stored": False}), 200
     stored = store.store_worker_event(event, body)
     if stored:
         apply.after_store(event.id)

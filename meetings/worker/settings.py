@@ -41,6 +41,8 @@ class WorkerSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "WorkerSettings":
         """Raises: ValueError naming the first missing or malformed variable."""
+        # The app's own settings work as they are: its LIVEKIT_URL (http) and PUBLIC_URL.
+        env = {**env, "MEETINGS_APP_URL": env.get("MEETINGS_APP_URL") or env.get("PUBLIC_URL", "")}
         missing = [
             name
             for name in ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET", "MEETINGS_APP_URL")
@@ -48,17 +50,16 @@ class WorkerSettings:
         ]
         if missing:
             raise ValueError(f"the media worker needs {', '.join(missing)} in its environment")
-        if not env["LIVEKIT_URL"].startswith(("ws://", "wss://")):
-            raise ValueError("LIVEKIT_URL must be a ws:// or wss:// URL")
+        livekit_url = _websocket_url(env["LIVEKIT_URL"])
         kinds = tuple(
             k.strip() for k in env.get("MEETINGS_WORKER_JOBS", "").split(",") if k.strip()
         )
         return cls(
-            livekit_url=env["LIVEKIT_URL"],
+            livekit_url=livekit_url,
             api_key=env["LIVEKIT_API_KEY"],
             api_secret=env["LIVEKIT_API_SECRET"],
             app_url=env["MEETINGS_APP_URL"],
-            recordings_dir=Path(env.get("RECORDINGS_DIR") or "instance/recordings").absolute(),
+            recordings_dir=_recordings_dir(env),
             s3_bucket=env.get("RECORDINGS_S3_BUCKET", ""),
             s3_region=env.get("RECORDINGS_S3_REGION", "us-east-1"),
             s3_endpoint=env.get("RECORDINGS_S3_ENDPOINT", ""),
@@ -73,6 +74,25 @@ class WorkerSettings:
             health_host=env.get("MEETINGS_WORKER_HEALTH_HOST", "127.0.0.1"),
             health_port=int(env.get("MEETINGS_WORKER_HEALTH_PORT", "0")),
         )
+
+
+def _recordings_dir(env: Mapping[str, str]) -> Path:
+    """The app's RECORDINGS_DIR, with the app's default (instance/recordings)."""
+    default = Path(env.get("INSTANCE_DIR") or "instance") / "recordings"
+    return Path(env.get("RECORDINGS_DIR") or default).absolute()
+
+
+def _websocket_url(url: str) -> str:
+    """ws(s):// as given, or the ws(s):// of an http(s):// URL (the app's LIVEKIT_URL).
+
+    Raises: ValueError for any other scheme.
+    """
+    for plain, socket in (("http://", "ws://"), ("https://", "wss://")):
+        if url.startswith(plain):
+            return socket + url.removeprefix(plain)
+    if not url.startswith(("ws://", "wss://")):
+        raise ValueError("LIVEKIT_URL must be a ws://, wss://, http:// or https:// URL")
+    return url
 
 
 def _int_at_least(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:

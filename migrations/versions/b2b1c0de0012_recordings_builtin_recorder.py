@@ -1,4 +1,4 @@
-"""recordings: the built-in recorder (job and dispatch ids, file facts)
+"""recordings: the built-in recorder (job and dispatch ids, file facts), media workers
 
 Revision ID: b2b1c0de0012
 Revises: b1b1c0de0011
@@ -32,9 +32,23 @@ def upgrade():
         batch_op.add_column(sa.Column('width', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('height', sa.Integer(), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_recordings_job_id'), ['job_id'])
+    op.create_table(
+        'media_workers',
+        sa.Column('worker_id', sa.String(length=200), nullable=False),
+        sa.Column('agent_names', sa.String(length=500), nullable=False),
+        sa.Column('jobs_running', sa.Integer(), nullable=False),
+        sa.Column('max_jobs', sa.Integer(), nullable=False),
+        sa.Column('last_seen_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('worker_id'),
+    )
+    op.create_index(
+        op.f('ix_media_workers_last_seen_at'), 'media_workers', ['last_seen_at'], unique=False
+    )
 
 
 def downgrade():
+    op.drop_index(op.f('ix_media_workers_last_seen_at'), table_name='media_workers')
+    op.drop_table('media_workers')
     with op.batch_alter_table('recordings', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_recordings_job_id'), type_='unique')
         batch_op.drop_column('height')

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from meetings.extensions import db
-from meetings.models import Recording, RecordingStatus, WebhookEvent, utcnow
+from meetings.models import MediaWorker, Recording, RecordingStatus, WebhookEvent, utcnow
 from meetings.recordings import explain
 from tests.support.rooms import first_room
 from tests.support.worker_events import heartbeat, worker_event, worker_request
@@ -119,9 +119,11 @@ def test_a_builtin_recording_goes_from_dispatch_to_a_file_with_its_facts(
     # A late progress report changes nothing once the recording is settled.
     post(worker_event("recording_progress", {"duration_seconds": 9.0, "size_bytes": 9}, **job))
     assert only_recording().size_bytes == 123456
-    # Ops find the worker's events in the webhook ledger.
+    # Ops find the worker's events in the webhook ledger; its heartbeats are not buried there.
     kinds = db.session.scalars(sa.select(WebhookEvent.event)).all()
-    assert "worker.recording_ended" in kinds and "worker.worker_online" in kinds
+    assert "worker.recording_ended" in kinds and "worker.worker_online" not in kinds
+    [worker] = db.session.scalars(sa.select(MediaWorker)).all()
+    assert worker.serves("meetings-recorder") and worker.max_jobs > 0
 
 
 def test_a_start_with_no_worker_fails_at_once_and_says_so(

@@ -33,6 +33,7 @@ from meetings.livekit_process import (
     new_api_key,
 )
 from tests.conftest import require
+from tests.support.media_worker import WorkerProcess
 from tests.worker.participants import ParticipantsProcess
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -214,73 +215,14 @@ def room_stack(stack: Stack) -> Iterator[Stack]:
     stack.leave_all()
 
 
-class WorkerProcess:
-    """`python -m meetings.worker start` in its own process group (SIGKILL takes it all)."""
-
-    def __init__(self, stack: Stack, recordings: Path, env: dict[str, str], name: str) -> None:
-        self.log_path = stack.workdir / f"{name}.log"
-        self.recordings = recordings
-        full_env = {
-            **os.environ,
-            "LIVEKIT_URL": stack.config.ws_url,
-            "LIVEKIT_API_KEY": stack.config.api_key,
-            "LIVEKIT_API_SECRET": stack.config.api_secret,
-            "MEETINGS_APP_URL": stack.app_url,
-            "RECORDINGS_DIR": str(recordings),
-            "MEETINGS_WORKER_IDLE_PROCESSES": "1",
-            **env,
-        }
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "meetings.worker", "start"],
-                cwd=PROJECT_DIR,
-                env=full_env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_registered(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while '"registered worker"' not in self.log():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"worker did not register:\n{self.log()[-3000:]}")
-            time.sleep(0.1)
-
-    def signal(self, sig: int, group: bool = False) -> None:
-        if self.process.poll() is None:
-            (os.killpg if group else os.kill)(self.process.pid, sig)
-
-    def wait_exit(self, timeout: float) -> int:
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"worker still running after {timeout}s:\n{self.log()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.signal(signal.SIGTERM)
-            try:
-                self.process.wait(40)
-            except subprocess.TimeoutExpired:
-                self.signal(signal.SIGKILL, group=True)
-                self.process.wait()
-        # Job processes are in the group too; none may outlive a test.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-
-
 @pytest.fixture
 def start_worker(stack: Stack, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Start a registered worker; `env` adds or overrides its environment."""
     started: list[WorkerProcess] = []
 
     def start(env: dict[str, str] | None = None, name: str = "worker") -> WorkerProcess:
-        worker = WorkerProcess(stack, tmp_path / "recordings", env or {}, f"{tmp_path.name}-{name}")
+        log_path = stack.workdir / f"{tmp_path.name}-{name}.log"
+        worker = WorkerProcess(stack.config, stack.app_url, log_path, tmp_path / "recordings", env)
         started.append(worker)
         worker.wait_registered()
         return worker

@@ -44,9 +44,17 @@ def test_settings_name_what_is_missing(missing):
         WorkerSettings.from_env({k: v for k, v in ENV.items() if k != missing})
 
 
-def test_settings_want_a_websocket_url():
+def test_settings_take_the_apps_own_urls():
+    app_env = {k: v for k, v in ENV.items() if k != "MEETINGS_APP_URL"}
+    app_env |= {"LIVEKIT_URL": "https://lk.example.org", "PUBLIC_URL": "https://meet.example.org"}
+    read = WorkerSettings.from_env(app_env)
+    assert read.livekit_url == "wss://lk.example.org"
+    assert read.events_url == "https://meet.example.org/worker/events"
+
+
+def test_settings_refuse_a_url_livekit_cannot_serve():
     with pytest.raises(ValueError, match="ws://"):
-        WorkerSettings.from_env({**ENV, "LIVEKIT_URL": "http://127.0.0.1:7880"})
+        WorkerSettings.from_env({**ENV, "LIVEKIT_URL": "ftp://127.0.0.1:7880"})
 
 
 @pytest.mark.parametrize(
