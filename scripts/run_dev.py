@@ -153,10 +153,16 @@ def start_worker(env: dict[str, str], host: str, port: int) -> subprocess.Popen:
     """The media worker, registered with the same LiveKit server, reporting to this app."""
     app_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     worker_env = {**env, "MEETINGS_APP_URL": f"http://{app_host}:{port}"}
-    print("Media worker starting (records meetings; log lines start with meetings.worker)")
-    return subprocess.Popen(
-        [sys.executable, "-m", "meetings.worker", "start"], cwd=PROJECT_DIR, env=worker_env
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "meetings.worker", "start"],
+        cwd=PROJECT_DIR,
+        env=worker_env,
+        # Not in the terminal's process group: Ctrl-C reaches the launcher only, which then
+        # sends the worker one SIGTERM (a second signal would make it skip the drain).
+        start_new_session=True,
     )
+    print(f"Media worker started (pid {worker.pid}); it records meetings", flush=True)
+    return worker
 
 
 def stop_worker(worker: subprocess.Popen | None) -> None:
