@@ -3,6 +3,7 @@
 import itertools
 import logging
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -231,36 +232,57 @@ def local_storage(live_stack, tmp_path, monkeypatch) -> Path:
     return directory
 
 
+class LiveWorker:
+    """The live stack's media worker, registered with its server and reporting to its app. A
+    test may kill it; the next test that needs one gets a fresh one."""
+
+    def __init__(self, stack: LiveStack, directory: Path) -> None:
+        self.stack, self.directory = stack, directory
+        self.recordings = directory / "recordings"
+        self.process: WorkerProcess | None = None
+        self._started = 0
+
+    def ensure_running(self) -> WorkerProcess:
+        if self.process is None or self.process.process.poll() is not None:
+            self._started += 1
+            log_path = self.directory / f"worker-{self._started}.log"
+            config, url = self.stack.livekit_config, self.stack.base_url
+            self.process = WorkerProcess(config, url, log_path, self.recordings)
+            self.process.wait_registered()
+            worker = self.process
+            wait_for(
+                lambda: self.stack.query(builtin.worker_online),
+                timeout=30,
+                what=lambda: f"the app to hear the worker's heartbeat; its log:\n{worker.log()}",
+            )
+        return self.process
+
+    def kill(self) -> None:
+        """SIGKILL to the worker and its job processes, like the kernel's OOM killer."""
+        if self.process is not None:
+            self.process.signal(signal.SIGKILL, group=True)
+            self.process.wait_exit(10)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+
 @pytest.fixture(scope="session")
-def media_worker(live_stack: LiveStack, tmp_path_factory) -> Iterator[WorkerProcess]:
-    """A real media worker registered with the live stack's server, reporting to its app;
-    started once, when the first test needs it, and waited for until the app has its
-    heartbeat (so a recording can start at once)."""
-    workdir = tmp_path_factory.mktemp("media-worker")
-    worker = WorkerProcess(
-        live_stack.livekit_config,
-        live_stack.base_url,
-        workdir / "worker.log",
-        workdir / "recordings",
-    )
+def media_worker(live_stack: LiveStack, tmp_path_factory) -> Iterator[LiveWorker]:
+    """Started when the first test needs it (see `builtin_recorder`)."""
+    worker = LiveWorker(live_stack, tmp_path_factory.mktemp("media-worker"))
     try:
-        worker.wait_registered()
-        wait_for(
-            lambda: live_stack.query(builtin.worker_online),
-            timeout=30,
-            what=lambda: (
-                f"the app to hear the worker's heartbeat; its log:\n{worker.log()[-2000:]}"
-            ),
-        )
         yield worker
     finally:
         worker.stop()
 
 
 @pytest.fixture
-def builtin_recorder(live_stack: LiveStack, media_worker: WorkerProcess, monkeypatch) -> Path:
-    """The live app records with the media worker (RECORDER=builtin) into the worker's
+def builtin_recorder(live_stack: LiveStack, media_worker: LiveWorker, monkeypatch) -> Path:
+    """The live app records with a running media worker (RECORDER=builtin) into the worker's
     directory; returns that directory."""
+    media_worker.ensure_running()
     monkeypatch.setitem(live_stack.app.config, "RECORDER", "builtin")
     monkeypatch.setitem(live_stack.app.config, "RECORDINGS_STORAGE", "local")
     monkeypatch.setitem(live_stack.app.config, "RECORDINGS_DIR", str(media_worker.recordings))

@@ -112,6 +112,9 @@ class Recording(db.Model):
     sha256: Mapped[str | None] = mapped_column(sa.String(64))
     width: Mapped[int | None]
     height: Mapped[int | None]
+    # builtin, failed because the recorder was lost: the fragmented file it was writing is
+    # kept in the recordings directory and plays up to within seconds of the loss.
+    partial_file: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     error: Mapped[str] = mapped_column(sa.String(1000), default="")
     # Something the server reported that we refused (e.g. a file outside the storage root).
     flag: Mapped[str] = mapped_column(sa.String(500), default="")
@@ -146,7 +149,11 @@ class Recording(db.Model):
 
     @property
     def has_file(self) -> bool:
-        return self.status == RecordingStatus.COMPLETE and bool(self.file_name)
+        """A file people can play: a complete recording's, or a lost one's partial file."""
+        kept = self.status == RecordingStatus.COMPLETE or (
+            self.status == RecordingStatus.FAILED and self.partial_file
+        )
+        return kept and bool(self.file_name)
 
     @property
     def content_type(self) -> str:

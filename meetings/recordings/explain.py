@@ -41,6 +41,11 @@ LOST = (
     "The recording service lost track of this recording (it may have restarted), so there "
     f"is no file. Start a new recording if the meeting is still running; {TELL_OPERATOR}"
 )
+LOST_WITH_PART = (
+    "The recorder stopped unexpectedly (it may have crashed or been restarted). What it had "
+    "recorded until then is kept and plays here; the rest of the meeting was not recorded. "
+    f"Start a new recording if the meeting is still running; {TELL_OPERATOR}"
+)
 UNSERVABLE = (
     "The recording service saved the file where this app cannot play it from. "
     "Tell your operator: they can find the file."
@@ -75,7 +80,7 @@ def failure_message(recording: Recording) -> str:
     if not recording.accepted:  # the service never took the job
         return DID_NOT_ANSWER if reason == NEVER_ANSWERED else could_not_start(reason)
     if reason == RECORDER_LOST:
-        return LOST
+        return LOST_WITH_PART if recording.partial_file else LOST
     if reason == LOST_BY_SERVER:
         return LOST
     if reason == FILE_OUTSIDE_STORAGE:

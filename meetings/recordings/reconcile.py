@@ -9,7 +9,7 @@ from flask import current_app
 from meetings import livekit_gateway as gateway
 from meetings.extensions import db
 from meetings.models import RecorderKind, Recording, RecordingStatus, utcnow
-from meetings.recordings import egress_events, explain, notices
+from meetings.recordings import egress_events, explain, notices, worker_events
 from meetings.recordings.lifecycle import STALE_REQUEST
 
 
@@ -56,10 +56,7 @@ def reconcile() -> list[Settled]:
             continue
         if row.recorder == RecorderKind.BUILTIN:
             if now - _last_report(row) >= silent:
-                # The partial file (fragmented MP4) stays where the worker wrote it.
-                row.status = RecordingStatus.FAILED
-                row.error = explain.RECORDER_LOST
-                row.ended_at = now
+                worker_events.fail_as_lost(row, now)
                 settled.append(Settled(row, before, row.error))
             continue
         found = gateway.list_egress(egress_id=row.egress_id)

@@ -12,13 +12,15 @@ import sqlalchemy as sa
 
 from meetings import livekit_gateway as gateway
 from meetings.extensions import db
-from meetings.models import RecorderKind, Recording, RecordingStatus, utcnow
+from meetings.models import RecorderKind, Recording, RecordingStatus, StorageKind, utcnow
 from meetings.recordings import explain, notices, storage
 
 log = logging.getLogger(__name__)
 
 RECORDING_KINDS = ("recording_started", "recording_progress", "recording_ended", "job_rejected")
 ENDED = {"complete": RecordingStatus.COMPLETE, "failed": RecordingStatus.FAILED}
+# The recorder's participant identity: this prefix and our job id (meetings/worker/jobs.py).
+RECORDER_IDENTITY_PREFIX = "recorder-"
 
 
 def by_job_id(job_id: str) -> Recording | None:
@@ -46,7 +48,33 @@ def apply_worker_event(event: gateway.WorkerEvent) -> bool:
     return True
 
 
+def recorder_left(identity: str) -> bool:
+    """The recorder's participant left the room (its webhook). While the recording runs and no
+    stop was asked for, that is a lost recorder (killed, crashed, cut off): fail the row now
+    and keep the partial file. If the worker was in fact finishing (the room closed under it),
+    its `recording_ended` still settles the row. Does not commit; True when it changed."""
+    if not identity.startswith(RECORDER_IDENTITY_PREFIX):
+        return False
+    row = by_job_id(identity.removeprefix(RECORDER_IDENTITY_PREFIX))
+    if row is None or not row.status.is_live:
+        return False
+    fail_as_lost(row, utcnow())
+    db.session.flush()
+    notices.announce_after_commit(row.room_name)
+    return True
+
+
+def fail_as_lost(row: Recording, now: datetime) -> None:
+    """Failed, "recorder lost"; a local file the worker had started writing stays playable."""
+    row.status = RecordingStatus.FAILED
+    row.error = explain.RECORDER_LOST
+    row.ended_at = now
+    row.partial_file = row.storage == StorageKind.LOCAL and bool(row.size_bytes)
+
+
 def _apply(row: Recording, event: gateway.WorkerEvent) -> bool:
+    if _lost_but_finishing(row, event):
+        row.status, row.error, row.partial_file = RecordingStatus.ENDING, "", False
     if row.status.is_final:
         return False  # settled: repeats and late reports change nothing
     data = event.data
@@ -70,6 +98,12 @@ def _apply(row: Recording, event: gateway.WorkerEvent) -> bool:
         if event.kind == "recording_ended":
             _check_file(row, data.get("file_name"))
     return True
+
+
+def _lost_but_finishing(row: Recording, event: gateway.WorkerEvent) -> bool:
+    """The recorder left and was taken for lost, yet it reports its end: it was finishing."""
+    lost = row.status == RecordingStatus.FAILED and row.error == explain.RECORDER_LOST
+    return lost and event.kind == "recording_ended"
 
 
 def _status_of(event: gateway.WorkerEvent) -> RecordingStatus | None:

@@ -156,8 +156,14 @@ def _room_finished(event: gateway.WebhookEvent, room: RoomRef | None) -> Process
 
 def _participant(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult:
     info = event.participant
-    # The media worker's jobs and egress recorders are not people: never attendance.
-    if not info.sid or gateway.is_worker_participant(info):
+    if not info.sid:
+        return ProcessingResult.IGNORED
+    # The media worker's jobs and egress recorders are not people: never attendance. A
+    # recorder that leaves mid-recording was lost.
+    if gateway.is_worker_participant(info):
+        gone = event.event in ("participant_left", "participant_connection_aborted")
+        if gone and worker_events.recorder_left(info.identity):
+            return ProcessingResult.APPLIED
         return ProcessingResult.IGNORED
     session = _session(event, room)
     row = db.session.scalar(sa.select(Attendance).where(Attendance.participant_sid == info.sid))

@@ -1,6 +1,6 @@
 """H.264/AAC in fragmented MP4 on a thread of its own, and the faststart rewrite at the end.
 
-While recording, the file is a fragmented MP4 (a fragment per keyframe, every 2 s), so a
+While recording, the file is a fragmented MP4 (a fragment a second), so a
 killed worker leaves a file that plays up to its last fragment. On a clean finish it is
 remuxed (no re-encode) into a plain MP4 with the index in front, which replaces it atomically.
 """
@@ -20,11 +20,14 @@ import numpy as np
 
 logger = logging.getLogger("meetings.worker.encoder")
 
-FRAGMENTED = "frag_keyframe+empty_moov+default_base_moof"
+FRAGMENTED = "empty_moov+default_base_moof"
+FRAGMENT_MICROSECONDS = 1_000_000
 X264_OPTIONS = {"preset": "veryfast", "tune": "zerolatency", "crf": "26"}
 AUDIO_BITRATE = 128_000
-# Ticks waiting for the thread beyond which video frames are skipped (audio never is).
-MAX_BACKLOG = 50
+# Ticks waiting for the thread beyond which video frames are skipped (audio never is): a
+# starved encoder shows a frozen frame for a moment rather than fall behind what a kill
+# would leave on disk (at most this second plus the fragment being written).
+MAX_BACKLOG = 25
 
 VideoWork = Callable[[], av.VideoFrame]
 
@@ -58,16 +61,15 @@ class MediaWriter:
     def open(self) -> None:
         """Create the file and start the thread. Raises: OSError, av.FFmpegError."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # A fragment a second, keyframe or not (they only follow one another), so a kill
+        # loses at most about a second beyond what the encoder had not finished; and
         # flush_packets: each finished fragment goes to the OS at once, not when the 32 KB
-        # I/O buffer fills (a quiet picture can take minutes to fill it: a kill loses that).
-        if self.size:
-            options = {"movflags": FRAGMENTED, "flush_packets": "1"}
-        else:  # every AAC packet is a keyframe: cut fragments by duration instead
-            options = {
-                "movflags": "empty_moov+default_base_moof",
-                "frag_duration": "2000000",
-                "flush_packets": "1",
-            }
+        # I/O buffer fills (a quiet picture can take minutes to fill it).
+        options = {
+            "movflags": FRAGMENTED,
+            "frag_duration": str(FRAGMENT_MICROSECONDS),
+            "flush_packets": "1",
+        }
         self._container = av.open(str(self.path), "w", format="mp4", options=options)
         self._video = None
         if self.size:
@@ -76,7 +78,7 @@ class MediaWriter:
             )
             self._video.width, self._video.height = self.size
             self._video.pix_fmt = "yuv420p"
-            self._video.codec_context.gop_size = 2 * self.fps  # a keyframe (and fragment) per 2 s
+            self._video.codec_context.gop_size = 2 * self.fps  # a keyframe per 2 s
         self._audio = self._container.add_stream("aac", rate=self.sample_rate, layout="mono")
         self._audio.bit_rate = AUDIO_BITRATE
         self._thread.start()

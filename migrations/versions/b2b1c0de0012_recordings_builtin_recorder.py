@@ -31,6 +31,9 @@ def upgrade():
         batch_op.add_column(sa.Column('sha256', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('width', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('height', sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column('partial_file', sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
         batch_op.create_unique_constraint(batch_op.f('uq_recordings_job_id'), ['job_id'])
     op.create_table(
         'media_workers',
@@ -51,6 +54,7 @@ def downgrade():
     op.drop_table('media_workers')
     with op.batch_alter_table('recordings', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_recordings_job_id'), type_='unique')
+        batch_op.drop_column('partial_file')
         batch_op.drop_column('height')
         batch_op.drop_column('width')
         batch_op.drop_column('sha256')
