@@ -26,7 +26,7 @@ class WorkerSettings:
     # Job kinds this process serves (module names in jobs.JOB_MODULES); empty = all.
     job_kinds: tuple[str, ...] = ()
     # Jobs of all kinds at once in this process; the request handler refuses beyond it.
-    max_jobs: int = 4
+    max_jobs: int = 2
     # Budget for jobs to finish their files after SIGTERM before they are killed.
     drain_seconds: float = 30.0
     # Warm job processes kept ready per job kind.
@@ -68,7 +68,8 @@ class WorkerSettings:
             s3_secret_key=env.get("RECORDINGS_S3_SECRET_KEY", ""),
             s3_prefix=env.get("RECORDINGS_S3_PREFIX", "recordings/"),
             job_kinds=kinds,
-            max_jobs=_int_at_least(env, "MEETINGS_WORKER_MAX_JOBS", 2 * (os.cpu_count() or 1), 1),
+            # A 720p recording takes about half a core to most of one (make bench: recording).
+            max_jobs=_int_at_least(env, "MEETINGS_WORKER_MAX_JOBS", os.cpu_count() or 1, 1),
             drain_seconds=float(env.get("MEETINGS_WORKER_DRAIN_SECONDS", "30")),
             idle_processes=_int_at_least(env, "MEETINGS_WORKER_IDLE_PROCESSES", 1, 0),
             health_host=env.get("MEETINGS_WORKER_HEALTH_HOST", "127.0.0.1"),
