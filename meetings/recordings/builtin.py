@@ -61,6 +61,17 @@ def worker_online() -> bool:
     return any(worker.serves(AGENT_NAME) for worker in recent)
 
 
+def workers_seen(since: timedelta) -> list[MediaWorker]:
+    """Workers that reported in within `since`, the most recent first (the ops page)."""
+    return list(
+        db.session.scalars(
+            sa.select(MediaWorker)
+            .where(MediaWorker.last_seen_at >= utcnow() - since)
+            .order_by(MediaWorker.last_seen_at.desc())
+        )
+    )
+
+
 def record_heartbeat(event: gateway.WorkerEvent) -> None:
     """Note that the worker which sent this `worker_online` event is alive; commits."""
     data = event.data

@@ -17,7 +17,7 @@ from meetings.extensions import db
 from meetings.models import Recording, RecordingStatus
 from meetings.worker import layout
 from tests.browser.meeting_room import host_in_meeting, open_panel, room_of
-from tests.support.browser_pages import PageProblems, screenshot, wait_until
+from tests.support.browser_pages import PageProblems, screenshot, sign_in, wait_until
 from tests.support.waiting import wait_for
 from tests.worker import media
 from tests.worker.participants import ParticipantsProcess
@@ -123,3 +123,13 @@ def test_a_meeting_recorded_by_the_media_worker_plays_on_the_recordings_page(
     assert found == {RED, BLUE}
     samples = media.audio_samples(path)
     assert np.sqrt((samples**2).mean()) > 0.05  # the tones, not silence
+
+
+def test_operators_see_the_running_media_worker(live_stack, open_context, builtin_recorder):
+    page = open_context().new_page()
+    sign_in(page)  # the live app's operator
+    page.goto("/ops/livekit")
+    workers = page.get_by_role("region", name="Media workers")
+    expect(workers.get_by_role("cell", name="recorder", exact=True)).to_be_visible()
+    expect(workers.get_by_text("Alive")).to_be_visible()
+    screenshot(page, "ops-media-workers")

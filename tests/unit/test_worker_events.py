@@ -9,7 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from meetings.extensions import db
-from meetings.models import MediaWorker, Recording, RecordingStatus, WebhookEvent, utcnow
+from meetings.models import (
+    MediaWorker,
+    Recording,
+    RecordingStatus,
+    Role,
+    WebhookEvent,
+    utcnow,
+)
 from meetings.recordings import explain
 from tests.support.rooms import first_room
 from tests.support.worker_events import heartbeat, worker_event, worker_request
@@ -270,3 +277,22 @@ def test_reconcile_fails_a_recording_its_worker_stopped_reporting_on(
     row = only_recording()
     assert (row.status, row.error) == (RecordingStatus.FAILED, explain.RECORDER_LOST)
     assert explain.failure_message(row) == explain.LOST
+
+
+def test_operators_see_which_media_workers_are_alive(post, make_user, login):
+    browser = login(make_user(role=Role.OPS))
+
+    def workers_table() -> str:
+        page = browser.get("/ops/livekit").get_data(as_text=True)
+        return page[page.index('id="workers-title"') : page.index('id="live-title"')]
+
+    assert "No media worker has reported in the last hour" in workers_table()
+    post(heartbeat())
+    table = workers_table()
+    assert "test-1" in table and "recorder" in table and "0 of 4" in table
+    assert "Alive" in table and "Gone" not in table
+    # A worker silent for longer than RECORDER_HEARTBEAT_SECONDS is shown gone, not alive.
+    worker = db.session.get(MediaWorker, "test-1")
+    worker.last_seen_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    assert "Gone" in workers_table()
