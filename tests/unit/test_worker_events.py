@@ -7,9 +7,11 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from livekit.api import ParticipantInfo
 
 from meetings.extensions import db
 from meetings.models import (
+    Attendance,
     MediaWorker,
     Recording,
     RecordingStatus,
@@ -19,6 +21,7 @@ from meetings.models import (
 )
 from meetings.recordings import explain
 from tests.support.rooms import first_room
+from tests.support.webhook_factory import participant_event, webhook_request
 from tests.support.worker_events import heartbeat, worker_event, worker_request
 
 URL = "/worker/events"
@@ -296,3 +299,52 @@ def test_operators_see_which_media_workers_are_alive(post, make_user, login):
     worker.last_seen_at = utcnow() - timedelta(minutes=5)
     db.session.commit()
     assert "Gone" in workers_table()
+
+
+def hook(client, app, event) -> None:
+    """Deliver a LiveKit webhook, signed as the server signs it."""
+    body, headers = webhook_request(
+        event, app.config["LIVEKIT_API_KEY"], app.config["LIVEKIT_API_SECRET"]
+    )
+    assert client.post("/livekit/webhook", data=body, headers=headers).status_code == 200
+
+
+def recorder_left(room: str, job_id: str):
+    event = participant_event("participant_left", room, f"recorder-{job_id}", "PA_recorder")
+    event.participant.kind = ParticipantInfo.Kind.AGENT
+    return event
+
+
+def running_recording(client, api_token, post, meeting_room) -> tuple[Recording, dict]:
+    meeting, room, host = meeting_room
+    post(heartbeat())
+    assert start(client, api_token, meeting, host).status_code == 201
+    row = only_recording()
+    job = {"job_id": row.job_id, "room": room}
+    post(worker_event("recording_started", {"file_name": row.file_name}, **job))
+    post(worker_event("recording_progress", {"duration_seconds": 5.0, "size_bytes": 4000}, **job))
+    return row, job
+
+
+def test_a_recorder_that_leaves_mid_recording_was_lost_and_its_part_plays(
+    client, app, api_token, post, meeting_room
+):
+    row, job = running_recording(client, api_token, post, meeting_room)
+    hook(client, app, recorder_left(job["room"], row.job_id))
+    row = only_recording()
+    assert (row.status, row.error) == (RecordingStatus.FAILED, explain.RECORDER_LOST)
+    assert row.has_file and explain.failure_message(row) == explain.LOST_WITH_PART
+    # The recorder is not a person: nobody's attendance.
+    assert db.session.scalars(sa.select(Attendance)).all() == []
+
+
+def test_a_recorder_that_leaves_as_the_room_closes_still_reports_a_complete_file(
+    client, app, api_token, post, meeting_room
+):
+    row, job = running_recording(client, api_token, post, meeting_room)
+    hook(client, app, recorder_left(job["room"], row.job_id))  # the room closed under it
+    finished = {"status": "complete", "file_name": row.file_name, "size_bytes": 9000}
+    post(worker_event("recording_ended", finished | {"duration_seconds": 7.5}, **job))
+    row = only_recording()
+    assert (row.status, row.error, row.partial_file) == (RecordingStatus.COMPLETE, "", False)
+    assert row.size_bytes == 9000 and explain.failure_message(row) == ""
