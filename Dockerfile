@@ -1,4 +1,5 @@
 # Production image: gunicorn serves wsgi:app as a non-root user; migrations run at start.
+# The same image runs the media worker (recording): `docker run … meetings worker`.
 #   docker build -t meetings .
 # Settings come from the environment (see the README's configuration table).
 
@@ -33,12 +34,13 @@ RUN python -m whitenoise.compress --quiet static
 COPY docker/entrypoint.sh /usr/local/bin/meetings-entrypoint
 
 # The code stays root-owned and read-only to the app; only instance/ (the default SQLite
-# database) is writable. Mount a volume there, or set DATABASE_URL.
+# database, and instance/recordings where the worker writes) is writable. Mount a volume
+# there (shared by the app and worker containers), or set DATABASE_URL and S3 storage.
 RUN chmod 0755 /usr/local/bin/meetings-entrypoint \
     && useradd --system --uid 10001 --user-group --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin meetings \
-    && mkdir -p /app/instance \
-    && chown meetings:meetings /app/instance
+    && mkdir -p /app/instance/recordings \
+    && chown -R meetings:meetings /app/instance
 
 ENV MEETINGS_ENV=production
 USER 10001

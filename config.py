@@ -124,6 +124,18 @@ class Config:
     # answering (the unit tests, which read derived rows straight after a delivery).
     WEBHOOK_DERIVE = os.environ.get("WEBHOOK_DERIVE", "background")
 
+    # Who records: "builtin" (the media worker's meetings-recorder job, `python -m
+    # meetings.worker start`) or "egress" (LiveKit Egress, which needs its own service).
+    # `make run` starts the worker next to the app; docs/DEPLOY.md says how to run it elsewhere.
+    RECORDER = os.environ.get("RECORDER", "builtin")
+    # builtin: how long a start waits for a worker to take the job before it fails, and how
+    # recently a worker must have reported in (its heartbeat comes every 10 s) to be tried.
+    RECORDER_ACCEPT_SECONDS = float(os.environ.get("RECORDER_ACCEPT_SECONDS", "5"))
+    RECORDER_HEARTBEAT_SECONDS = _env_int("RECORDER_HEARTBEAT_SECONDS", 30)
+    # builtin: a running recording the worker has not reported on for this long is lost
+    # (`flask recordings reconcile` fails it); the worker reports progress every 5 s.
+    RECORDER_SILENT_SECONDS = _env_int("RECORDER_SILENT_SECONDS", 60)
+
     # Recording through LiveKit Egress. Files go to RECORDINGS_DIR unless
     # RECORDINGS_STORAGE is "s3". The egress worker writes them: RECORDINGS_EGRESS_DIR is the
     # same directory as that worker sees it (a shared volume may be mounted elsewhere there).
@@ -197,6 +209,9 @@ class TestingConfig(Config):
     LIVEKIT_API_KEY = "testkey"
     LIVEKIT_API_SECRET = "test-livekit-secret-at-least-32-characters"  # noqa: S105
     WEBHOOK_DERIVE = "in_request"
+    # Most recording tests drive the Egress path with signed egress events; the built-in
+    # recorder's tests set "builtin" (and the live ones start a real media worker).
+    RECORDER = "egress"
 
 
 CONFIGS = {

@@ -252,6 +252,37 @@ def join_storm(s: dict) -> list[str]:
     ]  # fmt: skip
 
 
+def recording(s: dict) -> list[str]:
+    egress = s["egress_room_composite_cores"]
+    lines = []
+    for key in sorted(k for k in s if k.startswith("people_")):
+        r = s[key]
+        people = key.removeprefix("people_")
+        six = people == "6"
+        lines.append(
+            row(
+                "recording",
+                f"worker CPU, {people} people (one screen share), 720p25",
+                f"{r['cores_avg']} cores avg, p95 {r['cores_p95']}; {r['pss_mb_max']} MB PSS; "
+                f"{egress / max(r['cores_avg'], 0.001):.0f}x below Egress's {egress:g}-core budget",
+                f"≤ {s['target']['cores_per_recording_6_people']} core" if six else "",
+                s["target"]["met"] if six else None,
+            )
+        )
+        lines.append(
+            row(
+                "recording",
+                f"real time, {people} people",
+                f"{r['fps_in_file']} fps in a {r['file_seconds']} s file ({r['size_mb']} MB)",
+                "25 fps",
+            )
+        )
+    idle = s["idle_worker"]
+    idle_use = f"{idle['cores_avg']} cores, {idle['pss_mb']} MB PSS"
+    lines.append(row("recording", "idle worker", idle_use))
+    return lines  # fmt: skip
+
+
 SECTIONS = [
     ("time_to_join", time_to_join),
     ("admitted_join", admitted_join),
@@ -259,4 +290,5 @@ SECTIONS = [
     ("token_endpoint", token_endpoint),
     ("webhook_ingest", webhook_ingest),
     ("join_storm", join_storm),
+    ("recording", recording),
 ]

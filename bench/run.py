@@ -5,6 +5,7 @@ write bench/results/<date>.json and .md (<date>-<scenarios>.* when only some run
     .venv/bin/python bench/run.py token_endpoint page_weight
     BENCH_JOINS=5 .venv/bin/python bench/run.py time_to_join
     BENCH_ADMITS=3 .venv/bin/python bench/run.py admitted_join
+    BENCH_RECORD_SECONDS=10 .venv/bin/python bench/run.py recording
 """
 
 import importlib
@@ -29,6 +30,7 @@ SCENARIOS = (
     "token_endpoint",
     "webhook_ingest",
     "join_storm",
+    "recording",
 )
 RESULTS_DIR = PROJECT_DIR / "bench" / "results"
 

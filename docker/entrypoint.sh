@@ -1,8 +1,15 @@
 #!/bin/sh
-# Container start: bring the schema up to date, then hand PID 1 to gunicorn so that
-# `docker stop` (SIGTERM) reaches it directly. Arguments replace the gunicorn command,
-# e.g. `docker run IMAGE flask --app wsgi users create ...`; migrations still run first.
+# Container start. With no arguments: bring the schema up to date, then hand PID 1 to gunicorn
+# so that `docker stop` (SIGTERM) reaches it directly. `worker` runs the media worker instead
+# (it holds no database session, so no migration runs; SIGTERM lets recordings finish their
+# files). Other arguments replace the gunicorn command, e.g.
+# `docker run IMAGE flask --app wsgi users create ...`; migrations still run first.
 set -eu
+
+if [ "${1:-}" = "worker" ]; then
+    shift
+    exec python -m meetings.worker start "$@"
+fi
 
 flask --app wsgi db upgrade
 

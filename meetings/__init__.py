@@ -137,6 +137,8 @@ def validate_config(app: Flask) -> None:
             raise ConfigurationError(f"{name} is not set: export {name}=... before starting")
     if app.config["WEBHOOK_DERIVE"] not in ("background", "in_request"):
         raise ConfigurationError("WEBHOOK_DERIVE must be 'background' or 'in_request'")
+    if app.config["RECORDER"] not in ("builtin", "egress"):
+        raise ConfigurationError("RECORDER must be 'builtin' or 'egress'")
     required = app.config.get("REQUIRED_SETTINGS", ())
     if "SECRET_KEY" in required:
         _check_production_secrets(app)

@@ -10,6 +10,9 @@ in) and is bounded by `asyncio.wait_for`, because livekit-api disables its own t
 """
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -97,6 +100,8 @@ class Participant:
     identity: str
     name: str
     sid: str
+    # An agent (the media worker's recorder or captions) or an egress recorder: not a person.
+    is_worker: bool = False
 
 
 def mint_token(grant: MediaGrant) -> MintedToken:
@@ -135,6 +140,11 @@ def parse_webhook_json(payload: str) -> api.WebhookEvent:
     return Parse(payload, api.WebhookEvent(), ignore_unknown_fields=True)
 
 
+def is_worker_participant(info: api.ParticipantInfo) -> bool:
+    """An agent (the media worker's jobs) or an egress recorder: not a person in the room."""
+    return info.kind in DEPENDENT_KINDS
+
+
 def track_kind_and_source(track: api.TrackInfo) -> tuple[str, str]:
     """("audio" | "video" | "data", "camera" | "microphone" | ... | "unknown")."""
     return api.TrackType.Name(track.type).lower(), api.TrackSource.Name(track.source).lower()
@@ -147,19 +157,94 @@ def verify_webhook(body: str, authorization: str | None) -> api.WebhookEvent:
         InvalidWebhook: missing header, bad or expired signature, hash mismatch.
         MalformedWebhook: signed correctly, but the body is not a WebhookEvent.
     """
+    verify_signed_body(body, authorization)
+    try:
+        return parse_webhook_json(body)
+    except ParseError as exc:  # the hash matched, so this is what the signer sent
+        raise MalformedWebhook(str(exc) or "not a WebhookEvent") from exc
+
+
+def verify_signed_body(body: str, authorization: str | None) -> None:
+    """Check a body signed as livekit-server signs webhooks: a bare HS256 JWT from our API
+    key and secret whose `sha256` claim is base64(SHA-256(body)). The media worker signs
+    its events the same way.
+
+    Raises:
+        InvalidWebhook: missing header, bad or expired signature, hash mismatch.
+    """
     if not authorization:
         raise InvalidWebhook("missing Authorization header", "missing_header")
     settings = Settings.from_app()
-    receiver = api.WebhookReceiver(api.TokenVerifier(settings.api_key, settings.api_secret))
     try:
-        return receiver.receive(body, authorization)
-    except ParseError as exc:  # the hash matched, so this is what the signer sent
-        raise MalformedWebhook(str(exc) or "not a WebhookEvent") from exc
+        claims = api.TokenVerifier(settings.api_key, settings.api_secret).verify(authorization)
     except jwt.ExpiredSignatureError as exc:
         raise InvalidWebhook("expired signature", "expired") from exc
-    except Exception as exc:  # other PyJWT errors, bare Exception("hash mismatch")
-        reason = "hash_mismatch" if "hash mismatch" in str(exc) else "bad_signature"
-        raise InvalidWebhook(str(exc) or type(exc).__name__, reason) from exc
+    except Exception as exc:  # other PyJWT errors
+        raise InvalidWebhook(str(exc) or type(exc).__name__) from exc
+    if not claims.sha256:
+        raise InvalidWebhook("sha256 was not found in the token")
+    try:
+        claimed = base64.b64decode(claims.sha256)
+    except ValueError as exc:
+        raise InvalidWebhook("sha256 claim is not base64") from exc
+    if not hmac.compare_digest(hashlib.sha256(body.encode()).digest(), claimed):
+        raise InvalidWebhook("hash mismatch", "hash_mismatch")
+
+
+@dataclass(frozen=True)
+class WorkerEvent:
+    """One event of the media worker (meetings/worker/reporting.py): what happened to a job."""
+
+    id: str
+    kind: str  # "recording_started", "recording_progress", "recording_ended", ...
+    job_id: str  # the app's job id from the dispatch metadata; "" for the worker's own
+    room: str  # "" for the worker's own (heartbeats)
+    at: datetime | None
+    data: dict
+
+
+def parse_worker_event_json(body: str) -> WorkerEvent:
+    """A worker event's JSON envelope {id, kind, job_id, room, at, data}.
+
+    Raises: MalformedWebhook when it is not one.
+    """
+    try:
+        envelope = json.loads(body)
+    except ValueError as exc:
+        raise MalformedWebhook(f"not JSON: {exc}") from exc
+    if not isinstance(envelope, dict):
+        raise MalformedWebhook("not a JSON object")
+    event_id, kind = envelope.get("id"), envelope.get("kind")
+    job_id, room = envelope.get("job_id") or "", envelope.get("room") or ""
+    at, data = envelope.get("at"), envelope.get("data")
+    if not isinstance(event_id, str) or not event_id or len(event_id) > 64:
+        raise MalformedWebhook("no event id")
+    if not isinstance(kind, str) or not kind or len(kind) > 48:
+        raise MalformedWebhook("no event kind")
+    if not isinstance(job_id, str) or not isinstance(room, str):
+        raise MalformedWebhook("job_id and room must be strings")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise MalformedWebhook("data must be an object")
+    if at is not None and (isinstance(at, bool) or not isinstance(at, int | float)):
+        raise MalformedWebhook("at must be seconds since the epoch")
+    try:
+        when = datetime.fromtimestamp(at, UTC) if at else None
+    except (OverflowError, OSError, ValueError) as exc:
+        raise MalformedWebhook("at is out of range") from exc
+    return WorkerEvent(event_id, kind, job_id[:64], room[:128], when, data)
+
+
+def verify_worker_event(body: str, authorization: str | None) -> WorkerEvent:
+    """Check a media worker event's signature (as a webhook's) and parse it.
+
+    Raises:
+        InvalidWebhook: missing header, bad or expired signature, hash mismatch.
+        MalformedWebhook: signed correctly, but not a worker event.
+    """
+    verify_signed_body(body, authorization)
+    return parse_worker_event_json(body)
 
 
 @dataclass(frozen=True)
@@ -267,7 +352,10 @@ def list_participants(room: str) -> list[Participant]:
     """
     request = api.ListParticipantsRequest(room=room)
     response = _call(lambda lk: lk.room.list_participants(request))
-    return [Participant(p.identity, p.name, p.sid) for p in response.participants]
+    return [
+        Participant(p.identity, p.name, p.sid, p.kind in DEPENDENT_KINDS)
+        for p in response.participants
+    ]
 
 
 def list_room_names() -> list[str]:
@@ -596,3 +684,98 @@ def set_attributes(room: str, identity: str, attributes: dict[str, str]) -> None
     """
     request = api.UpdateParticipantRequest(room=room, identity=identity, attributes=attributes)
     _call(lambda lk: lk.room.update_participant(request))
+
+
+# ---- agent dispatch (the media worker's jobs) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """An explicit dispatch of an agent (a media worker job kind) to a room."""
+
+    dispatch_id: str
+    agent_name: str
+    room: str
+    metadata: str
+    # The jobs workers took for it (empty until one accepts); their participant identities.
+    job_ids: tuple[str, ...] = ()
+    identities: tuple[str, ...] = ()
+
+
+def _dispatch(info: api.AgentDispatch) -> Dispatch:
+    jobs = list(info.state.jobs) if info.HasField("state") else []
+    return Dispatch(
+        dispatch_id=info.id,
+        agent_name=info.agent_name,
+        room=info.room,
+        metadata=info.metadata,
+        job_ids=tuple(job.id for job in jobs),
+        identities=tuple(job.state.participant_identity for job in jobs if job.state),
+    )
+
+
+def dispatch_agent(room: str, agent_name: str, metadata: dict) -> str:
+    """Ask the server to give a job of `agent_name` in `room` to a registered worker, with
+    `metadata` (JSON) as its parameters; returns the dispatch id. The server answers at once,
+    whether or not a worker takes the job (see `wait_for_job`).
+
+    Raises: RoomNotFound (no such room), LiveKitUnavailable.
+    """
+    request = api.CreateAgentDispatchRequest(
+        agent_name=agent_name, room=room, metadata=json.dumps(metadata)
+    )
+    return _call(lambda lk: lk.agent_dispatch.create_dispatch(request)).id
+
+
+def list_dispatches(room: str, dispatch_id: str = "") -> list[Dispatch]:
+    """The room's dispatches (or the one with this id) with the jobs workers took.
+
+    Raises: RoomNotFound (no such room), LiveKitUnavailable.
+    """
+
+    async def listed(lk: api.LiveKitAPI) -> list[api.AgentDispatch]:
+        if dispatch_id:
+            found = await lk.agent_dispatch.get_dispatch(dispatch_id, room)
+            return [found] if found is not None else []
+        return await lk.agent_dispatch.list_dispatch(room)
+
+    return [_dispatch(info) for info in _call(listed)]
+
+
+def delete_dispatch(room: str, dispatch_id: str) -> None:
+    """Withdraw a dispatch; the server terminates its jobs (a worker then finishes its work:
+    the recorder closes its file and reports).
+
+    Raises: RoomNotFound (no such room or dispatch), LiveKitUnavailable.
+    """
+    _call(lambda lk: lk.agent_dispatch.delete_dispatch(dispatch_id, room))
+
+
+JOB_POLL_SECONDS = 0.2
+
+
+def wait_for_job(room: str, dispatch_id: str, seconds: float) -> Dispatch | None:
+    """Wait (at most `seconds`, one client) until a worker has taken a job of the dispatch;
+    the dispatch then, or None when no worker took one in time (or it was withdrawn).
+
+    Raises: RoomNotFound (no such room), LiveKitUnavailable.
+    """
+
+    async def poll(lk: api.LiveKitAPI) -> Dispatch | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while True:
+            found = await lk.agent_dispatch.get_dispatch(dispatch_id, room)
+            if found is None:
+                return None
+            dispatch = _dispatch(found)
+            if dispatch.job_ids:
+                return dispatch
+            if loop.time() + JOB_POLL_SECONDS > deadline:
+                return None
+            await asyncio.sleep(JOB_POLL_SECONDS)
+
+    base = Settings.from_app()
+    # Each poll is one short call: the whole wait is bounded, plus one call's worth.
+    settings = Settings(base.url, base.api_key, base.api_secret, seconds + base.timeout)
+    return async_to_sync(_run)(settings, poll)

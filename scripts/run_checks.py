@@ -1,6 +1,7 @@
-"""`make test`: ruff, import contracts and ESLint, then every test tier on SQLite and on PostgreSQL.
+"""`make test`: ruff, import contracts and ESLint, then every test tier on SQLite and on
+PostgreSQL, and the media worker's tier.
 
-The two database passes run side by side: each starts its own livekit-server, app and
+The passes run side by side: each starts its own livekit-server, app and
 browsers on free loopback ports, and most of a pass is spent waiting on media and browsers,
 not on the CPU, so together they take little longer than the slower one alone. Each pass's
 lines are printed as they come, prefixed with its database.
@@ -41,16 +42,40 @@ LINT_STEPS = [
 ]
 
 
-def test_pass(database: str) -> Step:
-    # Each pass keeps its own pytest temporary directory, so neither cleans up the other's.
-    basetemp = tempfile.mkdtemp(prefix=f"meetings-tests-{database}-")
+# The tiers that use the app's database run once per database; the media worker's own tier
+# holds no database session, so it runs once, side by side with them.
+DATABASE_TIERS = ["tests/unit", "tests/integration", "tests/browser"]
+WORKER_TIER = ["tests/worker"]
+
+
+def test_pass(name: str, label: str, paths: list[str], env: dict[str, str]) -> Step:
+    # Each pass keeps its own pytest temporary directory, so none cleans up another's.
+    basetemp = tempfile.mkdtemp(prefix=f"meetings-tests-{name}-")
     return Step(
-        f"tests on {'SQLite' if database == 'sqlite' else 'PostgreSQL'}",
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--basetemp={basetemp}"],
-        {"TEST_DATABASE": database},
-        prefix=f"[{database}] ",
+        label,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            f"--basetemp={basetemp}",
+            *paths,
+        ],
+        env,
+        prefix=f"[{name}] ",
         scratch=Path(basetemp),
     )
+
+
+def test_passes() -> list[Step]:
+    return [
+        test_pass("sqlite", "tests on SQLite", DATABASE_TIERS, {"TEST_DATABASE": "sqlite"}),
+        test_pass(
+            "postgresql", "tests on PostgreSQL", DATABASE_TIERS, {"TEST_DATABASE": "postgresql"}
+        ),
+        test_pass("worker", "media worker tests", WORKER_TIER, {}),
+    ]
 
 
 def run(step: Step, results: dict[str, tuple[int, float]], output_lock: threading.Lock) -> None:
@@ -81,7 +106,7 @@ def main() -> int:
     output_lock = threading.Lock()
     for step in LINT_STEPS:
         run(step, results, output_lock)
-    test_steps = [test_pass("sqlite"), test_pass("postgresql")]
+    test_steps = test_passes()
     threads = [threading.Thread(target=run, args=(s, results, output_lock)) for s in test_steps]
     for thread in threads:
         thread.start()

@@ -1,4 +1,5 @@
-"""`make run`: a local LiveKit server plus the app under gunicorn; Ctrl-C stops both.
+"""`make run`: a local LiveKit server, the app under gunicorn and the media worker (recording);
+Ctrl-C stops them all.
 
 So do SIGINT and SIGTERM sent to this launcher (its pid is in instance/run.pid), also when
 it runs in the background, where a shell starts it with SIGINT ignored.
@@ -28,6 +29,8 @@ INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", PROJECT_DIR / "instance"))
 DEV_ENV = INSTANCE_DIR / "dev.env"
 PID_FILE = INSTANCE_DIR / "run.pid"
 VENV_BIN = Path(sys.executable).parent
+# The worker's own drain budget (MEETINGS_WORKER_DRAIN_SECONDS, 30 s) and a margin.
+WORKER_DRAIN_SECONDS = 45
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -68,6 +71,7 @@ def main() -> None:
     PID_FILE.write_text(f"{os.getpid()}\n")
     livekit: LiveKitServer | None = None
     gunicorn: subprocess.Popen | None = None
+    worker: subprocess.Popen | None = None
     try:
         if os.environ.get("LIVEKIT_URL"):
             if not (os.environ.get("LIVEKIT_API_KEY") and os.environ.get("LIVEKIT_API_SECRET")):
@@ -93,13 +97,16 @@ def main() -> None:
             cwd=PROJECT_DIR,
             env=env,
         )
+        worker = start_worker(env, host, port)
         print_welcome(host, port, has_accounts)
-        while gunicorn.poll() is None and (livekit is None or livekit.process.poll() is None):
+        running = [gunicorn, worker] + ([livekit.process] if livekit else [])
+        while all(process.poll() is None for process in running):
             time.sleep(0.5)
         print("make run: a process stopped; shutting down", file=sys.stderr)
     except KeyboardInterrupt:
         print("\nStopping…", flush=True)
     finally:
+        stop_worker(worker)
         if gunicorn is not None:
             gunicorn.terminate()
             gunicorn.wait(timeout=15)
@@ -140,6 +147,34 @@ def start_local_livekit(env: dict[str, str], host: str, port: int) -> LiveKitSer
     env["LIVEKIT_PUBLIC_URL"] = config.ws_url
     print(f"LiveKit server on {config.ws_url} (log: {server.log_path})")
     return server
+
+
+def start_worker(env: dict[str, str], host: str, port: int) -> subprocess.Popen:
+    """The media worker, registered with the same LiveKit server, reporting to this app."""
+    app_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    worker_env = {**env, "MEETINGS_APP_URL": f"http://{app_host}:{port}"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "meetings.worker", "start"],
+        cwd=PROJECT_DIR,
+        env=worker_env,
+        # Not in the terminal's process group: Ctrl-C reaches the launcher only, which then
+        # sends the worker one SIGTERM (a second signal would make it skip the drain).
+        start_new_session=True,
+    )
+    print(f"Media worker started (pid {worker.pid}); it records meetings", flush=True)
+    return worker
+
+
+def stop_worker(worker: subprocess.Popen | None) -> None:
+    """SIGTERM lets recordings in progress finish their files (bounded by its drain time)."""
+    if worker is None or worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=WORKER_DRAIN_SECONDS)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 def stop(livekit: LiveKitServer | None) -> None:

@@ -3,6 +3,7 @@
 import itertools
 import logging
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,11 +29,14 @@ from meetings.livekit_process import (
     new_api_key,
 )
 from meetings.models import Meeting, Role, User
+from meetings.recordings import builtin
 from meetings.webhooks import apply as webhook_deriver
 from tests.support.accounts import PASSWORD, sign_in
 from tests.support.environment import require
 from tests.support.live import LiveStack, Outbox
+from tests.support.media_worker import WorkerProcess
 from tests.support.postgres import ThrowawayPostgres, throwaway_cluster
+from tests.support.waiting import wait_for
 
 pytest_plugins = ["tests.support.leak_check", "tests.support.clock", "pytester"]
 
@@ -226,6 +230,63 @@ def local_storage(live_stack, tmp_path, monkeypatch) -> Path:
     monkeypatch.setitem(live_stack.app.config, "RECORDINGS_DIR", str(directory))
     monkeypatch.setitem(live_stack.app.config, "RECORDINGS_EGRESS_DIR", "/out")
     return directory
+
+
+class LiveWorker:
+    """The live stack's media worker, registered with its server and reporting to its app. A
+    test may kill it; the next test that needs one gets a fresh one."""
+
+    def __init__(self, stack: LiveStack, directory: Path) -> None:
+        self.stack, self.directory = stack, directory
+        self.recordings = directory / "recordings"
+        self.process: WorkerProcess | None = None
+        self._started = 0
+
+    def ensure_running(self) -> WorkerProcess:
+        if self.process is None or self.process.process.poll() is not None:
+            self._started += 1
+            log_path = self.directory / f"worker-{self._started}.log"
+            config, url = self.stack.livekit_config, self.stack.base_url
+            self.process = WorkerProcess(config, url, log_path, self.recordings)
+            self.process.wait_registered()
+            worker = self.process
+            wait_for(
+                lambda: self.stack.query(builtin.worker_online),
+                timeout=30,
+                what=lambda: f"the app to hear the worker's heartbeat; its log:\n{worker.log()}",
+            )
+        return self.process
+
+    def kill(self) -> None:
+        """SIGKILL to the worker and its job processes, like the kernel's OOM killer."""
+        if self.process is not None:
+            self.process.signal(signal.SIGKILL, group=True)
+            self.process.wait_exit(10)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+
+@pytest.fixture(scope="session")
+def media_worker(live_stack: LiveStack, tmp_path_factory) -> Iterator[LiveWorker]:
+    """Started when the first test needs it (see `builtin_recorder`)."""
+    worker = LiveWorker(live_stack, tmp_path_factory.mktemp("media-worker"))
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture
+def builtin_recorder(live_stack: LiveStack, media_worker: LiveWorker, monkeypatch) -> Path:
+    """The live app records with a running media worker (RECORDER=builtin) into the worker's
+    directory; returns that directory."""
+    media_worker.ensure_running()
+    monkeypatch.setitem(live_stack.app.config, "RECORDER", "builtin")
+    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_STORAGE", "local")
+    monkeypatch.setitem(live_stack.app.config, "RECORDINGS_DIR", str(media_worker.recordings))
+    return media_worker.recordings
 
 
 def _serve_live_app(

@@ -33,6 +33,7 @@ from meetings.models.moderation import (
 )
 from meetings.models.recordings import (
     RUNNING_STATUSES,
+    RecorderKind,
     Recording,
     RecordingAccess,
     RecordingLayout,
@@ -40,6 +41,7 @@ from meetings.models.recordings import (
     RecordingStatus,
     StorageKind,
 )
+from meetings.models.workers import MediaWorker
 
 __all__ = [
     "RUNNING_STATUSES",
@@ -54,6 +56,7 @@ __all__ = [
     "LobbyEntry",
     "LobbyStatus",
     "LoginSession",
+    "MediaWorker",
     "Meeting",
     "MeetingInvitee",
     "MeetingSession",
@@ -62,6 +65,7 @@ __all__ = [
     "PasswordReset",
     "ProcessingResult",
     "RateLimitCounter",
+    "RecorderKind",
     "Recording",
     "RecordingAccess",
     "RecordingLayout",

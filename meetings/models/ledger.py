@@ -24,6 +24,11 @@ class ProcessingResult(enum.StrEnum):
     FAILED = "failed"  # kept in the ledger; deriving raised, `error` says why
 
 
+# The media worker's events share the ledger with LiveKit's webhooks; their `event` is this
+# prefix and the worker's kind ("worker.recording_ended"), their payload its JSON envelope.
+WORKER_EVENT_PREFIX = "worker."
+
+
 class WebhookEvent(db.Model):
     """Every verified LiveKit webhook, stored once by its event id."""
 

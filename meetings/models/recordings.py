@@ -61,6 +61,11 @@ class RecordingAccess(enum.StrEnum):
     LINK = "link"  # also anyone holding the secret link, until it expires
 
 
+class RecorderKind(enum.StrEnum):
+    EGRESS = "egress"  # LiveKit Egress (RoomCompositeEgress); egress_id names the job
+    BUILTIN = "builtin"  # the media worker's meetings-recorder job; job_id names it
+
+
 class StorageKind(enum.StrEnum):
     LOCAL = "local"
     S3 = "s3"
@@ -80,6 +85,13 @@ class Recording(db.Model):
     occurrence_key: Mapped[str] = mapped_column(sa.String(16))
     room_name: Mapped[str] = mapped_column(sa.String(128), index=True)
     egress_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    recorder: Mapped[RecorderKind] = mapped_column(
+        _enum(RecorderKind), default=RecorderKind.EGRESS, server_default=RecorderKind.EGRESS.value
+    )
+    # builtin: the id we give the worker's job (its events carry it), set before the dispatch,
+    # and the server's dispatch id once it accepted the dispatch.
+    job_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    dispatch_id: Mapped[str | None] = mapped_column(sa.String(64))
     status: Mapped[RecordingStatus] = mapped_column(
         _enum(RecordingStatus), default=RecordingStatus.REQUESTED, index=True
     )
@@ -96,6 +108,13 @@ class Recording(db.Model):
     location: Mapped[str] = mapped_column(sa.String(1024), default="")
     size_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
     duration_seconds: Mapped[float | None]
+    # builtin: what the worker reports about the finished file.
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    # builtin, failed because the recorder was lost: the fragmented file it was writing is
+    # kept in the recordings directory and plays up to within seconds of the loss.
+    partial_file: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     error: Mapped[str] = mapped_column(sa.String(1000), default="")
     # Something the server reported that we refused (e.g. a file outside the storage root).
     flag: Mapped[str] = mapped_column(sa.String(500), default="")
@@ -121,15 +140,26 @@ class Recording(db.Model):
     )
 
     def __repr__(self) -> str:
-        return f"<Recording {self.id} {self.egress_id} {self.status}>"
+        return f"<Recording {self.id} {self.egress_id or self.job_id} {self.status}>"
+
+    @property
+    def accepted(self) -> bool:
+        """The recorder took the job (an egress id, or a dispatch the server accepted)."""
+        return self.egress_id is not None or self.dispatch_id is not None
 
     @property
     def has_file(self) -> bool:
-        return self.status == RecordingStatus.COMPLETE and bool(self.file_name)
+        """A file people can play: a complete recording's, or a lost one's partial file."""
+        kept = self.status == RecordingStatus.COMPLETE or (
+            self.status == RecordingStatus.FAILED and self.partial_file
+        )
+        return kept and bool(self.file_name)
 
     @property
     def content_type(self) -> str:
-        return "audio/ogg" if self.file_name.endswith(".ogg") else "video/mp4"
+        if self.file_name.endswith(".ogg"):
+            return "audio/ogg"
+        return "audio/mp4" if self.file_name.endswith(".m4a") else "video/mp4"
 
 
 class RecordingParticipant(db.Model):

@@ -1,17 +1,21 @@
-"""/ops/livekit: live rooms, the LiveKit connection, usage charts and the webhook ledger."""
+"""/ops/livekit: live rooms, the LiveKit connection, media workers, usage charts and the
+webhook ledger."""
 
 from datetime import UTC, datetime, time, timedelta
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 
 from meetings import livekit_gateway as gateway
 from meetings.ledger import charts, dashboard
 from meetings.models import ProcessingResult
 from meetings.ops import bp
+from meetings.recordings import builtin
 from meetings.web import ops_required
 from meetings.webhooks import handlers
 
 # How far back the dashboard's charts look, per bucket.
+# A worker that stopped reporting stays listed (as gone) for this long, then drops off.
+WORKERS_SHOWN_FOR = timedelta(hours=1)
 CHART_SPAN = {"day": timedelta(days=14), "week": timedelta(weeks=12)}
 
 
@@ -40,6 +44,10 @@ def livekit():
         minutes_chart=charts.columns([(b.start, b.meeting_minutes) for b in usage]),
         people_chart=charts.columns([(b.start, b.participants) for b in usage]),
         events=dashboard.recent_events(dashboard.EventFilter(), limit=10),
+        workers=builtin.workers_seen(WORKERS_SHOWN_FOR),
+        worker_alive_seconds=current_app.config["RECORDER_HEARTBEAT_SECONDS"],
+        recorder=current_app.config["RECORDER"],
+        now=now,
     )
 
 
@@ -49,7 +57,7 @@ def livekit_events():
     """The ledger's events, newest first, filtered by kind, room, result or unknown room."""
     args = request.args
     form = {
-        "event": args.get("event", "") if args.get("event") in handlers.KNOWN_EVENTS else "",
+        "event": args.get("event", "") if args.get("event") in handlers.LEDGER_KINDS else "",
         "room": args.get("room", "")[:128].strip(),
         "result": args.get("result", "") if args.get("result") in set(ProcessingResult) else "",
         "unknown_room": args.get("unknown_room") == "1",
@@ -64,7 +72,7 @@ def livekit_events():
         "ops/livekit_events.html",
         events=dashboard.recent_events(wanted),
         form=form,
-        kinds=sorted(handlers.KNOWN_EVENTS),
+        kinds=sorted(handlers.LEDGER_KINDS),
         results=list(ProcessingResult),
         page_size=dashboard.EVENT_PAGE_SIZE,
     )

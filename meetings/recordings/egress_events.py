@@ -13,6 +13,7 @@ from meetings.extensions import db
 from meetings.models import (
     RUNNING_STATUSES,
     Meeting,
+    RecorderKind,
     Recording,
     RecordingLayout,
     RecordingParticipant,
@@ -47,7 +48,7 @@ def apply_egress_event(event) -> Recording | None:
 
 def on_participant_joined(event) -> bool:
     """Keep who joined while a recording of the room runs; True when one did."""
-    if event.event != "participant_joined":
+    if event.event != "participant_joined" or gateway.is_worker_participant(event.participant):
         return False
     rows = db.session.scalars(
         sa.select(Recording).where(
@@ -70,9 +71,11 @@ def on_room_finished(event) -> bool:
         )
     ).all()
     for row in rows:
-        if row.egress_id is None:
+        if not row.accepted:
             continue  # a start in flight settles itself; reconcile catches a lost one
         row.status = RecordingStatus.ENDING
+        if row.recorder == RecorderKind.BUILTIN:
+            continue  # the worker leaves the closed room, finishes the file and reports
         after_commit(lambda egress_id=row.egress_id: _stop_quietly(egress_id))
     return bool(rows)
 
@@ -110,6 +113,7 @@ def _row_for(egress: gateway.Egress) -> Recording | None:
         .where(
             Recording.room_name == egress.room_name,
             Recording.egress_id.is_(None),
+            Recording.recorder == RecorderKind.EGRESS,
             Recording.status == RecordingStatus.REQUESTED,
         )
         .order_by(Recording.requested_at.desc())

@@ -11,6 +11,9 @@ from meetings.models import Recording, RecordingStatus
 STOPPED_BEFORE_ACCEPTED = "Stopped before the server accepted the recording."
 NEVER_ANSWERED = "The start request never got an answer from the server."
 LOST_BY_SERVER = "The server no longer knows this recording."
+NO_RECORDER = "No recorder worker has reported in: is the media worker running?"
+NOT_TAKEN = "No recorder worker took the job."
+RECORDER_LOST = "recorder lost: the worker stopped reporting on this recording."
 FILE_OUTSIDE_STORAGE = "The server reported a file outside the recordings storage; refused."
 
 TELL_OPERATOR = "if it keeps failing, tell your operator."
@@ -25,6 +28,10 @@ REFUSED = (
 # Twirp codes that mean "this request or this app's setup is wrong", not "busy or down".
 REFUSED_CODES = ("unauthenticated", "permission_denied", "invalid_argument", "failed_precondition")
 
+NO_RECORDER_RUNNING = (
+    "The recording could not start: no recorder is running. Tell your operator; trying "
+    "again will not help until the media worker is started."
+)
 STOPPED_EARLY = "The recording was stopped before it started, so nothing was recorded."
 ENDED_EARLY = (
     "The recording ended before anything was recorded, usually because the meeting's room "
@@ -33,6 +40,11 @@ ENDED_EARLY = (
 LOST = (
     "The recording service lost track of this recording (it may have restarted), so there "
     f"is no file. Start a new recording if the meeting is still running; {TELL_OPERATOR}"
+)
+LOST_WITH_PART = (
+    "The recorder stopped unexpectedly (it may have crashed or been restarted). What it had "
+    "recorded until then is kept and plays here; the rest of the meeting was not recorded. "
+    f"Start a new recording if the meeting is still running; {TELL_OPERATOR}"
 )
 UNSERVABLE = (
     "The recording service saved the file where this app cannot play it from. "
@@ -63,8 +75,12 @@ def failure_message(recording: Recording) -> str:
         return STOPPED_EARLY if reason == STOPPED_BEFORE_ACCEPTED else ENDED_EARLY
     if status != RecordingStatus.FAILED:
         return ""
-    if recording.egress_id is None:  # the service never took the job
+    if reason in (NO_RECORDER, NOT_TAKEN):
+        return NO_RECORDER_RUNNING
+    if not recording.accepted:  # the service never took the job
         return DID_NOT_ANSWER if reason == NEVER_ANSWERED else could_not_start(reason)
+    if reason == RECORDER_LOST:
+        return LOST_WITH_PART if recording.partial_file else LOST
     if reason == LOST_BY_SERVER:
         return LOST
     if reason == FILE_OUTSIDE_STORAGE:

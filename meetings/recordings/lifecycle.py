@@ -22,13 +22,14 @@ from meetings.extensions import db
 from meetings.models import (
     RUNNING_STATUSES,
     Meeting,
+    RecorderKind,
     Recording,
     RecordingLayout,
     RecordingStatus,
     User,
     utcnow,
 )
-from meetings.recordings import egress_events, explain, notices, storage
+from meetings.recordings import builtin, egress_events, explain, notices, storage
 from meetings.scheduling.recurrence import Occurrence
 from meetings.scheduling.window import Phase, window
 
@@ -131,6 +132,7 @@ def request(
     if running is not None:
         raise AlreadyRecording(running)
     now = utcnow()
+    recorder = RecorderKind(current_app.config["RECORDER"])
     row = Recording(
         meeting=meeting,
         occurrence_key=occurrence.key,
@@ -140,8 +142,10 @@ def request(
         audio_only=audio_only,
         preset=preset,
         auto_started=auto,
+        recorder=recorder,
+        job_id=builtin.new_job_id() if recorder == RecorderKind.BUILTIN else None,
         storage=storage.configured().kind,
-        file_name=storage.new_file_name(occurrence.room_name, now, audio_only),
+        file_name=storage.new_file_name(occurrence.room_name, now, audio_only, recorder),
         requested_by=user,
         requested_at=now,
         server_updated_ns=0,
@@ -156,6 +160,8 @@ def launch(row: Recording) -> Recording:
 
     Raises: RecordingRefused 503 when it refused (the row is then `failed` with its reason).
     """
+    if row.recorder == RecorderKind.BUILTIN:
+        return _launch_builtin(row)
     target = storage.of(row).target(row.file_name, row.audio_only)
     try:
         egress = gateway.start_room_composite_egress(
@@ -174,9 +180,26 @@ def launch(row: Recording) -> Recording:
     return row
 
 
+def _launch_builtin(row: Recording) -> Recording:
+    try:
+        row = builtin.launch(row)
+    except builtin.NotStarted as refused:
+        raise RecordingRefused(503, "recording_unavailable", str(refused)) from refused
+    except gateway.LiveKitError as error:
+        reason = str(error) or type(error).__name__
+        _start_failed(row, reason)
+        raise RecordingRefused(
+            503, "recording_unavailable", explain.could_not_start(reason)
+        ) from error
+    _snapshot_participants(row)
+    db.session.commit()
+    notices.announce(row.room_name)
+    return row
+
+
 def _start_failed(row: Recording, reason: str) -> None:
     db.session.refresh(row)
-    if row.egress_id is None:  # no webhook reported the job after all
+    if not row.accepted:  # no webhook reported the job after all
         row.status = RecordingStatus.FAILED
         row.error = reason[:1000]
         row.ended_at = utcnow()
@@ -208,6 +231,8 @@ def _snapshot_participants(row: Recording) -> None:
         log.warning("no participant list for recording %s: %s", row.id, error)
         return
     for participant in present:
+        if participant.is_worker:
+            continue  # the recorder itself, captions: not people who were recorded
         egress_events.note_participant(row, participant.identity, participant.name)
 
 
@@ -222,7 +247,7 @@ def stop(recording: Recording, user: User | None) -> Recording:
     if recording.status not in RUNNING_STATUSES:
         message = f"This recording is not running (it is {recording.status.value})."
         raise RecordingRefused(409, "not_recording", message)
-    if recording.egress_id is None:
+    if not recording.accepted:
         # The server never accepted it: nothing to stop there.
         recording.status = RecordingStatus.ABORTED
         recording.error = explain.STOPPED_BEFORE_ACCEPTED
@@ -230,11 +255,14 @@ def stop(recording: Recording, user: User | None) -> Recording:
         db.session.commit()
         return recording
     try:
-        egress = gateway.stop_egress(recording.egress_id)
+        if recording.recorder == RecorderKind.BUILTIN:
+            builtin.stop(recording)  # the worker's recording_ended follows
+        else:
+            egress = gateway.stop_egress(recording.egress_id)
+            egress_events.apply_report(recording, egress)
     except gateway.LiveKitError as error:
         log.warning("stopping recording %s failed: %s", recording.id, error)
         raise RecordingRefused(503, "recording_unavailable", NOT_AVAILABLE) from error
-    egress_events.apply_report(recording, egress)
     if recording.status.rank < RecordingStatus.ENDING.rank:
         recording.status = RecordingStatus.ENDING
     db.session.commit()

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from flask import current_app
 
 from meetings import livekit_gateway as gateway
-from meetings.models import Recording, StorageKind
+from meetings.models import RecorderKind, Recording, StorageKind
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -27,10 +27,17 @@ class StorageUnavailable(RuntimeError):
     """The bucket did not answer or refused; the message says how."""
 
 
-def new_file_name(room_name: str, requested_at: datetime, audio_only: bool) -> str:
-    """`<room>-<UTC time>.mp4` (or .ogg for audio only): unique per room and second."""
+def new_file_name(
+    room_name: str,
+    requested_at: datetime,
+    audio_only: bool,
+    recorder: RecorderKind = RecorderKind.EGRESS,
+) -> str:
+    """`<room>-<UTC time>.mp4` (audio only: .ogg from Egress, .m4a from the built-in
+    recorder): unique per room and second."""
     stamp = requested_at.strftime("%Y%m%dT%H%M%SZ")
-    return f"{room_name}-{stamp}.{'ogg' if audio_only else 'mp4'}"
+    audio = "m4a" if recorder == RecorderKind.BUILTIN else "ogg"
+    return f"{room_name}-{stamp}.{audio if audio_only else 'mp4'}"
 
 
 def check_relative(name: str) -> str:

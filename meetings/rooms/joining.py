@@ -170,7 +170,8 @@ def check_room(
 
     `present` may be empty when `needs_people` said the checks do not look at it.
     """
-    others = [p for p in present if p.identity != identity]  # a rejoin is not a newcomer
+    # A rejoin is not a newcomer, and a recorder or captioner takes nobody's seat.
+    others = [p for p in present if p.identity != identity and not p.is_worker]
     if must_wait_for_host(meeting, role, admitted):
         hosts = meeting.host_identities()
         if not any(p.identity in hosts for p in others):

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from meetings import livekit_gateway as gateway
 from meetings.extensions import db
 from meetings.models import ProcessingResult, WebhookEvent
+from meetings.models.ledger import WORKER_EVENT_PREFIX
 from meetings.webhooks import handlers
 from meetings.webhooks.store import ATTEMPTS, in_writer_turn
 
@@ -140,9 +141,17 @@ def _claim_and_apply(event_ids: list[str]) -> tuple[int, list[str], list[str]]:
 
 def _apply_one(event_id: str) -> dict:
     """Apply one claimed event inside a savepoint; the ledger columns to set for it."""
-    payload = db.session.scalar(sa.select(WebhookEvent.payload).where(WebhookEvent.id == event_id))
-    event = gateway.parse_webhook_json(payload)
-    room = handlers.room_of(event)
+    kind, payload = db.session.execute(
+        sa.select(WebhookEvent.event, WebhookEvent.payload).where(WebhookEvent.id == event_id)
+    ).one()
+    if kind.startswith(WORKER_EVENT_PREFIX):
+        event = gateway.parse_worker_event_json(payload)
+        room = handlers.room_named(event.room)
+        apply_event = handlers.apply_worker
+    else:
+        event = gateway.parse_webhook_json(payload)
+        room = handlers.room_of(event)
+        apply_event = handlers.apply
     outcome = {
         "id": event_id,
         "meeting_id": room.meeting_id if room else None,
@@ -151,7 +160,7 @@ def _apply_one(event_id: str) -> dict:
     }
     try:
         with db.session.begin_nested():
-            outcome["result"] = handlers.apply(event, room)
+            outcome["result"] = apply_event(event, room)
     except IntegrityError:
         # Another deriver made this room's session or interval first: left pending and
         # applied again on top of that row (derive_events).
@@ -159,7 +168,7 @@ def _apply_one(event_id: str) -> dict:
     except SQLAlchemyError:
         raise
     except Exception as error:  # a payload our derivation cannot handle: keep it anyway
-        log.exception("webhook %s (%s) could not be applied", event.id, event.event)
+        log.exception("webhook %s (%s) could not be applied", event_id, kind)
         outcome["result"] = ProcessingResult.FAILED
         outcome["error"] = f"{type(error).__name__}: {error}"[:500]
     return outcome

@@ -22,7 +22,8 @@ from meetings import livekit_gateway as gateway
 from meetings.after_commit import after_commit
 from meetings.extensions import db
 from meetings.models import Attendance, Meeting, MeetingSession, ProcessingResult, TrackPublication
-from meetings.recordings import egress_events
+from meetings.models.ledger import WORKER_EVENT_PREFIX
+from meetings.recordings import egress_events, worker_events
 from meetings.rooms import decisions as host_decisions
 from meetings.scheduling import room_names
 
@@ -56,6 +57,11 @@ def room_of(event: gateway.WebhookEvent) -> RoomRef | None:
     return RoomRef(name, sid, *occurrence_of_room(name))
 
 
+def room_named(name: str) -> RoomRef | None:
+    """The room a worker event names (worker events carry no room sid)."""
+    return RoomRef(name, "", *occurrence_of_room(name)) if name else None
+
+
 def occurrence_of_room(name: str) -> tuple[int | None, str | None]:
     """(meeting id, occurrence key) of one of our rooms; (None, None) for any other."""
     parsed = room_names.parse(name)
@@ -74,6 +80,14 @@ def apply(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult
     if egress_events.apply_webhook(event):  # egress jobs, who is present, rooms that end
         result = ProcessingResult.APPLIED
     return result
+
+
+def apply_worker(event: gateway.WorkerEvent, room: RoomRef | None) -> ProcessingResult:
+    """Update the derived records for one new media worker event. Heartbeats are only kept
+    (a start reads the latest); kinds we do not know are kept and ignored."""
+    if worker_events.apply_worker_event(event):
+        return ProcessingResult.APPLIED
+    return ProcessingResult.IGNORED
 
 
 def from_epoch(seconds: int) -> datetime | None:
@@ -143,6 +157,13 @@ def _room_finished(event: gateway.WebhookEvent, room: RoomRef | None) -> Process
 def _participant(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult:
     info = event.participant
     if not info.sid:
+        return ProcessingResult.IGNORED
+    # The media worker's jobs and egress recorders are not people: never attendance. A
+    # recorder that leaves mid-recording was lost.
+    if gateway.is_worker_participant(info):
+        gone = event.event in ("participant_left", "participant_connection_aborted")
+        if gone and worker_events.recorder_left(info.identity):
+            return ProcessingResult.APPLIED
         return ProcessingResult.IGNORED
     session = _session(event, room)
     row = db.session.scalar(sa.select(Attendance).where(Attendance.participant_sid == info.sid))
@@ -305,3 +326,7 @@ HANDLERS: dict[str, Handler] = {
 }
 # Any other name is refused at the door (400) and never stored.
 KNOWN_EVENTS = frozenset(HANDLERS)
+# The media worker's kinds this app reads (others are stored all the same).
+WORKER_KINDS = worker_events.RECORDING_KINDS
+# What the ledger can hold, for the ops page's filter.
+LEDGER_KINDS = KNOWN_EVENTS | {WORKER_EVENT_PREFIX + kind for kind in WORKER_KINDS}

@@ -29,6 +29,7 @@ from meetings.models import (
     WebhookEvent,
     WebhookRejection,
 )
+from meetings.models.ledger import WORKER_EVENT_PREFIX
 from meetings.webhooks import handlers
 from meetings.webhooks.handlers import KNOWN_EVENTS  # noqa: F401 (re-exported)
 
@@ -68,11 +69,25 @@ def store_event(event: gateway.WebhookEvent, raw_body: str) -> bool:
         OperationalError: the database stayed unavailable (the caller answers 5xx, so
             LiveKit delivers the event again).
     """
-    already = sa.select(WebhookEvent.id).where(WebhookEvent.id == event.id)
+    return _store(_ledger_values(event, raw_body))
+
+
+def store_worker_event(event: gateway.WorkerEvent, raw_body: str) -> bool:
+    """Store one of the media worker's events in the same ledger, as `worker.<kind>`;
+    exactly like `store_event` (once by id, committed before the answer).
+
+    Raises:
+        OperationalError: as store_event.
+    """
+    return _store(_worker_ledger_values(event, raw_body))
+
+
+def _store(values: dict) -> bool:
+    already = sa.select(WebhookEvent.id).where(WebhookEvent.id == values["id"])
     if db.session.scalar(already) is not None:
         return False  # a repeat is answered by a read, without waiting to write
     db.session.rollback()  # end the read before waiting for a turn to write
-    arrival = _Arrival(_ledger_values(event, raw_body))
+    arrival = _Arrival(values)
     with _arrivals_lock:
         _arrivals.append(arrival)
     with _committer:
@@ -186,6 +201,23 @@ def _ledger_values(event: gateway.WebhookEvent, raw_body: str) -> dict:
         "meeting_id": None,
         "unknown_room": False,
         "created_at": handlers.from_epoch(event.created_at),
+        "received_at": datetime.now(UTC),
+        "payload": raw_body,
+        "result": ProcessingResult.PENDING,
+        "error": "",
+    }
+
+
+def _worker_ledger_values(event: gateway.WorkerEvent, raw_body: str) -> dict:
+    return {
+        "id": event.id,
+        "event": WORKER_EVENT_PREFIX + event.kind,
+        "room_name": event.room or None,
+        "room_sid": None,
+        "participant_identity": None,
+        "meeting_id": None,
+        "unknown_room": False,
+        "created_at": event.at,
         "received_at": datetime.now(UTC),
         "payload": raw_body,
         "result": ProcessingResult.PENDING,

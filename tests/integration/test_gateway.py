@@ -1,6 +1,7 @@
 """Every gateway function against the real livekit-server."""
 
 import asyncio
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -125,3 +126,54 @@ def test_health_reports_livekit_state(live_stack):
         200,
         {"status": "ok", "database": "ok", "livekit": "ok"},
     )
+
+
+def test_a_dispatch_to_a_room_is_created_listed_and_withdrawn(live_stack):
+    room = unique("gw-dispatch")
+
+    def dispatch_and_look():
+        gateway.ensure_room(room, empty_timeout=60, departure_timeout=10)
+        metadata = {"job_id": "RJ_test", "room": room, "file_name": "x.mp4"}
+        dispatch_id = gateway.dispatch_agent(room, "meetings-recorder", metadata)
+        listed = gateway.list_dispatches(room)
+        one = gateway.list_dispatches(room, dispatch_id)
+        began = time.monotonic()
+        taken = gateway.wait_for_job(room, dispatch_id, 1.0)  # no worker is registered
+        waited = time.monotonic() - began
+        gateway.delete_dispatch(room, dispatch_id)
+        return dispatch_id, metadata, listed, one, taken, waited, gateway.list_dispatches(room)
+
+    dispatch_id, metadata, listed, one, taken, waited, after = run_in_thread(
+        lambda: live_stack.query(dispatch_and_look)
+    )
+    assert dispatch_id.startswith("AD_")
+    # The server also keeps a dispatch of its own (no agent name) for every room.
+    [found] = [d for d in listed if d.agent_name]
+    assert one == [found]
+    assert (found.dispatch_id, found.agent_name, found.room) == (
+        dispatch_id,
+        "meetings-recorder",
+        room,
+    )
+    assert json.loads(found.metadata) == metadata
+    assert found.job_ids == ()  # no worker took it
+    assert taken is None and 0.8 < waited < 5
+    assert [d for d in after if d.agent_name] == []
+
+
+def test_a_dispatch_to_a_room_that_does_not_exist_is_refused(live_stack):
+    # livekit-server v1.13.5 answers `unavailable` ("no response from servers": no node
+    # holds the room), not `not_found`.
+    room = unique("gw-no-room")
+
+    def dispatch():
+        try:
+            gateway.dispatch_agent(room, "meetings-recorder", {})
+        except gateway.LiveKitError as error:
+            return error
+        return None
+
+    began = time.monotonic()
+    refused = run_in_thread(lambda: live_stack.query(dispatch))
+    assert isinstance(refused, gateway.LiveKitError), refused
+    assert time.monotonic() - began < 10

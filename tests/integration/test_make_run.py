@@ -1,7 +1,8 @@
-"""`make run`'s launcher: it serves a usable app with its own LiveKit server, and Ctrl-C
-stops everything it started."""
+"""`make run`'s launcher: it serves a usable app with its own LiveKit server and media worker,
+and Ctrl-C stops everything it started."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -10,10 +11,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
 from meetings.livekit_process import DEFAULT_BINARY, free_port, free_udp_port
 from tests.support.environment import PROJECT_DIR, require
+from tests.support.media_worker import REGISTERED
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.livekit
@@ -88,6 +91,18 @@ class Run:
 
         wait_for(self.healthy, timeout=START_SECONDS, interval=0.5, what=waiting_for)
 
+    def wait_until_worker_registered(self) -> int:
+        """The media worker's pid, once LiveKit has taken its registration."""
+
+        def registered() -> bool:
+            return REGISTERED in self.output
+
+        def waiting_for() -> str:
+            return f"the media worker to register; make run said:\n{self.output}"
+
+        wait_for(registered, timeout=START_SECONDS, interval=0.5, what=waiting_for)
+        return int(re.search(r"Media worker started \(pid (\d+)\)", self.output).group(1))
+
     def stop(self, sig: int, to_group: bool = True) -> None:
         """Send `sig` (to the launcher's group, as a terminal does, or to its pid alone) and
         wait for it to end; whatever happens, nothing of it is left running or open."""
@@ -116,6 +131,7 @@ def test_run_serves_the_app_with_livekit_and_ctrl_c_stops_both(tmp_path):
     run = Run(tmp_path)
     try:
         run.wait_until_healthy()
+        worker_pid = run.wait_until_worker_registered()
         status, page = fetch(run.base + "/auth/register")
         assert status == 200
         assert "Create your account" in page
@@ -131,6 +147,7 @@ def test_run_serves_the_app_with_livekit_and_ctrl_c_stops_both(tmp_path):
     assert "Create the first account" in output and "users create" in output
     assert "kill -INT $(cat " in output
     run.stopped_everything()
+    assert not psutil.pid_exists(worker_pid), "the media worker still runs after the stop"
 
 
 def test_a_background_run_stops_on_sigint_to_its_pid_and_greets_returning_users(tmp_path):

@@ -1,3 +1,4 @@
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -18,6 +19,8 @@ class FakeRooms:
         self.egress_refusal = ""  # e.g. "unavailable: no response from servers"
         self.metadata: dict[str, dict] = {}
         self.created_at: dict[str, datetime] = {}
+        self.dispatches: dict[str, gateway.Dispatch] = {}
+        self.workers_take_jobs = True
 
     def _answer(self) -> None:
         if self.unreachable:
@@ -113,6 +116,41 @@ class FakeRooms:
         self._answer()
         return [e for e in self.egress.values() if egress_id in ("", e.egress_id)]
 
+    # ---- agent dispatch (the media worker) ---------------------------------------------
+
+    def dispatch_agent(self, room, agent_name, metadata):
+        self._answer()
+        if room not in self.present:
+            raise gateway.RoomNotFound("requested room does not exist")
+        dispatch_id = f"AD_fake{len(self.dispatches) + 1}"
+        self.dispatches[dispatch_id] = gateway.Dispatch(
+            dispatch_id, agent_name, room, json.dumps(metadata)
+        )
+        self.calls.append(("dispatch", room, agent_name, metadata))
+        return dispatch_id
+
+    def list_dispatches(self, room, dispatch_id=""):
+        self._answer()
+        return [
+            d
+            for d in self.dispatches.values()
+            if d.room == room and dispatch_id in ("", d.dispatch_id)
+        ]
+
+    def wait_for_job(self, room, dispatch_id, seconds):
+        """A worker takes the job unless `workers_take_jobs` is off."""
+        self._answer()
+        if not self.workers_take_jobs or dispatch_id not in self.dispatches:
+            return None
+        taken = replace(self.dispatches[dispatch_id], job_ids=(f"AJ_{dispatch_id}",))
+        self.dispatches[dispatch_id] = taken
+        return taken
+
+    def delete_dispatch(self, room, dispatch_id):
+        self._record("delete_dispatch", room, dispatch_id)
+        if self.dispatches.pop(dispatch_id, None) is None:
+            raise gateway.RoomNotFound("dispatch ID not found")
+
     def update_room_metadata(self, room, changes):
         self._answer()
         self.metadata[room] = self.metadata.get(room, {}) | changes
@@ -135,6 +173,10 @@ FAKED = (
     "stop_egress",
     "list_egress",
     "update_room_metadata",
+    "dispatch_agent",
+    "list_dispatches",
+    "wait_for_job",
+    "delete_dispatch",
 )
 
 

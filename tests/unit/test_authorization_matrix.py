@@ -123,6 +123,8 @@ MATRIX = {
     ("GET", "/api/v1/meetings/<slug>/lobby/<lobby_id>"): everyone(404),
     ("GET", "/api/v1/meetings/<slug>/audit"): {**signed_in(401, 200), "other": 403},
     ("POST", "/livekit/webhook"): everyone(401),
+    # The media worker's events: only a body signed with the API secret gets in.
+    ("POST", "/worker/events"): everyone(401),
     # Recordings: hosts, co-hosts and operators manage them; people without access must not
     # learn that one exists (404). The recording in `values` is complete and on legal hold;
     # the page forms sent here lack their fields (confirmation, level), so nothing changes.

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from meetings import livekit_gateway as gateway
 from meetings.extensions import db
 from meetings.models import OccurrenceState
 from tests.support.rooms import first_room
@@ -125,3 +126,16 @@ def test_a_full_room_still_turns_newcomers_away_when_it_was_provisioned(
     full = token(app, meeting, "Ben")
     assert (full.status_code, full.get_json()["error"]["code"]) == (409, "meeting_full")
     assert creates(fake_rooms) == 1
+
+
+def test_a_recorder_in_the_room_takes_nobodys_seat(app, make_meeting, fake_rooms):
+    meeting = make_meeting(max_participants=2)
+    room = first_room(meeting)
+    fake_rooms.seat(room, "g-ann")
+    recorder = gateway.Participant("recorder-RJ_1", "Recorder", "PA_rec", is_worker=True)
+    fake_rooms.present[room].append(recorder)
+    assert token(app, meeting, "Ben").status_code == 201  # 1 person of 2, the recorder aside
+    fake_rooms.seat(room, "g-ann", "g-ben")
+    fake_rooms.present[room].append(recorder)
+    full = token(app, meeting, "Cid")
+    assert (full.status_code, full.get_json()["error"]["code"]) == (409, "meeting_full")

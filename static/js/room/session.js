@@ -25,7 +25,9 @@ export function roleOf(participant) {
 export const isHost = (participant) => roleOf(participant) === "host";
 export const nameOf = (participant) => participant.name || participant.identity;
 export const isLocal = (participant) => participant === session.room?.localParticipant;
-export const everyone = (room) => [room.localParticipant, ...room.remoteParticipants.values()];
+// The people in the call. The media worker's recorder joins as an agent: it is no one's tile,
+// row or count (its work shows as the recording sign).
+export const everyone = (room) => [room.localParticipant, ...[...room.remoteParticipants.values()].filter((p) => !p.isAgent)];
 
 // What each module attaches to every room the page connects to.
 const attachers = [];
