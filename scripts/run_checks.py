@@ -48,20 +48,16 @@ DATABASE_TIERS = ["tests/unit", "tests/integration", "tests/browser"]
 WORKER_TIER = ["tests/worker"]
 
 
+# The slowest tests of each pass end its output: where to look when the suite grows slow.
+PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--durations=12"]
+
+
 def test_pass(name: str, label: str, paths: list[str], env: dict[str, str]) -> Step:
     # Each pass keeps its own pytest temporary directory, so none cleans up another's.
     basetemp = tempfile.mkdtemp(prefix=f"meetings-tests-{name}-")
     return Step(
         label,
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            f"--basetemp={basetemp}",
-            *paths,
-        ],
+        [*PYTEST, f"--basetemp={basetemp}", *paths],
         env,
         prefix=f"[{name}] ",
         scratch=Path(basetemp),
