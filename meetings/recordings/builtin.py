@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 AGENT_NAME = "meetings-recorder"
 HEARTBEAT_KIND = "worker_online"
+FORGET_WORKERS_AFTER = timedelta(days=1)
 
 
 class NotStarted(Exception):
@@ -87,6 +88,10 @@ def record_heartbeat(event: gateway.WorkerEvent) -> None:
     worker.max_jobs = _count(data.get("max_jobs"))
     worker.last_seen_at = utcnow()
     db.session.add(worker)
+    # Each worker process is a row (host-pid): forget those gone for a day.
+    db.session.execute(
+        sa.delete(MediaWorker).where(MediaWorker.last_seen_at < utcnow() - FORGET_WORKERS_AFTER)
+    )
     db.session.commit()
 
 

@@ -83,8 +83,8 @@ def apply(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult
 
 
 def apply_worker(event: gateway.WorkerEvent, room: RoomRef | None) -> ProcessingResult:
-    """Update the derived records for one new media worker event. Heartbeats are only kept
-    (a start reads the latest); kinds we do not know are kept and ignored."""
+    """Update the derived records for one new media worker event; kinds we do not know are
+    kept and ignored (a newer worker's)."""
     if worker_events.apply_worker_event(event):
         return ProcessingResult.APPLIED
     return ProcessingResult.IGNORED

@@ -299,6 +299,13 @@ def test_operators_see_which_media_workers_are_alive(post, make_user, login):
     worker.last_seen_at = utcnow() - timedelta(minutes=5)
     db.session.commit()
     assert "Gone" in workers_table()
+    # A worker gone for a day is forgotten when another one reports.
+    worker.last_seen_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    post(
+        worker_event("worker_online", {"worker_id": "test-2", "agent_names": ["meetings-recorder"]})
+    )
+    assert db.session.scalars(sa.select(MediaWorker.worker_id)).all() == ["test-2"]
 
 
 def hook(client, app, event) -> None:
