@@ -13,7 +13,7 @@ NEVER_ANSWERED = "The start request never got an answer from the server."
 LOST_BY_SERVER = "The server no longer knows this recording."
 NO_RECORDER = "No recorder worker has reported in: is the media worker running?"
 NOT_TAKEN = "No recorder worker took the job."
-RECORDER_LOST = "recorder lost: the worker stopped reporting on this recording."
+RECORDER_LOST = "recorder lost: it left the room or stopped reporting before the file was finished."
 FILE_OUTSIDE_STORAGE = "The server reported a file outside the recordings storage; refused."
 
 TELL_OPERATOR = "if it keeps failing, tell your operator."
