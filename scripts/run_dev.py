@@ -173,7 +173,7 @@ def stop_worker(worker: subprocess.Popen | None) -> None:
     try:
         worker.wait(timeout=WORKER_DRAIN_SECONDS)
     except subprocess.TimeoutExpired:
-        worker.kill()
+        os.killpg(worker.pid, signal.SIGKILL)  # its job processes too (its own group)
         worker.wait()
 
 
