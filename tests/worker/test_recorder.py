@@ -5,6 +5,7 @@ import json
 import secrets
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import av
@@ -13,6 +14,7 @@ import pytest
 
 from meetings.worker import layout
 from meetings.worker.storage import digest
+from tests.support.media_worker import REGISTERED
 from tests.worker import media
 
 pytestmark = pytest.mark.livekit
@@ -208,8 +210,6 @@ def test_sigterm_finishes_the_file_before_exit(room_stack, start_worker):
 
 
 def _now() -> float:
-    import time
-
     return time.time()
 
 
@@ -313,3 +313,24 @@ def test_a_second_recording_of_the_same_room_is_refused(room_stack, start_worker
     assert stack.sink.of(second["job_id"], "recording_started") == []
     stack.remove(room, f"recorder-{first['job_id']}")
     assert stack.sink.wait_event(first["job_id"], "recording_ended")["data"]["status"] == "complete"
+
+
+def test_the_worker_registers_again_when_livekit_restarts(room_stack, start_worker):
+    """An upgrade restarts livekit-server: the worker keeps retrying and takes jobs again."""
+    stack = room_stack
+    worker = start_worker()
+    stack.server.stop()
+    stack.server.start()  # same ports, same keys
+    deadline = time.monotonic() + 60
+    while worker.log().count(REGISTERED) < 2:
+        assert time.monotonic() < deadline, f"no second registration:\n{worker.log()[-3000:]}"
+        assert worker.process.poll() is None, f"the worker exited:\n{worker.log()[-3000:]}"
+        time.sleep(0.2)
+    room = new_room(stack, "after-restart")
+    stack.join({"room": room, "identity": "red-one", "colour": RED, "tone": 440})
+    job = record_job(room)
+    stack.dispatch(room, job)
+    stack.sink.wait_event(job["job_id"], "recording_started", timeout=30)
+    stack.remove(room, f"recorder-{job['job_id']}")
+    ended = stack.sink.wait_event(job["job_id"], "recording_ended", timeout=30)
+    assert ended["data"]["status"] == "complete", ended
