@@ -27,6 +27,7 @@ from meetings.worker.settings import WorkerSettings, settings
 logger = logging.getLogger("meetings.worker")
 
 HEARTBEAT_SECONDS = 10.0
+INITIALIZE_PROCESS_SECONDS = 60.0
 SHUTDOWN_SECONDS = 8.0  # leaving the room and sending the last events, after the file
 
 
@@ -56,6 +57,9 @@ def build_server(
         host=config.health_host,
         port=config.health_port if not servers else 0,
         setup_fnc=functools.partial(entry.prewarm, kind.__name__),
+        # Starting a job process (imports, fonts, codecs) took over agents' default 10 s on a
+        # loaded 2-core machine; killing it then and starting another only added load.
+        initialize_process_timeout=INITIALIZE_PROCESS_SECONDS,
         max_retry=360,  # keep reconnecting through a livekit-server restart (about an hour)
     )
     server.rtc_session(

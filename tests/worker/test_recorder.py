@@ -214,6 +214,8 @@ def _now() -> float:
 
 
 def test_ten_rooms_on_two_workers_each_recorded_once(room_stack, start_worker):
+    # Audio only: what is tested is who takes which job; ten 720p encoders at once would need
+    # about four cores, which this machine does not have (the video path is tested above).
     stack = room_stack
     workers = [start_worker({"MEETINGS_WORKER_MAX_JOBS": "10"}, name=f"w{i}") for i in (1, 2)]
     rooms = [new_room(stack, f"many{i}") for i in range(10)]
@@ -223,7 +225,7 @@ def test_ten_rooms_on_two_workers_each_recorded_once(room_stack, start_worker):
             for i, room in enumerate(rooms)
         )
     )
-    jobs = [record_job(room) for room in rooms]
+    jobs = [record_job(room, audio_only=True, file_name=f"many/{room}.m4a") for room in rooms]
     for job in jobs:
         stack.dispatch(job["room"], job)
     for job in jobs:
