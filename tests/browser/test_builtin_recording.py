@@ -130,6 +130,7 @@ def test_operators_see_the_running_media_worker(live_stack, open_context, builti
     sign_in(page)  # the live app's operator
     page.goto("/ops/livekit")
     workers = page.get_by_role("region", name="Media workers")
-    expect(workers.get_by_role("cell", name="recorder", exact=True)).to_be_visible()
-    expect(workers.get_by_text("Alive")).to_be_visible()
+    # Earlier tests may have killed or stopped workers: those rows say "Gone".
+    alive = workers.get_by_role("row").filter(has_text="Alive")
+    expect(alive.first).to_contain_text("recorder")
     screenshot(page, "ops-media-workers")
