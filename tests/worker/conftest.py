@@ -4,13 +4,9 @@ participants and dispatch through livekit-api."""
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
