@@ -13,6 +13,7 @@ from meetings.models.accounts import (
     User,
 )
 from meetings.models.base import Role, UTCDateTime, hash_api_token, new_secret, utcnow
+from meetings.models.captions import CaptionsStatus, Transcript, TranscriptSegment
 from meetings.models.ledger import (
     Attendance,
     MeetingSession,
@@ -50,6 +51,7 @@ __all__ = [
     "Attendance",
     "AuditEntry",
     "AuditResult",
+    "CaptionsStatus",
     "EmailVerification",
     "Frequency",
     "Invite",
@@ -77,6 +79,8 @@ __all__ = [
     "Standing",
     "StorageKind",
     "TrackPublication",
+    "Transcript",
+    "TranscriptSegment",
     "UTCDateTime",
     "User",
     "WebhookEvent",

@@ -85,6 +85,7 @@ class Meeting(db.Model):
     webinar: Mapped[bool] = mapped_column(default=False)
     recording_allowed: Mapped[bool] = mapped_column(default=False)
     auto_record: Mapped[bool] = mapped_column(default=False)
+    captions: Mapped[bool] = mapped_column(default=False)
     # Calendar SEQUENCE: every edit a calendar should pick up increments it.
     sequence: Mapped[int] = mapped_column(default=0)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

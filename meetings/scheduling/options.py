@@ -44,5 +44,6 @@ OPTIONS = (
     Option(
         "auto_record", "Record automatically", bool, False, "recording starts when a host joins"
     ),
+    Option("captions", "Live captions", bool, False, "captions start when a host joins"),
 )
 OPTION_NAMES = tuple(option.name for option in OPTIONS)
