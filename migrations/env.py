@@ -67,6 +67,22 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+# The full-text index over transcript segments (an FTS5 table and its shadow tables on
+# SQLite, a GIN expression index on PostgreSQL) is no table or index of the models:
+# autogenerate must not offer to drop it. Names as in meetings/models/transcript_search.py.
+SEARCH_INDEX_TABLE = "transcript_segments_fts"
+SEARCH_INDEX = "ix_transcript_segments_text_search"
+
+
+def include_name(name, type_, parent_names):
+    """Leave the database's own search index out of autogenerate's comparison."""
+    if type_ == "table":
+        return not (name or "").startswith(SEARCH_INDEX_TABLE)
+    if type_ == "index":
+        return name != SEARCH_INDEX
+    return True
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -101,6 +117,7 @@ def run_migrations_online():
             connection=connection,
             target_metadata=get_metadata(),
             render_item=render_item,
+            include_name=include_name,
             **conf_args,
         )
 

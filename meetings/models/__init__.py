@@ -1,6 +1,8 @@
 """Database models, one module per area. Times are naive UTC in the database and aware
 UTC in Python."""
 
+# Not a model: the full-text index made with the segments table (SQLite FTS5, PostgreSQL GIN).
+from meetings.models import transcript_search  # noqa: F401
 from meetings.models.accounts import (
     ApiToken,
     EmailVerification,
