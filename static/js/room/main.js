@@ -2,7 +2,7 @@
 // module; this one asks for a ticket, connects, and hands the room to the others.
 import { pageData } from "../api.js";
 import { $, show } from "./dom.js";
-import { LK, attachRoom, isHost, markConnected, markJoin, page, session } from "./session.js";
+import { LK, attachRoom, isHost, markConnected, markJoin, metadataOf, page, session } from "./session.js";
 import "./data.js";
 import "./audio.js";
 import "./chat.js";
@@ -75,6 +75,7 @@ async function connect(ticket, first) {
   // publish() set the buttons; the layout again for your tile's "Starting camera…".
   [layout.render, participants.render, hands.render].forEach((render) => render());
   installRoleTools(room, ticket.role === "host");
+  room.on(LK.RoomEvent.RoomMetadataChanged, () => captions(room));
   watchForPromotion(room);
   await published;
   markJoin("published");
@@ -86,8 +87,13 @@ async function connect(ticket, first) {
 let removeRecordingTools = null;
 let removeHostTools = null;
 
+// Captions (captions.js): hosts may turn them on; the others load them once they are on.
+const captions = (room, host) =>
+  (host || /^(starting|running|unavailable)$/.test(metadataOf(room).captions)) &&
+  import("./captions.js").then((m) => m.install(room, connection.showNotice));
+
 function installRoleTools(room, host) {
-  const loaded = [];
+  const loaded = [captions(room, host)];
   if (host) {
     const api = { room, setRowActions: participants.setRowActions, showNotice: connection.showNotice };
     loaded.push(import("./moderation.js").then((m) => (removeHostTools = m.install(api))));
