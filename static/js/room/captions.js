@@ -183,7 +183,7 @@ export function install(room, showNotice) {
       asked = null;
       hostError.textContent = error.message;
       hostError.hidden = false;
-      showNotice(error.message);
+      if (!$("settings")?.open) showNotice(error.message); // closed meanwhile: told anyway
     }
     render();
   }
