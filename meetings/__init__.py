@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from meetings.api import bp as api_bp
     from meetings.auth import bp as auth_bp
     from meetings.calendar import bp as calendar_bp
+    from meetings.captions import bp as captions_bp
     from meetings.health import bp as health_bp
     from meetings.ledger import bp as ledger_bp
     from meetings.moderation import bp as moderation_bp
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
         moderation_bp,
         ledger_bp,
         recordings_bp,
+        captions_bp,
         webhooks_bp,
         api_bp,
     )

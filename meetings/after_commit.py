@@ -22,6 +22,10 @@ def after_commit(action) -> None:
 
 
 def _run_pending(session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint released (SQLAlchemy calls that a commit too): nothing is committed
+        # until the outer transaction is (the webhook deriver applies each event in one).
+        return
     for action in session.info.pop(PENDING, []):
         try:
             action()

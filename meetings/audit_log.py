@@ -28,6 +28,8 @@ ACTIONS = (
     "unlock",
     "end",
     "view_lobby",
+    "captions_on",
+    "captions_off",
 )
 
 

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from meetings import livekit_gateway as gateway
 from meetings.after_commit import after_commit
+from meetings.captions import worker_events as captions_events
 from meetings.extensions import db
 from meetings.models import Attendance, Meeting, MeetingSession, ProcessingResult, TrackPublication
 from meetings.models.ledger import WORKER_EVENT_PREFIX
@@ -85,7 +86,7 @@ def apply(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult
 def apply_worker(event: gateway.WorkerEvent, room: RoomRef | None) -> ProcessingResult:
     """Update the derived records for one new media worker event; kinds we do not know are
     kept and ignored (a newer worker's)."""
-    if worker_events.apply_worker_event(event):
+    if worker_events.apply_worker_event(event) or captions_events.apply_worker_event(event):
         return ProcessingResult.APPLIED
     return ProcessingResult.IGNORED
 
@@ -142,9 +143,10 @@ def _room_started(event: gateway.WebhookEvent, room: RoomRef | None) -> Processi
 
 
 def _room_finished(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult:
+    closed = room is not None and captions_events.room_closed(room.name)
     session = _session(event, room)
     if session is None:
-        return ProcessingResult.IGNORED
+        return ProcessingResult.APPLIED if closed else ProcessingResult.IGNORED
     session.ended_at = _event_time(event)
     session.end_inferred = False  # the server's word replaces a reconcile guess
     recount(session)
@@ -159,10 +161,14 @@ def _participant(event: gateway.WebhookEvent, room: RoomRef | None) -> Processin
     if not info.sid:
         return ProcessingResult.IGNORED
     # The media worker's jobs and egress recorders are not people: never attendance. A
-    # recorder that leaves mid-recording was lost.
+    # recorder that leaves mid-recording was lost; a captioner that leaves while captions
+    # are on is dispatched again.
     if gateway.is_worker_participant(info):
         gone = event.event in ("participant_left", "participant_connection_aborted")
-        if gone and worker_events.recorder_left(info.identity):
+        if gone and (
+            worker_events.recorder_left(info.identity)
+            or captions_events.captioner_left(info.identity, room.name if room else "")
+        ):
             return ProcessingResult.APPLIED
         return ProcessingResult.IGNORED
     session = _session(event, room)
@@ -327,6 +333,6 @@ HANDLERS: dict[str, Handler] = {
 # Any other name is refused at the door (400) and never stored.
 KNOWN_EVENTS = frozenset(HANDLERS)
 # The media worker's kinds this app reads (others are stored all the same).
-WORKER_KINDS = worker_events.RECORDING_KINDS
+WORKER_KINDS = tuple(dict.fromkeys(worker_events.RECORDING_KINDS + captions_events.CAPTIONS_KINDS))
 # What the ledger can hold, for the ops page's filter.
 LEDGER_KINDS = KNOWN_EVENTS | {WORKER_EVENT_PREFIX + kind for kind in WORKER_KINDS}
