@@ -130,6 +130,7 @@ class Config:
     RECORDER = os.environ.get("RECORDER", "builtin")
     # builtin: how long a start waits for a worker to take the job before it fails, and how
     # recently a worker must have reported in (its heartbeat comes every 10 s) to be tried.
+    # Live captions hold their captioner (a job of the same worker) to both as well.
     RECORDER_ACCEPT_SECONDS = float(os.environ.get("RECORDER_ACCEPT_SECONDS", "5"))
     RECORDER_HEARTBEAT_SECONDS = _env_int("RECORDER_HEARTBEAT_SECONDS", 30)
     # builtin: a running recording the worker has not reported on for this long is lost
