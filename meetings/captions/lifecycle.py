@@ -115,10 +115,13 @@ def turn_off(meeting: Meeting, user: User | None, actor: Actor) -> Transcript | 
     check_host(meeting, user, actor, "captions_off")
     occurrence = live_occurrence(meeting)
     row = transcript_of(occurrence.room_name)
-    if row is None:
+    if row is None and not meeting.captions:
         _audit(actor, "captions_off", meeting, occurrence, AuditResult.OK, detail="never on")
         db.session.commit()
         return None
+    # Off before they ever started, in a meeting set to caption itself: the row remembers
+    # the host's choice, so that a host joining later does not overrule it.
+    row = row or _transcript_for(meeting, occurrence)
     if row.status.is_on:
         try:
             dispatch.withdraw(row)
@@ -127,8 +130,7 @@ def turn_off(meeting: Meeting, user: User | None, actor: Actor) -> Transcript | 
             db.session.commit()
             message = "The media server did not answer; captions are still on. Try again."
             raise CaptionsRefused(503, "livekit_unavailable", message, row) from error
-    if row.status != CaptionsStatus.OFF:
-        set_status(row, CaptionsStatus.OFF, OFF_BY_HOST)
+    set_status(row, CaptionsStatus.OFF, OFF_BY_HOST)  # a host's choice, whatever it was
     _audit(actor, "captions_off", meeting, occurrence, AuditResult.OK)
     db.session.commit()
     return row
@@ -181,6 +183,8 @@ def _transcript_for(meeting: Meeting, occurrence: Occurrence) -> Transcript:
 def _begin(row: Transcript) -> None:
     """A new job for the row, `starting`; committed before the server is asked, so the
     worker's first events find it and a host can turn it off meanwhile."""
+    if row.job_id is None:
+        row.origin_at = utcnow()  # captions start for the first time in this occurrence
     row.job_id = dispatch.new_job_id()
     row.dispatch_id = None
     row.redispatched = False

@@ -253,6 +253,35 @@ def test_captions_start_again_when_a_host_comes_back_after_the_room_closed(
     row = transcript()
     assert row.status == CaptionsStatus.STARTING and len(dispatches(fake_rooms)) == 2
     assert row.origin_at == origin  # segment times still count from the first start
+    # Closed again, and this time a host turns them off before anyone is back: they stay off.
+    deliver(room_event("room_finished", room))
+    assert switch(client, api_token, meeting, host, False).status_code == 200
+    join(client, api_token, meeting, host)
+    assert transcript().reason == state.OFF_BY_HOST and len(dispatches(fake_rooms)) == 2
+
+
+def test_a_host_who_turns_captions_off_before_anyone_joined_is_not_overruled(
+    client, api_token, make_meeting, make_user, fake_rooms, send
+):
+    send(captions_worker_online())
+    host, co_host = make_user(), make_user()
+    meeting = make_meeting(host=host, captions=True)
+    meeting.co_hosts.append(co_host)
+    db.session.commit()
+    answer = switch(client, api_token, meeting, co_host, False)
+    assert answer.get_json()["captions"] == {
+        "status": "off",
+        "enabled": False,
+        "reason": state.OFF_BY_HOST,
+    }
+    join(client, api_token, meeting, host)
+    assert dispatches(fake_rooms) == [] and transcript().status == CaptionsStatus.OFF
+    # Turned on by hand later: segment times count from then.
+    switch(client, api_token, meeting, host, True)
+    row = transcript()
+    assert row.status == CaptionsStatus.STARTING
+    started_at = dispatches(fake_rooms)[0][3]["occurrence_started_at"]
+    assert started_at == pytest.approx(row.origin_at.timestamp(), abs=1e-3)
 
 
 def test_a_failed_automatic_start_does_not_keep_the_host_out(
