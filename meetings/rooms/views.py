@@ -1,10 +1,8 @@
 """The meeting link: the pre-join check and the call, or why it cannot be joined now."""
 
-import sqlalchemy as sa
 from flask import abort, current_app, render_template, url_for
 
-from meetings.extensions import db
-from meetings.models import CaptionsStatus, Meeting, Transcript
+from meetings.models import Meeting
 from meetings.rooms import bp, joining
 from meetings.scheduling.access import NotForYou, check_audience, may_see_details
 from meetings.scheduling.window import Phase, window
@@ -48,26 +46,10 @@ def room(slug: str):
         "webinar": meeting.webinar,
         "lobby": meeting.lobby,
     }
-    captions = {
-        "automatic": meeting.captions,
-        "status": captions_now(schedule.occurrence.room_name).value,
-        "mayToggle": is_host,
-        # TODO(issue 20): url_for the captions endpoint (meetings/captions) once it exists;
-        # its path is the contract's.
-        "url": url_for("api.create_token", slug=meeting.slug).removesuffix("/tokens")
-        + "/captions",
-    }
     return render_template(
-        "rooms/room.html", meeting=meeting, page_data=page_data, is_host=is_host, captions=captions
+        "rooms/room.html",
+        meeting=meeting,
+        page_data=page_data,
+        is_host=is_host,
+        occurrence=schedule.occurrence,  # live captions' state (the captions_state global)
     )
-
-
-def captions_now(room_name: str) -> CaptionsStatus:
-    """Live captions in this occurrence's room as the app last recorded them ("off" before any).
-
-    The pre-join page says so; in the call the room's metadata tells the page from then on.
-    """
-    # TODO(issue 20): meetings/captions' reading of the initial state, once it exists.
-    query = sa.select(Transcript.status).where(Transcript.room_name == room_name)
-    status = db.session.scalar(query)
-    return status or CaptionsStatus.OFF
