@@ -45,8 +45,9 @@ def captions_json(row: Transcript | None) -> dict:
 def captions_state(meeting: Meeting, occurrence: Occurrence | None = None) -> dict:
     """What the room page needs to draw captions before the room's metadata arrives: the
     API's state, whether the meeting starts them by itself, and where hosts turn them on
-    or off. `occurrence` defaults to the one open now. Also a template global."""
-    if occurrence is None:
+    or off. `occurrence` defaults to the one open now. Also a template global (where a
+    template's undefined name is falsy, and means the same)."""
+    if not occurrence:
         schedule = window(meeting, early_access=True)
         occurrence = schedule.occurrence if schedule.phase == Phase.OPEN else None
     row = transcript_of(occurrence.room_name) if occurrence is not None else None
