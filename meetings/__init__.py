@@ -90,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from meetings.recordings import bp as recordings_bp
     from meetings.rooms import bp as rooms_bp
     from meetings.scheduling import bp as scheduling_bp
+    from meetings.transcripts import bp as transcripts_bp
     from meetings.webhooks import bp as webhooks_bp
 
     # The features first: importing them adds their endpoints to the API's blueprint,
@@ -104,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
         moderation_bp,
         ledger_bp,
         recordings_bp,
+        transcripts_bp,
         captions_bp,
         webhooks_bp,
         api_bp,

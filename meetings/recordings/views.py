@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from meetings.extensions import db
 from meetings.links import public_url
 from meetings.models import RUNNING_STATUSES, Recording, RecordingAccess, RecordingStatus, Role
-from meetings.recordings import bp, explain, library, lifecycle, media
+from meetings.recordings import bp, explain, library, lifecycle, media, signals
 from meetings.recordings.filters import SORT_LABELS, filter_from_args
 from meetings.recordings.forms import AccessForm, DeleteForm, HoldForm, StopForm
 from meetings.recordings.lifecycle import RecordingRefused
@@ -63,6 +63,7 @@ def render_detail(recording: Recording, new_link: str | None = None):
         stop_form=StopForm() if recording.status in RUNNING_STATUSES else None,
         new_link=new_link,
         media_url=url_for("recordings.media_file", recording_id=recording.id),
+        tracks=signals.tracks_for(recording),
     )
 
 
@@ -168,6 +169,7 @@ def shared(token: str):
         "recordings/shared.html",
         recording=recording,
         media_url=url_for("recordings.shared_media", token=token),
+        tracks=signals.tracks_for(recording, share_token=token),
     )
 
 
