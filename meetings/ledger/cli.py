@@ -41,17 +41,19 @@ def reconcile() -> None:
     "--days",
     type=click.IntRange(min=1),
     default=None,
-    help="Keep this many days of raw events (default: LEDGER_RETENTION_DAYS).",
+    help="Keep this many days of raw events and transcripts (default: LEDGER_RETENTION_DAYS).",
 )
 def purge(days: int | None) -> None:
-    """Delete raw webhook events past retention; sessions and attendance are kept."""
+    """Delete raw webhook events and transcripts past retention; sessions and attendance
+    are kept."""
     days = days or current_app.config["LEDGER_RETENTION_DAYS"]
     if not days:
-        click.echo("LEDGER_RETENTION_DAYS is 0: raw events are kept for ever.")
+        click.echo("LEDGER_RETENTION_DAYS is 0: raw events and transcripts are kept for ever.")
         return
     result = upkeep.purge_ledger(days)
     cutoff = result.cutoff.isoformat(timespec="seconds")
     click.echo(
         f"Deleted {result.events} event(s) received before {cutoff} and "
-        f"{result.rejection_days} day(s) of rejection counts. Attendance summaries are kept."
+        f"{result.rejection_days} day(s) of rejection counts, and the transcripts of "
+        f"{result.transcripts} occurrence(s) over by then. Attendance summaries are kept."
     )

@@ -9,7 +9,14 @@ import sqlalchemy as sa
 
 from meetings.csv_export import to_csv
 from meetings.extensions import db
-from meetings.models import Attendance, Meeting, MeetingSession, TrackPublication
+from meetings.models import (
+    Attendance,
+    Meeting,
+    MeetingSession,
+    TrackPublication,
+    Transcript,
+    TranscriptSegment,
+)
 from meetings.scheduling import recurrence as rec
 
 # The order people read track kinds in.
@@ -173,6 +180,17 @@ def distinct_people(meeting: Meeting) -> dict[str, int]:
         .group_by(MeetingSession.occurrence_key)
     )
     return {key or "": number for key, number in db.session.execute(query)}
+
+
+def transcribed_keys(meeting: Meeting) -> set[str]:
+    """Occurrences whose transcript holds something said (meetings/transcripts shows it;
+    the ledger only links to it)."""
+    query = (
+        sa.select(Transcript.occurrence_key)
+        .where(Transcript.meeting_id == meeting.id)
+        .where(sa.exists().where(TranscriptSegment.transcript_id == Transcript.id))
+    )
+    return set(db.session.scalars(query))
 
 
 @dataclass

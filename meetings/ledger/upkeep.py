@@ -11,6 +11,8 @@ from meetings.models import (
     Attendance,
     MeetingSession,
     ProcessingResult,
+    Transcript,
+    TranscriptSegment,
     WebhookEvent,
     WebhookRejection,
 )
@@ -93,13 +95,17 @@ class Purge:
     events: int
     rejection_days: int
     cutoff: datetime
+    transcripts: int = 0
 
 
 def purge_ledger(days: int, now: datetime | None = None) -> Purge:
-    """Delete raw events received more than `days` ago, and rejection counts as old.
+    """Delete raw events received more than `days` ago, rejection counts as old, and the
+    transcripts of occurrences over by then.
 
     Sessions, attendance and track publications are summaries and are kept. An event not
-    derived yet is kept whatever its age: deleting it would lose what it says.
+    derived yet is kept whatever its age: deleting it would lose what it says. What people
+    said is not a summary: a transcript goes once nothing was added to it or changed in it
+    since the cutoff (its segments go with it).
     """
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=days)
@@ -111,5 +117,22 @@ def purge_ledger(days: int, now: datetime | None = None) -> Purge:
     rejection_days = db.session.execute(
         sa.delete(WebhookRejection).where(WebhookRejection.day < cutoff.date())
     ).rowcount
+    transcripts = _purge_transcripts(cutoff)
     db.session.commit()
-    return Purge(events, rejection_days, cutoff)
+    return Purge(events, rejection_days, cutoff, transcripts)
+
+
+def _purge_transcripts(cutoff: datetime) -> int:
+    said_since = sa.exists().where(
+        TranscriptSegment.transcript_id == Transcript.id, TranscriptSegment.created_at >= cutoff
+    )
+    old = sa.select(Transcript.id).where(
+        Transcript.origin_at < cutoff, Transcript.updated_at < cutoff, ~said_since
+    )
+    ids = list(db.session.scalars(old))
+    if not ids:
+        return 0
+    # Segments first, in this statement's transaction (no reliance on ON DELETE CASCADE),
+    # then their transcripts. SQLite's full-text index follows through its triggers.
+    db.session.execute(sa.delete(TranscriptSegment).where(TranscriptSegment.transcript_id.in_(ids)))
+    return db.session.execute(sa.delete(Transcript).where(Transcript.id.in_(ids))).rowcount

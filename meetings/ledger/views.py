@@ -21,6 +21,7 @@ def meeting_history(slug: str):
         meeting=meeting,
         summaries=history.occurrence_summaries(meeting),
         people=history.distinct_people(meeting),
+        transcribed=history.transcribed_keys(meeting),
     )
 
 
@@ -46,4 +47,5 @@ def occurrence_attendance(slug: str, key: str):
         report=report,
         summary=summary,
         timeline=timeline,
+        has_transcript=key in history.transcribed_keys(meeting),
     )
