@@ -5,11 +5,19 @@ decides here who may use it.
 """
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from meetings.extensions import db
-from meetings.models import ApiToken, Recording, RecordingStatus, Role
+from meetings.models import (
+    ApiToken,
+    Recording,
+    RecordingStatus,
+    Role,
+    Transcript,
+    TranscriptSegment,
+)
 from meetings.scheduling import recurrence as rec
 from tests.support.accounts import csrf_token_from, signed_in_client
 
@@ -87,6 +95,10 @@ MATRIX = {
     # Attendance of a meeting is for whoever manages it; others must not learn it exists.
     ("GET", "/meetings/<slug>/history"): {**signed_in(302, 200), "other": 404},
     ("GET", "/meetings/<slug>/history/<key>"): {**signed_in(302, 200), "other": 404},
+    # Transcripts too; the search covers only the caller's own meetings, so anyone signed in
+    # may use it.
+    ("GET", "/meetings/<slug>/transcripts/<key>"): {**signed_in(302, 200), "other": 404},
+    ("GET", "/transcripts/search"): signed_in(302, 200),
     ("GET", "/api/v1/openapi.json"): everyone(200),
     ("POST", "/api/v1/meetings"): signed_in(401, 422),
     ("GET", "/api/v1/meetings"): signed_in(401, 200),
@@ -97,6 +109,11 @@ MATRIX = {
     ("POST", "/api/v1/meetings/<slug>/tokens"): signed_in(422, 201),
     ("GET", "/api/v1/meetings/<slug>/attendance"): {**signed_in(401, 200), "other": 403},
     ("GET", "/api/v1/meetings/<slug>/sessions"): {**signed_in(401, 200), "other": 403},
+    ("GET", "/api/v1/meetings/<slug>/transcripts"): {**signed_in(401, 200), "other": 403},
+    ("GET", "/api/v1/meetings/<slug>/transcripts/<occurrence_key>"): {
+        **signed_in(401, 200),
+        "other": 403,
+    },
     ("GET", "/api/v1/ops/rooms"): {**signed_in(401, 403), "ops": 200},
     ("GET", "/api/v1/ops/usage"): {**signed_in(401, 403), "ops": 200},
     # Moderation: anyone but hosts and operators gets 403 (audited); `identity` is nobody
@@ -131,6 +148,8 @@ MATRIX = {
     ("GET", "/recordings"): signed_in(302, 200),
     ("GET", "/recordings/<int:recording_id>"): {**signed_in(302, 200), "other": 404},
     ("GET", "/recordings/<int:recording_id>/media"): {**signed_in(302, 200), "other": 404},
+    # The captions track goes to whoever may watch (the recording in `values` has some).
+    ("GET", "/recordings/<int:recording_id>/captions.vtt"): {**signed_in(302, 200), "other": 404},
     ("POST", "/recordings/<int:recording_id>/access"): {**signed_in(302, 302), "other": 404},
     ("POST", "/recordings/<int:recording_id>/delete"): {**signed_in(302, 302), "other": 404},
     ("POST", "/recordings/<int:recording_id>/stop"): {**signed_in(302, 302), "other": 404},
@@ -143,6 +162,7 @@ MATRIX = {
     # A secret link is the credential; the fake token in `values` opens nothing.
     ("GET", "/recordings/shared/<token>"): everyone(404),
     ("GET", "/recordings/shared/<token>/media"): everyone(404),
+    ("GET", "/recordings/shared/<token>/captions.vtt"): everyone(404),
     # The host starts one; the operator then finds it running (409).
     ("POST", "/api/v1/meetings/<slug>/recordings"): {
         **signed_in(401, 201),
@@ -181,6 +201,7 @@ def callers(app, make_user, make_meeting, api_token, fake_rooms, tmp_path):
     ops = make_user(email="ops@example.com", role=Role.OPS)
     meeting = make_meeting(host=host, recording_allowed=True)
     recording = held_recording(app, meeting, tmp_path)
+    transcribe(meeting, recording)
     clients, bearer = {}, {}
     for role, user in (("other", other), ("host", host), ("ops", ops)):
         clients[role] = signed_in_client(app, user)
@@ -197,6 +218,7 @@ def callers(app, make_user, make_meeting, api_token, fake_rooms, tmp_path):
     values = {
         "slug": meeting.slug,
         "key": rec.occurrences(meeting)[0].key,
+        "occurrence_key": rec.occurrences(meeting)[0].key,
         "token": "not-a-real-reset-token",
         "token_id": str(host_token_id),
         "user_id": str(other.id),
@@ -222,6 +244,25 @@ def held_recording(app, meeting, tmp_path) -> Recording:
     db.session.add(recording)
     db.session.commit()
     return recording
+
+
+def transcribe(meeting, recording: Recording) -> None:
+    """The first occurrence has a transcript, one sentence of it said while `recording` ran."""
+    started = datetime.now(UTC) - timedelta(hours=1)
+    recording.started_at, recording.ended_at = started, started + timedelta(minutes=10)
+    transcript = Transcript(
+        meeting_id=meeting.id,
+        occurrence_key=recording.occurrence_key,
+        room_name=recording.room_name,
+        origin_at=started - timedelta(minutes=1),
+    )
+    transcript.segments.append(
+        TranscriptSegment(
+            segment_id="s1", identity="g-ann", display_name="Ann", start=90, end=93, text="Hello"
+        )
+    )
+    db.session.add(transcript)
+    db.session.commit()
 
 
 def fill(rule: str, values: dict[str, str]) -> str:
