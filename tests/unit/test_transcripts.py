@@ -5,9 +5,17 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from meetings.extensions import db
-from meetings.models import MeetingSession, Recording, RecordingAccess, RecordingStatus, Role
+from meetings.models import (
+    MeetingSession,
+    Recording,
+    RecordingAccess,
+    RecordingStatus,
+    Role,
+    TranscriptSegment,
+)
 from meetings.recordings import library
 from tests.support.accounts import signed_in_client
 from tests.support.rooms import first_room
@@ -192,10 +200,14 @@ def test_the_history_links_to_the_transcript(transcribed, login):
     assert 'href="/transcripts/search"' in page
 
 
-def test_the_history_has_no_transcript_link_without_one(make_meeting, login):
-    meeting = make_meeting()
-    add_transcript(meeting, [])  # captions were on; nobody spoke
-    page = login(meeting.host).get(f"/meetings/{meeting.slug}/history").get_data(as_text=True)
+def test_the_history_has_no_transcript_link_without_one(transcribed, login):
+    host, _, meeting, transcript = transcribed
+    db.session.execute(  # captions were on; nobody spoke
+        sa.delete(TranscriptSegment).where(TranscriptSegment.transcript_id == transcript.id)
+    )
+    db.session.commit()
+    page = login(host).get(f"/meetings/{meeting.slug}/history").get_data(as_text=True)
+    assert f"/meetings/{meeting.slug}/history/{transcript.occurrence_key}" in page
     assert "/transcripts/" not in page
 
 
