@@ -21,7 +21,7 @@ CHROMIUM ?= /usr/bin/chromium
 # A local LiveKit server is only needed when no external one is configured.
 RUN_LIVEKIT := $(if $(LIVEKIT_URL),,$(LIVEKIT_STAMP))
 
-.PHONY: help setup run test bench lint format test-setup chromium postgresql redis ffmpeg
+.PHONY: help setup run test bench lint format test-setup chromium postgresql redis ffmpeg flite
 
 help:
 	@echo "make run    set up what is missing, then serve the app with a local LiveKit server"
@@ -45,7 +45,7 @@ test: test-setup
 bench: test-setup
 	@$(PY) bench/run.py $(BENCH)
 
-test-setup: $(VENV)/.installed-dev $(VENDOR_JS) $(STATIC_GZ_STAMP) $(LIVEKIT_STAMP) chromium postgresql redis ffmpeg
+test-setup: $(VENV)/.installed-dev $(VENDOR_JS) $(STATIC_GZ_STAMP) $(LIVEKIT_STAMP) chromium postgresql redis ffmpeg flite
 
 lint:
 	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/lint-imports --no-cache && npm run --silent lint
@@ -112,3 +112,10 @@ ffmpeg:
 	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { echo "ffmpeg is missing: install it with 'apt-get install ffmpeg' (as root)"; exit 1; }; \
 	  echo "Installing ffmpeg from Debian…"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; }
+
+# Debian's flite: the captions tests speak its voices (human-like speech PocketSphinx recognises).
+flite:
+	@command -v flite >/dev/null || { \
+	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { echo "flite is missing: install it with 'apt-get install flite' (as root)"; exit 1; }; \
+	  echo "Installing flite from Debian…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq flite >/dev/null; }
