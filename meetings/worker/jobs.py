@@ -27,6 +27,7 @@ logger = logging.getLogger("meetings.worker.jobs")
 # One line per job kind: the short name (MEETINGS_WORKER_JOBS) and its module.
 JOB_MODULES: dict[str, str] = {
     "recorder": "meetings.worker.recorder",
+    "captions": "meetings.worker.captioner",
 }
 
 LIST_PARTICIPANTS_TIMEOUT = 5.0

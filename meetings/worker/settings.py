@@ -3,8 +3,10 @@
 import functools
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+STT_BACKENDS = ("pocketsphinx", "openai")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,12 @@ class WorkerSettings:
     idle_processes: int = 1
     health_host: str = "127.0.0.1"  # agents' health endpoint (GET / answers "OK")
     health_port: int = 0  # 0 picks a free port
+    # Live captions' speech-to-text: "pocketsphinx" (on the box, English) or "openai" (any
+    # OpenAI-compatible transcription server at stt_url, e.g. a self-hosted Whisper).
+    stt: str = "pocketsphinx"
+    stt_url: str = ""
+    stt_api_key: str = field(default="", repr=False)  # never in logs
+    stt_model: str = "whisper-1"  # the name most OpenAI-compatible servers answer to
 
     @property
     def events_url(self) -> str:
@@ -54,6 +62,11 @@ class WorkerSettings:
         kinds = tuple(
             k.strip() for k in env.get("MEETINGS_WORKER_JOBS", "").split(",") if k.strip()
         )
+        stt = env.get("STT", "pocketsphinx").strip().lower() or "pocketsphinx"
+        if stt not in STT_BACKENDS:
+            raise ValueError(f"STT must be one of {', '.join(STT_BACKENDS)}, not {stt!r}")
+        if stt == "openai" and not env.get("STT_URL"):
+            raise ValueError("STT=openai needs STT_URL (the server's base URL, e.g. .../v1)")
         return cls(
             livekit_url=livekit_url,
             api_key=env["LIVEKIT_API_KEY"],
@@ -74,6 +87,10 @@ class WorkerSettings:
             idle_processes=_int_at_least(env, "MEETINGS_WORKER_IDLE_PROCESSES", 1, 0),
             health_host=env.get("MEETINGS_WORKER_HEALTH_HOST", "127.0.0.1"),
             health_port=int(env.get("MEETINGS_WORKER_HEALTH_PORT", "0")),
+            stt=stt,
+            stt_url=env.get("STT_URL", ""),
+            stt_api_key=env.get("STT_API_KEY", ""),
+            stt_model=env.get("STT_MODEL", "") or "whisper-1",
         )
 
 
