@@ -18,14 +18,8 @@ def receive():
 
     Refused requests (401/400/413) store nothing but a count per reason, shown to ops.
     """
-    if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
-        return _refuse(413, "oversized", "payload_too_large", "The body is over 1 MiB.")
-    try:
-        # The hash covers the exact bytes sent: read them raw, never re-serialised JSON.
-        body = request.get_data(as_text=True)
-    except RequestEntityTooLarge:
-        return _refuse(413, "oversized", "payload_too_large", "The body is over 1 MiB.")
-    if len(body) > MAX_WEBHOOK_BYTES:
+    body = _raw_body()
+    if body is None:
         return _refuse(413, "oversized", "payload_too_large", "The body is over 1 MiB.")
     try:
         event = gateway.verify_webhook(body, request.headers.get("Authorization"))
@@ -47,13 +41,8 @@ def receive_worker_event():
     """Store a signed event of the media worker once, in the webhook ledger; what it
     changes (a recording's progress) is derived after, as for webhooks. Kinds this app does
     not know are stored and ignored (a newer worker's)."""
-    if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
-        return _refuse(413, "oversized", "payload_too_large", "The body is over 1 MiB.")
-    try:
-        body = request.get_data(as_text=True)
-    except RequestEntityTooLarge:
-        return _refuse(413, "oversized", "payload_too_large", "The body is over 1 MiB.")
-    if len(body) > MAX_WEBHOOK_BYTES:
+    body = _raw_body()
+    if body is None:
         return _refuse(413, "oversized", "payload_too_large", "The body is over 1 MiB.")
     try:
         event = gateway.verify_worker_event(body, request.headers.get("Authorization"))
@@ -68,6 +57,18 @@ def receive_worker_event():
     if stored:
         apply.after_store(event.id)
     return jsonify({"stored": stored}), 200
+
+
+def _raw_body() -> str | None:
+    """The body exactly as sent (the signature's hash covers those bytes, never re-serialised
+    JSON); None when it is over MAX_WEBHOOK_BYTES."""
+    if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
+        return None
+    try:
+        body = request.get_data(as_text=True)
+    except RequestEntityTooLarge:
+        return None
+    return body if len(body) <= MAX_WEBHOOK_BYTES else None
 
 
 def _refuse(status: int, reason: str, code: str, message: str):

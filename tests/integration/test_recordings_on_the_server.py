@@ -6,15 +6,12 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 import sqlalchemy as sa
-from moto.server import ThreadedMotoServer
 
 from meetings import livekit_gateway as gateway
 from meetings.auth import services as auth_services
 from meetings.extensions import db
-from meetings.livekit_process import free_port
 from meetings.models import Recording, RecordingStatus
 from meetings.scheduling.services import MeetingSettings, create_meeting
 from tests.support.accounts import PASSWORD, sign_in
@@ -22,6 +19,7 @@ from tests.support.egress_factory import SECOND, egress_event
 from tests.support.live import run_in_thread
 from tests.support.recording_media import deliver, make_mp4
 from tests.support.rooms import first_room
+from tests.support.s3 import moto_bucket
 
 pytestmark = pytest.mark.livekit
 
@@ -156,20 +154,8 @@ BUCKET = "meetings-recordings"
 
 @pytest.fixture(scope="module")
 def s3_server():
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test-access",
-        aws_secret_access_key="test-secret",
-    )
-    client.create_bucket(Bucket=BUCKET)
-    yield endpoint, client
-    server.stop()
+    with moto_bucket(BUCKET, "test-access", "test-secret") as served:
+        yield served
 
 
 @pytest.fixture

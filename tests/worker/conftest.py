@@ -15,10 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from livekit import api
-from moto.server import ThreadedMotoServer
 
 from meetings.livekit_process import (
     DEFAULT_BINARY,
@@ -30,6 +28,7 @@ from meetings.livekit_process import (
 )
 from tests.conftest import require
 from tests.support.media_worker import WorkerProcess
+from tests.support.s3 import moto_bucket
 from tests.worker.participants import ParticipantsProcess
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -231,20 +230,5 @@ def start_worker(stack: Stack, tmp_path: Path) -> Iterator[Callable[..., WorkerP
 @pytest.fixture
 def s3_bucket() -> Iterator[tuple[str, Any]]:
     """An S3-compatible server (moto) with a bucket "recs"; yields (endpoint, client)."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="k",
-        aws_secret_access_key="s",
-    )
-    client.create_bucket(Bucket="recs")
-    try:
-        yield endpoint, client
-    finally:
-        client.close()
-        server.stop()
+    with moto_bucket("recs", "k", "s") as served:
+        yield served
