@@ -12,9 +12,9 @@ Events (data of the envelope reporting.py sends):
 - `caption_segment` {segment_id, identity, display_name, start, end, text}: one per final,
   start and end in seconds from the dispatch's `occurrence_started_at`.
 
-The job runs until the room ends (livekit-server closes a room that only agents are left
-in), the app removes the participant, or the worker shuts down; speech still open then is
-finished and reported, not dropped.
+The job runs until the room ends, the app removes the participant (captions off), nobody but
+workers has been in the room for EMPTY_GRACE_SECONDS, or the worker shuts down; speech still
+open then is finished and reported, not dropped.
 """
 
 import asyncio
@@ -59,6 +59,9 @@ USERDATA_KEY = "captions"
 # After a backend failure: no utterance is tried for this long, and a server is asked every
 # this often whether it is back.
 RETRY_SECONDS = 5.0
+# Nobody but workers in the room this long: the job ends (a page reload is not an end). The
+# app then takes captions as off, as it does when the room closes.
+EMPTY_GRACE_SECONDS = 10.0
 
 logger = logging.getLogger("meetings.worker.captioner")
 
@@ -183,13 +186,29 @@ async def run(ctx: JobContext, job: dict[str, Any], report: Reporter) -> None:
 
 
 async def _until_over(ctx: JobContext, left: asyncio.Event) -> None:
-    stop = asyncio.ensure_future(stop_requested(ctx).wait())
-    gone = asyncio.ensure_future(left.wait())
+    """Until the worker stops the job, the room is left, or no people were in it for
+    EMPTY_GRACE_SECONDS."""
+    stop = stop_requested(ctx)
+    empty_since: float | None = None
+    while not (stop.is_set() or left.is_set()):
+        if any(p.kind not in NOT_PEOPLE for p in ctx.room.remote_participants.values()):
+            empty_since = None
+        elif empty_since is None:
+            empty_since = time.monotonic()
+        elif time.monotonic() - empty_since >= EMPTY_GRACE_SECONDS:
+            logger.info("captions of %s end: everyone left", ctx.room.name)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(_either(stop, left), 1.0)
+
+
+async def _either(*events: asyncio.Event) -> None:
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
     try:
-        await asyncio.wait([stop, gone], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        stop.cancel()
-        gone.cancel()
+        for waiter in waiters:
+            waiter.cancel()
 
 
 # --- the core ---------------------------------------------------------------------------
