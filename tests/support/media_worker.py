@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from meetings.livekit_process import LiveKitServerConfig
+from meetings.worker.jobs import JOB_MODULES
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REGISTERED = '"registered worker"'  # what livekit-agents logs once the server took it
@@ -38,6 +39,9 @@ class WorkerProcess:
             "MEETINGS_WORKER_IDLE_PROCESSES": "1",
             **(env or {}),
         }
+        # One registration per job kind it serves (MEETINGS_WORKER_JOBS; all when empty).
+        jobs = full_env.get("MEETINGS_WORKER_JOBS", "")
+        self.kinds = [k.strip() for k in jobs.split(",") if k.strip()] or list(JOB_MODULES)
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "meetings.worker", "start"],
@@ -53,8 +57,10 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")
 
     def wait_registered(self, timeout: float = 60) -> "WorkerProcess":
+        """Wait until livekit-server took every kind: a dispatch for a kind not yet
+        registered is dropped by the server."""
         deadline = time.monotonic() + timeout
-        while REGISTERED not in self.log():
+        while self.log().count(REGISTERED) < len(self.kinds):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the media worker did not register:\n{self.log()[-3000:]}")
             time.sleep(0.1)

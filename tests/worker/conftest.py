@@ -212,11 +212,14 @@ def room_stack(stack: Stack) -> Iterator[Stack]:
 
 @pytest.fixture
 def start_worker(stack: Stack, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
-    """Start a registered worker; `env` adds or overrides its environment."""
+    """Start a registered worker (the recorder); `env` adds or overrides its environment."""
     started: list[WorkerProcess] = []
 
     def start(env: dict[str, str] | None = None, name: str = "worker") -> WorkerProcess:
         log_path = stack.workdir / f"{tmp_path.name}-{name}.log"
+        # The recorder unless a test names its kinds: a worker serving every kind registers
+        # once per kind (and warms a captions process the recorder tests do not need).
+        env = {"MEETINGS_WORKER_JOBS": "recorder", **(env or {})}
         worker = WorkerProcess(stack.config, stack.app_url, log_path, tmp_path / "recordings", env)
         started.append(worker)
         worker.wait_registered()
