@@ -22,7 +22,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -315,7 +315,7 @@ class Captioner:
             return
         if publication.sid in self._speakers:
             return
-        speaker = _Speaker(self, track, publication.sid, participant)
+        speaker = _Speaker(self, track, publication, participant)
         self._speakers[publication.sid] = speaker
         self._spawn(speaker.run())
 
@@ -424,18 +424,24 @@ class _Open:
 
 
 class _Speaker:
-    """One microphone track: audio -> VAD -> recogniser, one utterance at a time."""
+    """One microphone track: audio -> VAD -> recogniser, one utterance at a time.
+
+    While the microphone is muted (its frames still arrive, as silence) the VAD does not run:
+    a muted participant costs almost nothing. Each unmuted stretch is a VAD session of its
+    own, whose sample indexes start at `base` on the track's clock.
+    """
 
     def __init__(
         self,
         captioner: Captioner,
         track: rtc.Track,
-        track_sid: str,
+        publication: rtc.RemoteTrackPublication,
         participant: rtc.RemoteParticipant,
     ) -> None:
         self.c = captioner
         self.track = track
-        self.track_sid = track_sid
+        self.publication = publication
+        self.track_sid = publication.sid
         self.participant = participant
         self.clock = SampleClock(SAMPLE_RATE)
         self.open: _Open | None = None
@@ -449,19 +455,15 @@ class _Speaker:
         self.audio = rtc.AudioStream.from_track(
             track=self.track, sample_rate=SAMPLE_RATE, num_channels=1, frame_size_ms=20
         )
-        vad_stream = self.c.vad.stream()
-        feeder = asyncio.create_task(self._feed(self.audio, vad_stream))
+        frames = aiter(self.audio)
         try:
-            async for event in vad_stream:
-                await self._on_vad(event)
+            while (first := await self._next_unmuted(frames)) is not None:
+                if await self._listen(frames, first):
+                    break
         except Exception as exc:
             logger.exception("captions of %s stopped", self.participant.identity)
             self.c.failed(f"internal error: {type(exc).__name__}")
         finally:
-            feeder.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await feeder
-            await vad_stream.aclose()
             # Speech still open when the track ends is finished, not dropped.
             self._close(self.clock.samples)
             if self.finishing is not None:
@@ -470,27 +472,66 @@ class _Speaker:
     async def stop(self) -> None:
         self.stopped = True
         if self.audio is not None:
-            await self.audio.aclose()  # ends the feeder, which ends the VAD stream
+            await self.audio.aclose()  # ends the frames, hence the VAD session
 
-    async def _feed(self, audio: rtc.AudioStream, vad_stream: agents_vad.VADStream) -> None:
-        async for event in audio:
+    async def _next_unmuted(
+        self, frames: AsyncIterator[rtc.AudioFrameEvent]
+    ) -> rtc.AudioFrame | None:
+        """The first frame heard unmuted; None when the track ended."""
+        async for event in frames:
             self.clock.advance(event.frame.samples_per_channel)
-            vad_stream.push_frame(event.frame)
-        vad_stream.end_input()
+            if not self.publication.muted:
+                return event.frame
+        return None
 
-    async def _on_vad(self, event: agents_vad.VADEvent) -> None:
-        kind = event.type
+    async def _listen(
+        self, frames: AsyncIterator[rtc.AudioFrameEvent], first: rtc.AudioFrame
+    ) -> bool:
+        """One VAD session, until the microphone is muted (False) or the track ends (True)."""
+        base = self.clock.samples - first.samples_per_channel
+        vad_stream = self.c.vad.stream()
+        vad_stream.push_frame(first)
+        muted_at: list[int] = []
+
+        async def feed() -> bool:
+            async for event in frames:
+                self.clock.advance(event.frame.samples_per_channel)
+                if self.publication.muted:
+                    muted_at.append(self.clock.samples)
+                    vad_stream.end_input()
+                    return False
+                vad_stream.push_frame(event.frame)
+            vad_stream.end_input()
+            return True
+
+        feeder = asyncio.create_task(feed())
+        try:
+            async for event in vad_stream:
+                await self._on_vad(event, base)
+        finally:
+            if not feeder.done():
+                feeder.cancel()
+            ended = await asyncio.gather(feeder, return_exceptions=True)
+            await vad_stream.aclose()
+        if isinstance(ended[0], Exception):
+            raise ended[0]
+        if muted_at:
+            self._close(muted_at[0])  # muted mid-sentence: what was said is finished now
+        return ended[0] is not False
+
+    async def _on_vad(self, event: agents_vad.VADEvent, base: int) -> None:
+        kind, index = event.type, base + event.samples_index
         if kind is agents_vad.VADEventType.START_OF_SPEECH:
-            start = event.samples_index - int(event.speech_duration * SAMPLE_RATE)
-            if await self._begin(max(start, 0)):
+            start = index - int(event.speech_duration * SAMPLE_RATE)
+            if await self._begin(max(start, base)):
                 # The start event carries the audio that led to it, prefix padding included.
-                await self._push(event.frames, event.samples_index)
+                await self._push(event.frames, index)
         elif self.open is None:
             return  # silence, or speech during a back-off: the recogniser is not fed
         elif kind is agents_vad.VADEventType.INFERENCE_DONE:
-            await self._push(event.frames, event.samples_index)
+            await self._push(event.frames, index)
         elif kind is agents_vad.VADEventType.END_OF_SPEECH:
-            self._close(event.samples_index - int(event.silence_duration * SAMPLE_RATE))
+            self._close(index - int(event.silence_duration * SAMPLE_RATE))
 
     async def _begin(self, start_sample: int) -> bool:
         if not self.c.may_try():
