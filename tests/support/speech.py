@@ -108,6 +108,7 @@ class Microphone:
         # turned them into gaps inside words, which PocketSphinx then misheard); when the audio
         # leaves is still known: now + the source's queued_duration.
         self.source = rtc.AudioSource(rate, 1, queue_size_ms=1000)
+        self.track: rtc.LocalAudioTrack | None = None
         self.track_sid = ""
         self._speech: asyncio.Queue[tuple[np.ndarray, asyncio.Future]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -118,7 +119,7 @@ class Microphone:
         track = rtc.LocalAudioTrack.create_audio_track("microphone", mic.source)
         options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
         publication = await room.local_participant.publish_track(track, options)
-        mic.track_sid = publication.sid
+        mic.track, mic.track_sid = track, publication.sid
         mic._task = asyncio.create_task(mic._feed())
         return mic
 
@@ -133,6 +134,14 @@ class Microphone:
         started, ended = await done
         await asyncio.sleep(max(0.0, ended - time.time()))
         return started, ended
+
+    async def set_muted(self, muted: bool) -> None:
+        """Mute as a browser's button does (the room is told; audio keeps flowing)."""
+        assert self.track is not None
+        if muted:
+            self.track.mute()
+        else:
+            self.track.unmute()
 
     async def _feed(self) -> None:
         silence = np.zeros(self.frame, np.int16)

@@ -131,6 +131,11 @@ class CaptionsRoom:
         self.said.append(said)
         return said
 
+    def mute(self, identity: str, muted: bool) -> None:
+        mic = self.mics[identity]
+        assert self._bots is not None
+        self._bots.call(lambda rooms: mic.set_muted(muted))
+
     def finals(self, identity: str | None = None) -> list[Caption]:
         with self._lock:
             return [c for c in self.captions if c.final and identity in (None, c.identity)]

@@ -151,6 +151,22 @@ def test_two_people_speaking_in_turn_are_told_apart(room_stack, captions_worker)
     assert LISTENER not in {s["identity"] for s in room.events("caption_segment")}
 
 
+def test_a_muted_microphone_is_not_listened_to(room_stack, captions_worker):
+    with CaptionsRoom(room_stack, {"ann": "Ann Example"}) as room:
+        room.dispatch()
+        room.wait_status("running")
+        room.mute("ann", True)
+        time.sleep(0.5)
+        room.say("ann", SENTENCES[0], "slt")  # the SDK still sends it; the captioner ignores it
+        time.sleep(SETTLE_SECONDS)
+        assert not room.events("caption_segment") and not room.captions
+        room.mute("ann", False)
+        time.sleep(0.5)
+        said = room.say("ann", SENTENCES[1], "slt")
+        (segment,) = room.wait_segments(1)
+    assert word_error_rate(said.text, segment["text"]) < 0.25, segment
+
+
 def test_silence_is_not_captioned_and_the_job_ends_when_everyone_left(
     room_stack, captions_worker, record_property
 ):
