@@ -1,6 +1,8 @@
 """Captions when the speech-to-text server fails (STT=openai): "unavailable" for the room, the
 worker and the meeting go on, what was captioned stays reported, and captions come back."""
 
+import signal
+import threading
 import time
 
 from meetings.livekit_process import free_port
@@ -69,3 +71,22 @@ def test_stt_server_down_then_back_then_failing(room_stack, start_worker):
     assert shown == [("ann", server.text)]
     assert worker.process.poll() is None  # the worker never crashed
     assert SECRET_KEY not in worker.log()
+
+
+def test_a_worker_stopping_mid_sentence_finishes_what_was_said(room_stack, start_worker):
+    require(have_flite(), "flite (Debian package)")
+    worker = start_worker({"MEETINGS_WORKER_JOBS": "captions"})
+    with CaptionsRoom(room_stack, {"ann": "Ann Example"}) as room:
+        room.dispatch()
+        room.wait_status("running")
+        # SIGTERM (a deploy) mid-sentence: the speech leaves up to 1 s after say() starts.
+        stop = threading.Timer(3.0, worker.signal, (signal.SIGTERM,))
+        stop.start()
+        room.say("ann", "please send me the report before the end of the week", "slt")
+        stop.join()
+        (segment,) = room.wait_segments(1)
+        assert worker.wait_exit(40) == 0
+        shown = room.finals()
+    assert segment["text"].split()[:2] == ["please", "send"], segment
+    # Still in the room when it finished: the room saw the final too.
+    assert [(c.identity, c.text) for c in shown] == [("ann", segment["text"])]
