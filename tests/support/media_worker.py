@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from meetings.livekit_process import LiveKitServerConfig
-from meetings.worker.jobs import JOB_MODULES
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REGISTERED = '"registered worker"'  # what livekit-agents logs once the server took it
@@ -41,7 +40,7 @@ class WorkerProcess:
         }
         # One registration per job kind it serves (MEETINGS_WORKER_JOBS; all when empty).
         jobs = full_env.get("MEETINGS_WORKER_JOBS", "")
-        self.kinds = [k.strip() for k in jobs.split(",") if k.strip()] or list(JOB_MODULES)
+        self.kinds = [k.strip() for k in jobs.split(",") if k.strip()] or _all_kinds()
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "meetings.worker", "start"],
@@ -87,3 +86,11 @@ class WorkerProcess:
         # Job processes are in the group too; none may outlive a test.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def _all_kinds() -> list[str]:
+    # Imported here: meetings.worker.jobs brings livekit-agents (2 s), which a test process
+    # should pay for only when it starts a worker.
+    from meetings.worker.jobs import JOB_MODULES
+
+    return list(JOB_MODULES)
