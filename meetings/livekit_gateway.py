@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -754,12 +754,24 @@ def delete_dispatch(room: str, dispatch_id: str) -> None:
 JOB_POLL_SECONDS = 0.2
 
 
-def wait_for_job(room: str, dispatch_id: str, seconds: float) -> Dispatch | None:
+def wait_for_job(
+    room: str, dispatch_id: str, seconds: float, identity: str = ""
+) -> Dispatch | None:
     """Wait (at most `seconds`, one client) until a worker has taken a job of the dispatch;
     the dispatch then, or None when no worker took one in time (or it was withdrawn).
 
+    livekit-server 1.13 lists a taken job in the dispatch's state only about 5 s after the
+    worker's participant joined; with the `identity` the job joins as, its arrival in the
+    room counts as taken at once.
+
     Raises: RoomNotFound (no such room), LiveKitUnavailable.
     """
+
+    async def joined(lk: api.LiveKitAPI) -> bool:
+        if not identity:
+            return False
+        listed = await lk.room.list_participants(api.ListParticipantsRequest(room=room))
+        return any(p.identity == identity for p in listed.participants)
 
     async def poll(lk: api.LiveKitAPI) -> Dispatch | None:
         loop = asyncio.get_running_loop()
@@ -771,6 +783,8 @@ def wait_for_job(room: str, dispatch_id: str, seconds: float) -> Dispatch | None
             dispatch = _dispatch(found)
             if dispatch.job_ids:
                 return dispatch
+            if await joined(lk):
+                return replace(dispatch, identities=(identity,))
             if loop.time() + JOB_POLL_SECONDS > deadline:
                 return None
             await asyncio.sleep(JOB_POLL_SECONDS)

@@ -118,7 +118,10 @@ def launch(row: Transcript) -> Transcript:
     db.session.commit()  # from now on, turning captions off withdraws this dispatch
     try:
         seconds = current_app.config["RECORDER_ACCEPT_SECONDS"]
-        taken = gateway.wait_for_job(row.room_name, dispatch_id, seconds)
+        # The identity the worker joins as (meetings/worker/jobs.py).
+        taken = gateway.wait_for_job(
+            row.room_name, dispatch_id, seconds, identity=IDENTITY_PREFIX + job_id
+        )
     except gateway.LiveKitError as error:
         log.warning(
             "captions of %s: dispatch %s not followed: %s", row.room_name, dispatch_id, error

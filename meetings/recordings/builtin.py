@@ -115,7 +115,10 @@ def launch(row: Recording) -> Recording:
     db.session.commit()
     try:
         taken = gateway.wait_for_job(
-            row.room_name, dispatch_id, current_app.config["RECORDER_ACCEPT_SECONDS"]
+            row.room_name,
+            dispatch_id,
+            current_app.config["RECORDER_ACCEPT_SECONDS"],
+            identity=f"recorder-{row.job_id}",  # as the worker joins (meetings/worker/jobs.py)
         )
     except gateway.LiveKitError as error:
         log.warning("recording %s: could not follow dispatch %s: %s", row.id, dispatch_id, error)

@@ -137,7 +137,7 @@ class FakeRooms:
             if d.room == room and dispatch_id in ("", d.dispatch_id)
         ]
 
-    def wait_for_job(self, room, dispatch_id, seconds):
+    def wait_for_job(self, room, dispatch_id, seconds, identity=""):
         """A worker takes the job unless `workers_take_jobs` is off."""
         self._answer()
         if not self.workers_take_jobs or dispatch_id not in self.dispatches:
