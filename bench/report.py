@@ -283,6 +283,23 @@ def recording(s: dict) -> list[str]:
     return lines  # fmt: skip
 
 
+def captions(s: dict) -> list[str]:
+    latency = (
+        f"p50 {s['latency_p50_s']} s, p95 {s['latency_p95_s']} s, max {s['latency_max_s']} s "
+        f"({s['captioned']} of {s['sentences']} sentences; WER {s['word_error_rate_avg']})"
+    )
+    target = f"p50 < {s['target']['latency_p50_s']} s"
+    cost = (
+        f"{s['cores_per_speaking_participant']} cores (speaking {s['worker_cores_speaking']}, "
+        f"silent microphone {s['worker_cores_silent_mic']}); {s['worker_pss_mb']} MB PSS"
+    )
+    return [
+        row("captions", "end of a sentence to its final caption on screen", latency, target,
+            s["target"]["met"]),
+        row("captions", "worker CPU per speaking participant", cost),
+    ]  # fmt: skip
+
+
 SECTIONS = [
     ("time_to_join", time_to_join),
     ("admitted_join", admitted_join),
@@ -291,4 +308,5 @@ SECTIONS = [
     ("webhook_ingest", webhook_ingest),
     ("join_storm", join_storm),
     ("recording", recording),
+    ("captions", captions),
 ]

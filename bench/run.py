@@ -6,6 +6,7 @@ write bench/results/<date>.json and .md (<date>-<scenarios>.* when only some run
     BENCH_JOINS=5 .venv/bin/python bench/run.py time_to_join
     BENCH_ADMITS=3 .venv/bin/python bench/run.py admitted_join
     BENCH_RECORD_SECONDS=10 .venv/bin/python bench/run.py recording
+    BENCH_CAPTION_ROUNDS=1 .venv/bin/python bench/run.py captions
 """
 
 import importlib
@@ -31,6 +32,7 @@ SCENARIOS = (
     "webhook_ingest",
     "join_storm",
     "recording",
+    "captions",
 )
 RESULTS_DIR = PROJECT_DIR / "bench" / "results"
 
