@@ -219,7 +219,8 @@ export function install(room, showNotice) {
     entry.node.querySelector(".caption-speaker").textContent = speaker;
     entry.node.dataset.final = String(final);
     overlay.hidden = false;
-    fit(entry.node, text.trim());
+    entry.text = text.trim();
+    fit(entry.node, entry.text);
     clearTimeout(entry.timer);
     entry.timer = setTimeout(() => forget(id), final ? LINGER_MS : STALE_MS);
   }
@@ -235,6 +236,13 @@ export function install(room, showNotice) {
       span.textContent = `…${words.join(" ")}`;
     }
   }
+
+  // A phone turned or a window resized wraps the lines anew: fit them again, once a frame.
+  let refit = 0;
+  addEventListener("resize", () => {
+    cancelAnimationFrame(refit);
+    refit = requestAnimationFrame(() => segments.forEach((entry) => fit(entry.node, entry.text)));
+  });
 
   function speak(speaker, text) {
     spoken.append(element("p", { textContent: `${speaker}: ${text.trim()}` }));
