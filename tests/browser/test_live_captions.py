@@ -13,9 +13,9 @@ from playwright.sync_api import Page, expect
 from meetings import livekit_gateway as gateway
 from meetings.captions import dispatch as captions_dispatch
 from meetings.extensions import db
-from meetings.models import Transcript
-from tests.browser.meeting_room import guest_tickets, host_in_meeting, room_of
-from tests.support.browser_pages import PHONE, PageProblems, screenshot
+from meetings.models import Recording, RecordingStatus, Transcript
+from tests.browser.meeting_room import guest_tickets, host_in_meeting, open_panel, room_of
+from tests.support.browser_pages import PHONE, PageProblems, screenshot, wait_until
 from tests.support.live import run_in_thread
 from tests.support.media_worker import WorkerProcess
 from tests.support.speech import Microphone, flite_wav, word_error_rate
@@ -33,6 +33,28 @@ SCRIPT = [
 # seconds" on a quiet machine is about one; a loaded 2-core CI machine gets ten.
 CAPTION_SECONDS = 10
 FINALS = "#captions-live p"  # the screen readers' region: final captions only, "Name: text"
+
+
+PLAYER_CUES = """Array.from(
+  document.getElementById('recording-player').textTracks[0]?.cues || [],
+  (cue) => [cue.startTime, cue.text])"""
+
+
+def record(page: Page, button: str) -> None:
+    """Start or stop recording from the room's Recording panel, then close the panel."""
+    open_panel(page, "Recording")
+    page.get_by_role("button", name=button).click()
+    page.get_by_role("button", name="Close recording").click()
+
+
+def recording_of(stack, room: str) -> Recording | None:
+    def find():
+        row = db.session.scalar(sa.select(Recording).where(Recording.room_name == room))
+        if row is not None:
+            db.session.expunge(row)
+        return row
+
+    return stack.query(find)
 
 
 def transcript_of(stack, room: str) -> Transcript | None:
@@ -79,10 +101,9 @@ def parse_webvtt(text: str) -> list[tuple[float, float, str, str]]:
 
 
 def test_two_people_are_captioned_by_name_and_their_words_land_in_the_transcript(
-    live_stack, open_context, media_worker
+    live_stack, open_context, builtin_recorder
 ):
-    media_worker.ensure_running()
-    slug, page = host_in_meeting(open_context, live_stack, captions=True)
+    slug, page = host_in_meeting(open_context, live_stack, captions=True, recording_allowed=True)
     problems = PageProblems(page)
     room = room_of(live_stack, slug)
     names = [name for name, _, _ in SCRIPT]
@@ -90,10 +111,14 @@ def test_two_people_are_captioned_by_name_and_their_words_land_in_the_transcript
         # The meeting is set to caption: captions start as the host joins.
         captions_running(page)
         expect(page.locator("#captions-indicator")).to_contain_text("Captions on")
+        record(page, "Start recording")
+        expect(page.locator("#recording-indicator")).to_be_visible(timeout=30_000)
         mics = [people.call(lambda rooms, i=i: Microphone.publish(rooms[i])) for i in (0, 1)]
+        spoken_at = []  # unix time each sentence began to go out
         for index, (name, voice, sentence) in enumerate(SCRIPT):
             wav = flite_wav(sentence, voice)
-            people.call(lambda rooms, m=mics[index], w=wav: m.say(w))  # returns once said
+            began, _ = people.call(lambda rooms, m=mics[index], w=wav: m.say(w))  # once said
+            spoken_at.append(began)
             wait_for(
                 lambda n=name: finals_by(page, n),
                 timeout=CAPTION_SECONDS,
@@ -105,6 +130,8 @@ def test_two_people_are_captioned_by_name_and_their_words_land_in_the_transcript
                 line = page.locator("#caption-lines .caption").last
                 expect(line.locator(".caption-speaker")).to_have_text(name)
                 screenshot(page, "live-captions-desktop")
+        record(page, "Stop recording")
+        expect(page.locator("#recording-indicator")).to_be_hidden(timeout=30_000)
         page.set_viewport_size(PHONE)
         expect(page.locator("#captions")).to_be_visible()
         # The last caption, wrapped anew for the narrow screen, still starts with its name.
@@ -150,6 +177,23 @@ def test_two_people_are_captioned_by_name_and_their_words_land_in_the_transcript
     assert all(start < end for start, end, _, _ in cues)
 
     page.set_viewport_size({"width": 1280, "height": 800})
+    # The recording plays with the captions said while it ran, each when it was said.
+    recording = wait_for(
+        lambda: (r := recording_of(live_stack, room)) and r.status.is_final and r,
+        timeout=60,
+        what=lambda: f"the recording to end: {recording_of(live_stack, room)!r}",
+    )
+    assert recording.status == RecordingStatus.COMPLETE, recording.error
+    page.goto(f"/recordings?meeting={slug}")
+    page.get_by_role("link", name="Play Scheduled call").click()
+    wait_until(page, "document.getElementById('recording-player').readyState >= 2")
+    wait_until(page, f"({PLAYER_CUES}).length >= 2")
+    cues = page.evaluate(PLAYER_CUES)
+    garden = next(start for start, text in cues if "garden" in text)
+    said_at = spoken_at[1] - recording.started_at.timestamp()
+    assert garden == pytest.approx(said_at, abs=1.5), (cues, said_at)
+    screenshot(page, "live-captions-recording-player")
+
     page.goto("/transcripts/search?q=garden")
     results = page.get_by_role("main")
     expect(results).to_contain_text("Rita Reader")
