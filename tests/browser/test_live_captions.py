@@ -13,9 +13,10 @@ from playwright.sync_api import Page, expect
 from meetings import livekit_gateway as gateway
 from meetings.captions import dispatch as captions_dispatch
 from meetings.extensions import db
-from meetings.models import Recording, RecordingStatus, Transcript
+from meetings.models import Recording, RecordingStatus
 from tests.browser.meeting_room import guest_tickets, host_in_meeting, open_panel, room_of
 from tests.support.browser_pages import PHONE, PageProblems, screenshot, wait_until
+from tests.support.captions import transcript_of
 from tests.support.live import run_in_thread
 from tests.support.media_worker import WorkerProcess
 from tests.support.speech import Microphone, flite_wav, word_error_rate
@@ -52,17 +53,6 @@ def recording_of(stack, room: str) -> Recording | None:
         row = db.session.scalar(sa.select(Recording).where(Recording.room_name == room))
         if row is not None:
             db.session.expunge(row)
-        return row
-
-    return stack.query(find)
-
-
-def transcript_of(stack, room: str) -> Transcript | None:
-    def find():
-        row = db.session.scalar(sa.select(Transcript).where(Transcript.room_name == room))
-        if row is not None:
-            row.segments  # noqa: B018 - loaded before the session closes
-            db.session.expunge_all()
         return row
 
     return stack.query(find)

@@ -1,7 +1,10 @@
 """What the captioner and LiveKit send about live captions, built as they build it."""
 
+import sqlalchemy as sa
 from livekit.api import ParticipantInfo
 
+from meetings.extensions import db
+from meetings.models import Transcript
 from tests.support.webhook_factory import participant_event
 from tests.support.worker_events import heartbeat, worker_event
 
@@ -47,3 +50,16 @@ def captioner_left(room: str, job_id: str):
     event = participant_event("participant_left", room, f"captions-{job_id}", f"PA_{job_id[:8]}")
     event.participant.kind = ParticipantInfo.Kind.AGENT
     return event
+
+
+def transcript_of(stack, room: str) -> Transcript | None:
+    """The live app's transcript of a room, its segments loaded (detached from the session)."""
+
+    def find():
+        row = db.session.scalar(sa.select(Transcript).where(Transcript.room_name == room))
+        if row is not None:
+            row.segments  # noqa: B018 - loaded before the session closes
+            db.session.expunge_all()
+        return row
+
+    return stack.query(find)
