@@ -99,6 +99,7 @@ def test_a_meeting_recorded_by_the_media_worker_plays_on_the_recordings_page(
     expect(page.locator('td[data-label="Status"]')).to_contain_text("Complete", ignore_case=True)
     screenshot(page, "builtin-recordings-list")
     page.get_by_role("link", name="Play Scheduled call").click()
+    expect(page.locator("#recording-player")).to_be_attached()  # the player's page is open
     wait_until(page, "document.getElementById('recording-player').readyState >= 2")
     player = page.locator("#recording-player")
     assert player.evaluate("video => video.videoWidth") == 1280

@@ -176,6 +176,7 @@ def test_two_people_are_captioned_by_name_and_their_words_land_in_the_transcript
     assert recording.status == RecordingStatus.COMPLETE, recording.error
     page.goto(f"/recordings?meeting={slug}")
     page.get_by_role("link", name="Play Scheduled call").click()
+    expect(page.locator("#recording-player")).to_be_attached()  # the player's page is open
     wait_until(page, "document.getElementById('recording-player').readyState >= 2")
     wait_until(page, f"({PLAYER_CUES}).length >= 2")
     cues = page.evaluate(PLAYER_CUES)
