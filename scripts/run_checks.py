@@ -46,6 +46,10 @@ LINT_STEPS = [
 # holds no database session, so it runs once, side by side with them.
 DATABASE_TIERS = ["tests/unit", "tests/integration", "tests/browser"]
 WORKER_TIER = ["tests/worker"]
+# Tests whose subject is media made by the real worker (recording, captions) run in the
+# SQLite pass only: their database work (events, transcripts, search) is tested on both
+# databases by the unit tier, and running them twice cost the suite about 3 minutes.
+ONCE_ONLY = ["-m", "not media_worker"]
 
 
 # The slowest tests of each pass end its output: where to look when the suite grows slow.
@@ -68,7 +72,10 @@ def test_passes() -> list[Step]:
     return [
         test_pass("sqlite", "tests on SQLite", DATABASE_TIERS, {"TEST_DATABASE": "sqlite"}),
         test_pass(
-            "postgresql", "tests on PostgreSQL", DATABASE_TIERS, {"TEST_DATABASE": "postgresql"}
+            "postgresql",
+            "tests on PostgreSQL",
+            [*ONCE_ONLY, *DATABASE_TIERS],
+            {"TEST_DATABASE": "postgresql"},
         ),
         test_pass("worker", "media worker tests", WORKER_TIER, {}),
     ]

@@ -22,7 +22,7 @@ from tests.support.waiting import wait_for
 from tests.worker import media
 from tests.worker.participants import ParticipantsProcess
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.media_worker]
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 RECORD_SECONDS = 10

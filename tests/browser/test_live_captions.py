@@ -19,11 +19,11 @@ from tests.support.browser_pages import PHONE, PageProblems, screenshot, wait_un
 from tests.support.captions import transcript_of
 from tests.support.live import run_in_thread
 from tests.support.media_worker import WorkerProcess
-from tests.support.speech import Microphone, flite_wav, word_error_rate
+from tests.support.speech import LOADED_QUEUE_MS, Microphone, flite_wav, word_error_rate
 from tests.support.synthetic import BackgroundParticipants
 from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.media_worker]
 
 SCRIPT = [
     # (speaker, flite voice, sentence): two voices, one after the other.
@@ -39,6 +39,11 @@ FINALS = "#captions-live p"  # the screen readers' region: final captions only, 
 PLAYER_CUES = """Array.from(
   document.getElementById('recording-player').textTracks[0]?.cues || [],
   (cue) => [cue.startTime, cue.text])"""
+
+
+def microphone(people: BackgroundParticipants, index: int) -> Microphone:
+    """A microphone for synthetic participant `index`, its queue sized for a loaded process."""
+    return people.call(lambda rooms: Microphone.publish(rooms[index], queue_ms=LOADED_QUEUE_MS))
 
 
 def record(page: Page, button: str) -> None:
@@ -103,7 +108,10 @@ def test_two_people_are_captioned_by_name_and_their_words_land_in_the_transcript
         expect(page.locator("#captions-indicator")).to_contain_text("Captions on")
         record(page, "Start recording")
         expect(page.locator("#recording-indicator")).to_be_visible(timeout=30_000)
-        mics = [people.call(lambda rooms, i=i: Microphone.publish(rooms[i])) for i in (0, 1)]
+        mics = [
+            people.call(lambda rooms, i=i: Microphone.publish(rooms[i], queue_ms=LOADED_QUEUE_MS))
+            for i in (0, 1)
+        ]
         spoken_at = []  # unix time each sentence began to go out
         for index, (name, voice, sentence) in enumerate(SCRIPT):
             wav = flite_wav(sentence, voice)
@@ -202,7 +210,7 @@ def test_with_captions_off_no_captioner_joins_and_nothing_is_stored(
     slug, page = host_in_meeting(open_context, live_stack)  # captions not set
     room = room_of(live_stack, slug)
     with BackgroundParticipants(guest_tickets(live_stack, slug, ["Sam Speaker"])) as people:
-        mic = people.call(lambda rooms: Microphone.publish(rooms[0]))
+        mic = microphone(people, 0)
         people.call(lambda rooms: mic.say(flite_wav(SCRIPT[0][2])))
         live = run_in_thread(lambda: live_stack.query(lambda: gateway.list_live_participants(room)))
         people.call(lambda rooms: mic.aclose())
@@ -236,7 +244,7 @@ def test_an_unreachable_speech_service_shows_captions_unavailable_and_the_meetin
         with BackgroundParticipants(guest_tickets(live_stack, slug, ["Sam Speaker"])) as people:
             # The captioner asks the server before it says it runs, and speech finds it
             # silent too.
-            mic = people.call(lambda rooms: Microphone.publish(rooms[0]))
+            mic = microphone(people, 0)
             people.call(lambda rooms: mic.say(flite_wav(SCRIPT[0][2])))
             sign = page.locator("#captions-indicator")
             expect(sign).to_have_attribute("data-status", "unavailable", timeout=30_000)

@@ -15,7 +15,7 @@ from tests.support.live import run_in_thread
 from tests.support.waiting import wait_for
 from tests.worker.participants import ParticipantsProcess
 
-pytestmark = pytest.mark.livekit
+pytestmark = [pytest.mark.livekit, pytest.mark.media_worker]
 
 
 def join_someone(stack, slug: str, room: str, host: dict) -> ParticipantsProcess:

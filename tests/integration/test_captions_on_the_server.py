@@ -7,11 +7,11 @@ import pytest
 from tests.integration.test_recordings_on_the_server import schedule
 from tests.support.captions import transcript_of
 from tests.support.media_worker import WorkerProcess
-from tests.support.speech import Microphone, flite_wav, word_error_rate
+from tests.support.speech import LOADED_QUEUE_MS, Microphone, flite_wav, word_error_rate
 from tests.support.synthetic import BackgroundParticipants
 from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.livekit
+pytestmark = [pytest.mark.livekit, pytest.mark.media_worker]
 
 BEFORE = "please remember to bring your notes and the budget for next year"
 AFTER = "the children played in the garden until it was time for dinner"
@@ -43,7 +43,7 @@ def test_a_lost_captioner_is_dispatched_again_and_nothing_said_before_is_lost(
     assert status == 201, ticket
     try:
         with BackgroundParticipants([ticket]) as people:
-            mic = people.call(lambda rooms: Microphone.publish(rooms[0]))
+            mic = people.call(lambda rooms: Microphone.publish(rooms[0], queue_ms=LOADED_QUEUE_MS))
             path = f"/api/v1/meetings/{slug}/captions"
             status, answer = live_stack.http("POST", path, {"enabled": True}, host)
             assert status == 200, answer
