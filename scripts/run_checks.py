@@ -7,7 +7,8 @@ not on the CPU, so together they take little longer than the slower one alone. E
 lines are printed as they come, prefixed with its database.
 
 Every step runs even when an earlier one failed, so one CI run shows all that is wrong; the
-exit status is 1 when any step failed. A summary with each step's time ends the output.
+exit status is 1 when any step failed. A summary with each step's time, and the tests that
+failed, ends the output; a failed pass's whole output stays in its scratch directory.
 """
 
 import os
@@ -31,6 +32,7 @@ class Step:
     env: dict[str, str] = field(default_factory=dict)
     prefix: str = ""
     scratch: Path | None = None  # deleted when the step passes; kept to look into when not
+    failures: list[str] = field(default_factory=list)  # pytest's FAILED/ERROR summary lines
 
 
 LINT_STEPS = [
@@ -52,19 +54,24 @@ WORKER_TIER = ["tests/worker"]
 ONCE_ONLY = ["-m", "not media_worker"]
 
 
+# pytest's short summary (-ra) names each test that failed or errored; the summary at the end
+# repeats them, since a CI report may keep only the tail of the output.
+FAILURE_LINES = ("FAILED ", "ERROR ")
+
 # The slowest tests of each pass end its output: where to look when the suite grows slow.
 PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--durations=12"]
 
 
 def test_pass(name: str, label: str, paths: list[str], env: dict[str, str]) -> Step:
-    # Each pass keeps its own pytest temporary directory, so none cleans up another's.
-    basetemp = tempfile.mkdtemp(prefix=f"meetings-tests-{name}-")
+    # Each pass keeps its own pytest temporary directory, so none cleans up another's (pytest
+    # empties its basetemp at start: the pass's output log sits next to it, not in it).
+    scratch = Path(tempfile.mkdtemp(prefix=f"meetings-tests-{name}-"))
     return Step(
         label,
-        [*PYTEST, f"--basetemp={basetemp}", *paths],
+        [*PYTEST, f"--basetemp={scratch / 'tmp'}", *paths],
         env,
         prefix=f"[{name}] ",
-        scratch=Path(basetemp),
+        scratch=scratch,
     )
 
 
@@ -95,9 +102,14 @@ def run(step: Step, results: dict[str, tuple[int, float]], output_lock: threadin
         errors="replace",
     )
     assert process.stdout is not None
-    for line in process.stdout:
-        with output_lock:
-            print(f"{step.prefix}{line}", end="", flush=True)
+    log_path = step.scratch / "output.log" if step.scratch else Path(os.devnull)
+    with log_path.open("w") as log:
+        for line in process.stdout:
+            with output_lock:
+                print(f"{step.prefix}{line}", end="", flush=True)
+            log.write(line)
+            if line.startswith(FAILURE_LINES):
+                step.failures.append(line.rstrip())
     code = process.wait()
     results[step.name] = (code, time.monotonic() - began)
     if code == 0 and step.scratch:
@@ -119,6 +131,10 @@ def main() -> int:
     for step in LINT_STEPS + test_steps:
         code, seconds = results.get(step.name, (1, 0.0))
         print(f"{'ok    ' if code == 0 else 'FAILED'} {step.name} ({seconds:.0f} s)")
+        for failure in step.failures:
+            print(f"         {failure}")
+        if code and step.scratch:
+            print(f"         whole output: {step.scratch / 'output.log'}")
     return 1 if any(code for code, _ in results.values()) else 0
 
 

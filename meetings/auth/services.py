@@ -1,6 +1,7 @@
 """Accounts: registration under the ops policy, sign-in sessions that end server-side,
 password resets, and API tokens."""
 
+import functools
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -143,9 +144,14 @@ def create_invite(actor: User, email: str | None, role: Role) -> str:
 
 # ---- sign-in sessions -------------------------------------------------------------------
 
-# A password hash nobody's password matches, checked when the email is unknown.
-UNKNOWN_USER = User(email="")
-UNKNOWN_USER.set_password(secrets.token_urlsafe(32))
+
+@functools.cache
+def _nobody(hash_method: str) -> User:
+    """An account nobody's password matches, checked when the email is unknown: its hash is
+    made like every real one (`hash_method`), so checking it costs the same."""
+    placeholder = User(email="")
+    placeholder.set_password(secrets.token_urlsafe(32))
+    return placeholder
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -158,7 +164,8 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_user_by_email(email)
     # An unknown address costs a password check too: the answer's timing must not tell
     # which addresses have accounts.
-    password_ok = (user or UNKNOWN_USER).check_password(password) and user is not None
+    nobody = _nobody(current_app.config["PASSWORD_HASH_METHOD"])
+    password_ok = (user or nobody).check_password(password) and user is not None
     if not password_ok:
         security_log.record("login_failed", target=user, email=normalise_email(email)[:254])
         db.session.commit()

@@ -3,6 +3,7 @@
 Loaded by tests/conftest.py. `LEAK_CHECK=0` turns it off for a quick local run.
 """
 
+import gc
 import os
 
 import pytest
@@ -17,6 +18,15 @@ ENABLED = os.environ.get("LEAK_CHECK", "1") != "0"
 def pytest_configure(config):
     if ENABLED:
         record_origins()
+
+
+def pytest_collection_finish(session):
+    """Everything imported so far (modules, classes, the app's code) lives for the whole run:
+    moved out of the garbage collector's view, each test's full collection walks only what
+    tests made since (0.13 s a test before, about a tenth of the unit tier's time)."""
+    if ENABLED:
+        gc.collect()
+        gc.freeze()
 
 
 @pytest.hookimpl(wrapper=True)

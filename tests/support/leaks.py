@@ -155,7 +155,7 @@ class LeakCheck:
         problems = collect_unclosed()
         threads = self._threads_still_running(before, grace)
         new = open_socket_inodes() - before.sockets - self.owned_sockets
-        held = python_sockets()
+        held = python_sockets() if new else {}  # a walk over every object: only when needed
         for inode, text in describe_sockets({i for i in new if i in held}).items():
             sock = held[inode]
             if MADE_BY.get(sock) in self.owned_threads:
