@@ -16,13 +16,12 @@ import threading
 import uuid
 from datetime import timedelta
 
-import sqlalchemy as sa
 from flask import Flask, current_app
 
 from meetings import livekit_gateway as gateway
 from meetings.captions.state import NO_CAPTIONER, NOT_TAKEN, ROOM_CLOSED, set_status
 from meetings.extensions import db
-from meetings.models import CaptionsStatus, MediaWorker, Transcript, utcnow
+from meetings.models import CaptionsStatus, Transcript, any_worker_serving
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +58,7 @@ def job_metadata(row: Transcript) -> dict:
 def worker_online() -> bool:
     """Whether a worker serving captions reported in within RECORDER_HEARTBEAT_SECONDS."""
     seconds = current_app.config["RECORDER_HEARTBEAT_SECONDS"]
-    recent = db.session.scalars(
-        sa.select(MediaWorker).where(
-            MediaWorker.last_seen_at >= utcnow() - timedelta(seconds=seconds)
-        )
-    )
-    return any(worker.serves(AGENT_NAME) for worker in recent)
+    return any_worker_serving(AGENT_NAME, timedelta(seconds=seconds))
 
 
 def _still_wanted(row: Transcript, job_id: str) -> bool:

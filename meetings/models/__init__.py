@@ -44,7 +44,7 @@ from meetings.models.recordings import (
     RecordingStatus,
     StorageKind,
 )
-from meetings.models.workers import MediaWorker
+from meetings.models.workers import MediaWorker, any_worker_serving
 
 __all__ = [
     "RUNNING_STATUSES",
@@ -87,6 +87,7 @@ __all__ = [
     "User",
     "WebhookEvent",
     "WebhookRejection",
+    "any_worker_serving",
     "hash_api_token",
     "new_secret",
     "new_slug",

@@ -4,13 +4,13 @@ Heartbeats come every few seconds from every worker; they say only "alive, servi
 kinds", so they are kept here, not in the webhook ledger (where they would bury the events).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meetings.extensions import db
-from meetings.models.base import UTCDateTime
+from meetings.models.base import UTCDateTime, utcnow
 
 
 class MediaWorker(db.Model):
@@ -25,3 +25,12 @@ class MediaWorker(db.Model):
 
     def serves(self, agent_name: str) -> bool:
         return agent_name in self.agent_names.split()
+
+
+def any_worker_serving(agent_name: str, within: timedelta) -> bool:
+    """Whether a worker serving `agent_name` reported in within `within` (a start fails at
+    once without one, instead of waiting for a job nobody will take)."""
+    recent = db.session.scalars(
+        sa.select(MediaWorker).where(MediaWorker.last_seen_at >= utcnow() - within)
+    )
+    return any(worker.serves(agent_name) for worker in recent)

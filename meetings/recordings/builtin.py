@@ -20,7 +20,7 @@ from flask import current_app
 
 from meetings import livekit_gateway as gateway
 from meetings.extensions import db
-from meetings.models import MediaWorker, Recording, RecordingStatus, utcnow
+from meetings.models import MediaWorker, Recording, RecordingStatus, any_worker_serving, utcnow
 from meetings.recordings import explain
 
 log = logging.getLogger(__name__)
@@ -54,12 +54,7 @@ def job_metadata(row: Recording) -> dict:
 def worker_online() -> bool:
     """Whether a worker serving the recorder reported in within RECORDER_HEARTBEAT_SECONDS."""
     seconds = current_app.config["RECORDER_HEARTBEAT_SECONDS"]
-    recent = db.session.scalars(
-        sa.select(MediaWorker).where(
-            MediaWorker.last_seen_at >= utcnow() - timedelta(seconds=seconds)
-        )
-    )
-    return any(worker.serves(AGENT_NAME) for worker in recent)
+    return any_worker_serving(AGENT_NAME, timedelta(seconds=seconds))
 
 
 def workers_seen(since: timedelta) -> list[MediaWorker]:
