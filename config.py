@@ -135,6 +135,11 @@ class Config:
     # Live captions hold their captioner (a job of the same worker) to both as well.
     RECORDER_ACCEPT_SECONDS = float(os.environ.get("RECORDER_ACCEPT_SECONDS", "5"))
     RECORDER_HEARTBEAT_SECONDS = _env_int("RECORDER_HEARTBEAT_SECONDS", 30)
+    # Stream in (RTMP from OBS or an encoder, the worker's meetings-ingest job): the host name
+    # encoders reach the media worker at (default: PUBLIC_URL's), and the ports ingests take,
+    # one each for as long as the ingest exists ("1935-1944": ten ingests).
+    INGEST_RTMP_HOST = os.environ.get("INGEST_RTMP_HOST", "")
+    INGEST_RTMP_PORTS = os.environ.get("INGEST_RTMP_PORTS", "1935-1944")
     # builtin: a running recording the worker has not reported on for this long is lost
     # (`flask recordings reconcile` fails it); the worker reports progress every 5 s.
     RECORDER_SILENT_SECONDS = _env_int("RECORDER_SILENT_SECONDS", 60)

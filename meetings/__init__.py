@@ -90,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from meetings.recordings import bp as recordings_bp
     from meetings.rooms import bp as rooms_bp
     from meetings.scheduling import bp as scheduling_bp
+    from meetings.streaming import bp as streaming_bp
     from meetings.transcripts import bp as transcripts_bp
     from meetings.webhooks import bp as webhooks_bp
 
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
         recordings_bp,
         transcripts_bp,
         captions_bp,
+        streaming_bp,
         webhooks_bp,
         api_bp,
     )

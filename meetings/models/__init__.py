@@ -16,6 +16,7 @@ from meetings.models.accounts import (
 )
 from meetings.models.base import Role, UTCDateTime, hash_api_token, new_secret, utcnow
 from meetings.models.captions import CaptionsStatus, Transcript, TranscriptSegment
+from meetings.models.ingests import Ingest, IngestStatus
 from meetings.models.ledger import (
     Attendance,
     MeetingSession,
@@ -56,6 +57,8 @@ __all__ = [
     "CaptionsStatus",
     "EmailVerification",
     "Frequency",
+    "Ingest",
+    "IngestStatus",
     "Invite",
     "LobbyEntry",
     "LobbyStatus",

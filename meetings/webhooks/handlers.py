@@ -27,6 +27,7 @@ from meetings.models.ledger import WORKER_EVENT_PREFIX
 from meetings.recordings import egress_events, worker_events
 from meetings.rooms import decisions as host_decisions
 from meetings.scheduling import room_names
+from meetings.streaming import worker_events as ingest_events
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,11 @@ def apply(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult
 def apply_worker(event: gateway.WorkerEvent, room: RoomRef | None) -> ProcessingResult:
     """Update the derived records for one new media worker event; kinds we do not know are
     kept and ignored (a newer worker's)."""
-    if worker_events.apply_worker_event(event) or captions_events.apply_worker_event(event):
+    if (
+        worker_events.apply_worker_event(event)
+        or captions_events.apply_worker_event(event)
+        or ingest_events.apply_worker_event(event)
+    ):
         return ProcessingResult.APPLIED
     return ProcessingResult.IGNORED
 
@@ -144,6 +149,7 @@ def _room_started(event: gateway.WebhookEvent, room: RoomRef | None) -> Processi
 
 def _room_finished(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult:
     closed = room is not None and captions_events.room_closed(room.name)
+    closed = (room is not None and ingest_events.room_closed(room.name)) or closed
     session = _session(event, room)
     if session is None:
         return ProcessingResult.APPLIED if closed else ProcessingResult.IGNORED
@@ -333,6 +339,10 @@ HANDLERS: dict[str, Handler] = {
 # Any other name is refused at the door (400) and never stored.
 KNOWN_EVENTS = frozenset(HANDLERS)
 # The media worker's kinds this app reads (others are stored all the same).
-WORKER_KINDS = tuple(dict.fromkeys(worker_events.RECORDING_KINDS + captions_events.CAPTIONS_KINDS))
+WORKER_KINDS = tuple(
+    dict.fromkeys(
+        worker_events.RECORDING_KINDS + captions_events.CAPTIONS_KINDS + ingest_events.INGEST_KINDS
+    )
+)
 # What the ledger can hold, for the ops page's filter.
 LEDGER_KINDS = KNOWN_EVENTS | {WORKER_EVENT_PREFIX + kind for kind in WORKER_KINDS}

@@ -172,6 +172,11 @@ MATRIX = {
     # Live captions: the meeting's host and co-hosts only (operators do not write down what
     # people say in others' meetings); the matrix sends no `enabled`.
     ("POST", "/api/v1/meetings/<slug>/captions"): {**moderators(422), "ops": 403},
+    # Ingests put an encoder's stream into the meeting: its host and co-hosts only. The
+    # matrix sends no `name`, and its ingest id names none.
+    ("GET", "/api/v1/meetings/<slug>/ingests"): {**moderators(200), "ops": 403},
+    ("POST", "/api/v1/meetings/<slug>/ingests"): {**moderators(422), "ops": 403},
+    ("DELETE", "/api/v1/meetings/<slug>/ingests/<ingest_id>"): {**moderators(404), "ops": 403},
     ("GET", "/api/v1/recordings"): signed_in(401, 200),
     ("GET", "/api/v1/recordings/<recording_id>"): {**signed_in(401, 200), "other": 404},
     ("GET", "/api/v1/recordings/<recording_id>/media"): {**signed_in(401, 200), "other": 404},
@@ -225,6 +230,7 @@ def callers(app, make_user, make_meeting, api_token, fake_rooms, tmp_path):
         "identity": "g-nobody",
         "lobby_id": "no-such-place",
         "recording_id": str(recording.id),
+        "ingest_id": "in_nothing",
     }
     return clients, bearer, values
 
