@@ -174,6 +174,13 @@ MATRIX = {
     ("POST", "/api/v1/meetings/<slug>/captions"): {**moderators(422), "ops": 403},
     # Ingests put an encoder's stream into the meeting: its host and co-hosts only. The
     # matrix sends no `name`, and its ingest id names none.
+    ("GET", "/meetings/<slug>/streaming"): {**signed_in(302, 404), "host": 200, "ops": 403},
+    ("POST", "/meetings/<slug>/streaming"): {**signed_in(302, 404), "host": 422, "ops": 403},
+    ("POST", "/meetings/<slug>/streaming/<ingest_id>/revoke"): {
+        **signed_in(302, 404),
+        "host": 302,
+        "ops": 403,
+    },
     ("GET", "/api/v1/meetings/<slug>/ingests"): {**moderators(200), "ops": 403},
     ("POST", "/api/v1/meetings/<slug>/ingests"): {**moderators(422), "ops": 403},
     ("DELETE", "/api/v1/meetings/<slug>/ingests/<ingest_id>"): {**moderators(404), "ops": 403},
