@@ -311,6 +311,9 @@ def _serve_live_app(
             # A test that ends while a guest waits leaves a held lobby request behind: short
             # enough to end within the leak check's grace (the admission test holds 25 s).
             "LOBBY_WAIT_SECONDS": 3,
+            # Stream in: one free port (RTMP's 1935 may be taken; the SQLite and PostgreSQL
+            # passes run side by side). A test that makes an ingest removes it.
+            "INGEST_RTMP_PORTS": str(free_port()),
         },
     )
     with app.app_context():

@@ -36,6 +36,7 @@ class WorkerProcess:
             "MEETINGS_APP_URL": app_url,
             "RECORDINGS_DIR": str(recordings),
             "MEETINGS_WORKER_IDLE_PROCESSES": "1",
+            "MEETINGS_INGEST_BIND": "127.0.0.1",  # encoders push over loopback only
             **(env or {}),
         }
         # One registration per job kind it serves (MEETINGS_WORKER_JOBS; all when empty).
