@@ -16,9 +16,10 @@ import threading
 import uuid
 from datetime import timedelta
 
-from flask import Flask, current_app
+from flask import current_app
 
 from meetings import livekit_gateway as gateway
+from meetings.background import run_in_background
 from meetings.captions.state import NO_CAPTIONER, NOT_TAKEN, ROOM_CLOSED, set_status
 from meetings.extensions import db
 from meetings.models import CaptionsStatus, Transcript, any_worker_serving
@@ -160,47 +161,24 @@ def _fail(row: Transcript, reason: str) -> None:
 
 # ---- in the background: a host joining, a lost captioner -----------------------------------
 
-_background: list[threading.Thread] = []
-_background_lock = threading.Lock()
-
 
 def launch_in_background(
-    app: Flask, transcript_id: int, job_id: str, replaces: str | None = None
+    transcript_id: int, job_id: str, replaces: str | None = None
 ) -> threading.Thread:
     """Launch the job in a thread: the server may take seconds, and whoever asked (a host
     joining, the webhook deriver) must not wait. Its outcome is on the row. `replaces`: the
     dispatch of a lost captioner, withdrawn first so that the server never runs two."""
-    thread = threading.Thread(
-        target=_launch,
-        args=(app, transcript_id, job_id, replaces),
-        name=f"captions-{transcript_id}",
-    )
-    thread.daemon = True
-    with _background_lock:
-        _background.append(thread)
-    thread.start()
-    return thread
+    name = f"captions-{transcript_id}"
+    return run_in_background(name, _launch, transcript_id, job_id, replaces)
 
 
-def _launch(app: Flask, transcript_id: int, job_id: str, replaces: str | None) -> None:
-    with app.app_context():
-        try:
-            row = db.session.get(Transcript, transcript_id)
-            if row is not None and replaces:
-                _withdraw(row.room_name, replaces)
-            if row is not None and row.job_id == job_id and row.status.is_on:
-                launch(row)
-        except NotStarted as refused:
-            log.warning("captions %s did not start: %s", transcript_id, refused.reason)
-        except Exception:
-            log.exception("captions %s: the launch failed", transcript_id)
-        finally:
-            db.session.remove()
-
-
-def wait_for_background_starts(timeout: float = 60) -> None:
-    """Wait until launches in the background have their answer (tests, a clean shutdown)."""
-    with _background_lock:
-        threads, _background[:] = list(_background), []
-    for thread in threads:
-        thread.join(timeout)
+def _launch(transcript_id: int, job_id: str, replaces: str | None) -> None:
+    row = db.session.get(Transcript, transcript_id)
+    if row is not None and replaces:
+        _withdraw(row.room_name, replaces)
+    if row is None or row.job_id != job_id or not row.status.is_on:
+        return
+    try:
+        launch(row)
+    except NotStarted as refused:
+        log.warning("captions %s did not start: %s", transcript_id, refused.reason)

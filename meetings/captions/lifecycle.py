@@ -19,7 +19,6 @@ the host's join never waits for it and never fails because of it.
 
 import logging
 
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from meetings import audit_log
@@ -153,8 +152,7 @@ def auto_start(meeting: Meeting, occurrence: Occurrence):
         db.session.rollback()
         log.exception("captions of %s did not start", occurrence.room_name)
         return None
-    app = current_app._get_current_object()  # the thread needs the app, not the proxy
-    return dispatch.launch_in_background(app, row.id, row.job_id)
+    return dispatch.launch_in_background(row.id, row.job_id)
 
 
 def _transcript_for(meeting: Meeting, occurrence: Occurrence) -> Transcript:

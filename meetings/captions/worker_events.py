@@ -20,7 +20,6 @@ import logging
 import re
 
 import sqlalchemy as sa
-from flask import current_app
 
 from meetings import livekit_gateway as gateway
 from meetings.after_commit import after_commit
@@ -184,10 +183,9 @@ def _dispatch_again(row: Transcript) -> None:
     row.dispatch_id = None
     row.redispatched = True
     set_status(row, CaptionsStatus.STARTING)
-    app = current_app._get_current_object()
     transcript_id, job_id = row.id, row.job_id
     after_commit(
-        lambda: dispatch.launch_in_background(app, transcript_id, job_id, replaces=lost_dispatch)
+        lambda: dispatch.launch_in_background(transcript_id, job_id, replaces=lost_dispatch)
     )
 
 

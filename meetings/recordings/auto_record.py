@@ -1,11 +1,12 @@
 """Meetings set to record themselves start recording when a host joins (once per occurrence)."""
 
+import contextlib
 import logging
 import threading
 
 import sqlalchemy as sa
-from flask import current_app
 
+from meetings.background import run_in_background
 from meetings.extensions import db
 from meetings.models import Meeting, Recording
 from meetings.recordings.lifecycle import RecordingRefused, launch, request, running_in
@@ -37,43 +38,16 @@ def auto_record(meeting: Meeting, occurrence: Occurrence) -> threading.Thread | 
     except RecordingRefused as refusal:
         log.warning("auto-recording %s did not start: %s", occurrence.room_name, refusal.message)
         return None
-    app = current_app._get_current_object()  # the thread needs the app, not the proxy
-    thread = threading.Thread(
-        target=_launch_in_background, args=(app, row.id), name=f"auto-record-{row.id}"
-    )
-    thread.daemon = True
-    with _background_lock:
-        _background.append(thread)
-    thread.start()
-    return thread
+    return run_in_background(f"auto-record-{row.id}", _launch, row.id)
 
 
-_background: list[threading.Thread] = []
-
-
-_background_lock = threading.Lock()
-
-
-def _launch_in_background(app, recording_id: int) -> None:
-    with app.app_context():
-        try:
-            row = db.session.get(Recording, recording_id)
-            if row is not None:
-                launch(row)
-        except RecordingRefused:
-            pass  # the row says `failed` with the server's reason, and the log has it
-        except Exception:
-            log.exception("auto-recording %s failed", recording_id)
-        finally:
-            db.session.remove()
-
-
-def wait_for_background_starts(timeout: float = 60) -> None:
-    """Wait until automatic starts have their answer (tests, and a clean shutdown)."""
-    with _background_lock:
-        threads, _background[:] = list(_background), []
-    for thread in threads:
-        thread.join(timeout)
+def _launch(recording_id: int) -> None:
+    row = db.session.get(Recording, recording_id)
+    if row is None:
+        return
+    # A refusal leaves the row `failed` with the server's reason, and the log has it.
+    with contextlib.suppress(RecordingRefused):
+        launch(row)
 
 
 @room_signals.host_joining.connect

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from meetings import livekit_gateway as gateway
-from meetings.captions import dispatch as captions_dispatch
+from meetings.background import wait_for_background_work
 from meetings.extensions import db
 from meetings.models import Recording, RecordingStatus
 from tests.browser.meeting_room import guest_tickets, host_in_meeting, open_panel, room_of
@@ -260,4 +260,4 @@ def test_an_unreachable_speech_service_shows_captions_unavailable_and_the_meetin
             page.context.close()  # people in it would be dispatched again
         worker.stop()
         live_stack.wait_until_derived()
-        live_stack.query(captions_dispatch.wait_for_background_starts)
+        live_stack.query(wait_for_background_work)

@@ -9,7 +9,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from meetings.captions import dispatch, state
+from meetings.background import wait_for_background_work
+from meetings.captions import state
 from meetings.extensions import db
 from meetings.models import (
     AuditEntry,
@@ -82,7 +83,7 @@ def join(client, api_token, meeting, user):
         f"/api/v1/meetings/{meeting.slug}/tokens", json={}, headers=api_token(user)
     )
     assert answer.status_code == 201, answer.get_json()
-    dispatch.wait_for_background_starts()  # the captioner is dispatched while they join
+    wait_for_background_work()  # the captioner is dispatched while they join
 
 
 def transcript() -> Transcript:
@@ -376,7 +377,7 @@ def test_a_lost_captioner_is_dispatched_again_once_then_captions_fail(
     send(caption(first_job, room, "SG_1", "before the crash"))
 
     deliver(captioner_left(room, first_job))
-    dispatch.wait_for_background_starts()
+    wait_for_background_work()
     row = transcript()
     assert row.redispatched and row.status == CaptionsStatus.STARTING
     second_job = row.job_id
@@ -394,7 +395,7 @@ def test_a_lost_captioner_is_dispatched_again_once_then_captions_fail(
     assert fake_rooms.metadata[room] == {"captions": "running"}
 
     deliver(captioner_left(room, second_job))
-    dispatch.wait_for_background_starts()
+    wait_for_background_work()
     row = transcript()
     assert (row.status, row.reason) == (CaptionsStatus.FAILED, state.LOST_TWICE)
     assert len(dispatches(fake_rooms)) == 2
@@ -414,7 +415,7 @@ def test_a_captioner_that_leaves_with_everyone_is_not_dispatched_again(
     job_id = transcript().job_id
     deliver(participant_event("participant_left", room, "host", "PA_host"))
     deliver(captioner_left(room, job_id))
-    dispatch.wait_for_background_starts()
+    wait_for_background_work()
     row = transcript()
     assert (row.status, row.reason) == (CaptionsStatus.OFF, state.ROOM_CLOSED)
     assert len(dispatches(fake_rooms)) == 1
@@ -430,6 +431,6 @@ def test_a_captioner_leaving_after_captions_were_turned_off_changes_nothing(
     job_id = transcript().job_id
     switch(client, api_token, meeting, host, False)
     deliver(captioner_left(room, job_id))
-    dispatch.wait_for_background_starts()
+    wait_for_background_work()
     assert transcript().status == CaptionsStatus.OFF
     assert len(dispatches(fake_rooms)) == 1

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from meetings.background import wait_for_background_work
 from meetings.extensions import db
 from meetings.models import Recording, RecordingStatus, Role, utcnow
-from meetings.recordings import auto_record
 from tests.support.egress_factory import SECOND, egress_event
 from tests.support.rooms import first_room
 from tests.support.webhook_factory import participant_event, room_event, webhook_request
@@ -250,7 +250,7 @@ def test_auto_record_starts_once_when_the_first_host_joins(
     assert db.session.scalars(db.select(Recording)).all() == []  # not for participants
 
     assert client.post(url, json={}, headers=api_token(host)).status_code == 201
-    auto_record.wait_for_background_starts()  # the server is asked while the host joins
+    wait_for_background_work()  # the server is asked while the host joins
     row = only_recording()
     assert row.auto_started and row.status == RecordingStatus.STARTING
     assert row.requested_by_id is None
@@ -267,7 +267,7 @@ def test_a_failed_auto_record_does_not_keep_the_host_out(
     meeting = make_meeting(host=host, recording_allowed=True, auto_record=True)
     url = f"/api/v1/meetings/{meeting.slug}/tokens"
     assert client.post(url, json={}, headers=api_token(host)).status_code == 201
-    auto_record.wait_for_background_starts()
+    wait_for_background_work()
     row = only_recording()
     assert (row.status, row.error) == (
         RecordingStatus.FAILED,
