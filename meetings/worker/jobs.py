@@ -28,6 +28,7 @@ logger = logging.getLogger("meetings.worker.jobs")
 JOB_MODULES: dict[str, str] = {
     "recorder": "meetings.worker.recorder",
     "captions": "meetings.worker.captioner",
+    "ingest": "meetings.worker.ingest",
 }
 
 LIST_PARTICIPANTS_TIMEOUT = 5.0

@@ -41,6 +41,8 @@ class WorkerSettings:
     stt_url: str = ""
     stt_api_key: str = field(default="", repr=False)  # never in logs
     stt_model: str = "whisper-1"  # the name most OpenAI-compatible servers answer to
+    # Where stream-in jobs listen for encoders (each on the port its dispatch names).
+    ingest_bind: str = "0.0.0.0"  # noqa: S104 - encoders connect from other machines
 
     @property
     def events_url(self) -> str:
@@ -91,6 +93,7 @@ class WorkerSettings:
             stt_url=env.get("STT_URL", ""),
             stt_api_key=env.get("STT_API_KEY", ""),
             stt_model=env.get("STT_MODEL", "") or "whisper-1",
+            ingest_bind=env.get("MEETINGS_INGEST_BIND", "") or "0.0.0.0",  # noqa: S104
         )
 
 
