@@ -1,0 +1,148 @@
+"""Stream in against a real livekit-server and a real worker process: Debian's ffmpeg pushes
+a test pattern and a tone over RTMP as OBS would, a viewer in the room watches the
+participant it becomes, and the app's side gets the events."""
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+from livekit import rtc
+
+from meetings.worker.ingest import IDLE_SECONDS
+from tests.support.environment import require
+from tests.support.media_worker import WorkerProcess
+from tests.worker.captions_room import participants
+from tests.worker.ingest_room import (
+    FFMPEG,
+    NAME,
+    TONE_HZ,
+    Encoder,
+    IngestRoom,
+    listening,
+    wait_until,
+)
+
+pytestmark = pytest.mark.livekit
+
+
+@pytest.fixture(scope="module")
+def ingest_worker(stack, tmp_path_factory) -> Iterator[WorkerProcess]:
+    """One worker serving stream-in jobs, listening on loopback, for this module's tests."""
+    require(FFMPEG.exists(), "ffmpeg (Debian package)")
+    worker = WorkerProcess(
+        stack.config,
+        stack.app_url,
+        stack.workdir / "ingest-worker.log",
+        tmp_path_factory.mktemp("ingest-recordings"),
+        {
+            "MEETINGS_WORKER_JOBS": "ingest",
+            "MEETINGS_INGEST_BIND": "127.0.0.1",
+            "MEETINGS_WORKER_MAX_JOBS": "4",
+        },
+    )
+    try:
+        worker.wait_registered()
+        yield worker
+    finally:
+        worker.stop()
+
+
+def test_an_encoder_with_the_right_key_joins_the_meeting_with_moving_video_and_sound(
+    room_stack, ingest_worker
+):
+    with IngestRoom(room_stack) as ingest, ingest.viewer() as viewer:
+        listening_event = ingest.wait_event("ingest_listening")
+        with Encoder(ingest.url()):
+            seen = viewer.wait_publishing(ingest.identity)
+            sample = viewer.sample(ingest.identity)
+            connected = ingest.wait_event("ingest_connected")
+
+    assert listening_event == {"ingest_id": ingest.ingest_id, "port": ingest.port}
+    assert connected["ingest_id"] == ingest.ingest_id
+    assert connected["peer"].startswith("127.0.0.1:")
+    assert (seen.identity, seen.name) == (ingest.identity, NAME)
+    assert seen.kind == rtc.ParticipantKind.PARTICIPANT_KIND_INGRESS
+    assert seen.attributes == {"ingest_id": ingest.ingest_id}
+    assert seen.tracks == {
+        rtc.TrackSource.SOURCE_CAMERA: (rtc.TrackKind.KIND_VIDEO, 1280, 720),
+        rtc.TrackSource.SOURCE_MICROPHONE: (rtc.TrackKind.KIND_AUDIO, 0, 0),
+    }
+    # The test pattern moves every frame; the viewer may see one twice, not mostly the same.
+    assert sample.moving >= len(sample.changes) // 2, sample
+    assert sample.rms > 500, sample  # ffmpeg's sine is about 2900 RMS; silence is 0
+    assert abs(sample.peak_hz - TONE_HZ) < 10, sample
+    # Only the participant people see is visible: the job's own is hidden.
+    assert viewer.ever_joined == [ingest.identity]
+
+
+def test_a_wrong_key_is_refused_before_any_media(room_stack, ingest_worker):
+    with IngestRoom(room_stack) as ingest, ingest.viewer() as viewer:
+        ingest.wait_event("ingest_listening")
+        # It would stream forever if it were let in.
+        status, log = Encoder(ingest.url("not-the-key")).wait(timeout=15)
+        refused = ingest.wait_event("ingest_refused", timeout=10)
+        joined = list(viewer.ever_joined)
+
+    assert status != 0
+    assert "invalid stream key" in log  # what the encoder's log shows the host
+    assert refused["ingest_id"] == ingest.ingest_id
+    assert refused["reason"] == "invalid stream key"
+    assert refused["peer"].startswith("127.0.0.1:")
+    assert refused["total"] >= 1
+    assert joined == []
+    assert "ingest_connected" not in ingest.kinds()
+
+
+def test_the_participant_leaves_with_the_encoder_and_comes_back_with_it(room_stack, ingest_worker):
+    with IngestRoom(room_stack) as ingest, ingest.viewer() as viewer:
+        ingest.wait_event("ingest_listening")
+        with Encoder(ingest.url()):
+            viewer.wait_publishing(ingest.identity)
+            shown = time.monotonic()
+            ingest.wait_events("ingest_connected", 1)
+        stopped = time.monotonic()  # the encoder was stopped as OBS's Stop does
+        viewer.wait_gone(ingest.identity)
+        gone_after = time.monotonic() - stopped
+        (first,) = ingest.wait_events("ingest_disconnected", 1)
+
+        with Encoder(ingest.url()) as encoder:
+            viewer.wait_publishing(ingest.identity)
+            ingest.wait_events("ingest_connected", 2)
+            # The meeting ends while the encoder still pushes: the job drops it and ends,
+            # its port closes.
+            ingest.close()
+            status, _ = encoder.wait(timeout=15)
+            (_, second) = ingest.wait_events("ingest_disconnected", 2)
+            wait_until(lambda: not listening(ingest.port), 15, "the listener closed")
+
+    assert first["reason"] == "encoder disconnected"
+    assert first["duration_s"] >= round(stopped - shown, 1) - 0.1
+    assert gone_after < IDLE_SECONDS  # told by the encoder, not found by the idle timeout
+    assert second["reason"] == "ingest stopped"
+    assert status != 0  # the encoder's log tells the host it was cut off
+    assert viewer.ever_joined == [ingest.identity] * 2
+    assert ingest.kinds() == [
+        "ingest_listening",
+        "ingest_connected",
+        "ingest_disconnected",
+        "ingest_connected",
+        "ingest_disconnected",
+    ]
+
+
+def test_a_port_already_taken_fails_the_job(room_stack, ingest_worker):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with IngestRoom(room_stack, port=taken.getsockname()[1]) as ingest:
+            failed = ingest.wait_event("ingest_failed")
+            wait_until(
+                lambda: ingest.job_identity not in participants(room_stack, ingest.name),
+                15,
+                "the job left the room",
+            )
+
+    assert failed["ingest_id"] == ingest.ingest_id
+    assert f"cannot listen on port {ingest.port}" in failed["reason"]
+    assert "ingest_listening" not in ingest.kinds()
