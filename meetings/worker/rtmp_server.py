@@ -442,7 +442,8 @@ Refused = Callable[[RtmpConnection, str], None]
 
 
 class RtmpServer:
-    """Accepts publishers on host:port; `on_publish` owns a connection once its key passed."""
+    """Accepts publishers on host:port; `on_publish` owns a connection once its key passed,
+    `on_refused` hears of publish requests `authorize` turned down."""
 
     def __init__(
         self,
@@ -507,8 +508,9 @@ class RtmpServer:
                 self._tasks.discard(task)
 
     async def _negotiate(self, conn: RtmpConnection) -> Decision | None:
+        """The verdict on the connection's publish request; None when it never made one."""
         if self._pending.locked():
-            self._refuse(conn, "too many connections waiting")
+            logger.warning("RTMP connection from %s dropped: too many waiting", conn.peer)
             return None
         async with self._pending:
             try:
@@ -516,9 +518,11 @@ class RtmpServer:
                     await conn.handshake()
                     return await conn.negotiate(self._authorize)
             except TimeoutError:
-                self._refuse(conn, "no publish request in time")
+                reason = "no publish request in time"
             except (RtmpError, asyncio.IncompleteReadError, ConnectionError) as exc:
-                self._refuse(conn, f"protocol error: {exc}")
+                reason = f"protocol error: {exc}"
+        # A port scan or a health check is not an encoder: logged, not reported.
+        logger.info("RTMP connection from %s dropped: %s", conn.peer, reason)
         return None
 
     def _refuse(self, conn: RtmpConnection, reason: str) -> None:

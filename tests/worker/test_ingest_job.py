@@ -144,6 +144,7 @@ def test_refusals_are_all_counted_and_reported_at_most_once_per_window() -> None
 
 
 def test_the_listener_refuses_wrong_keys_before_any_media_and_decodes_the_right_one() -> None:
+    """Refusals are what `authorize` turned down, not every connection that came and went."""
     require(FFMPEG.exists(), "ffmpeg (Debian package)")
     refused: list[str] = []
     decoded: list[list[MediaOut]] = []
@@ -166,6 +167,10 @@ def test_the_listener_refuses_wrong_keys_before_any_media_and_decodes_the_right_
         await server.start()
         base = f"rtmp://127.0.0.1:{server.port}"
         try:
+            # A port scan or a health check: not an encoder, so not a refusal to report.
+            _, probe = await asyncio.open_connection("127.0.0.1", server.port)
+            probe.close()
+            await probe.wait_closed()
             results = []
             for url in (f"{base}/live/WRONG", f"{base}/other/{KEY}", f"{base}/live/{KEY}"):
                 # Without -t the refused ones would stream forever if they were let in.
