@@ -29,6 +29,9 @@ COPY static/ ./static/
 COPY migrations/ ./migrations/
 COPY --from=vendor /build/node_modules/livekit-client/dist/livekit-client.umd.js \
      ./static/vendor/livekit-client.umd.js
+# hls.js plays the watch page's stream where the browser has no HLS of its own.
+COPY --from=vendor /build/node_modules/hls.js/dist/hls.light.min.js \
+     ./static/vendor/hls.light.min.js
 # A .gz and a .br next to every static file: WhiteNoise sends them to browsers that accept them.
 RUN python -m whitenoise.compress --quiet static
 COPY docker/entrypoint.sh /usr/local/bin/meetings-entrypoint

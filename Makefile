@@ -66,9 +66,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 
 $(VENDOR_JS): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ and npm (apt-get install nodejs npm)"; exit 1; }
-	@echo "Installing livekit-client from npm…"
+	@echo "Installing livekit-client and hls.js from npm…"
 	@npm ci --silent --no-audit --no-fund
 	@mkdir -p static/vendor
+	@cp node_modules/hls.js/dist/hls.light.min.js static/vendor/hls.light.min.js
 	@cp node_modules/livekit-client/dist/livekit-client.umd.js $@
 
 $(STATIC_GZ_STAMP): $(VENV)/.installed $(VENDOR_JS) $(STATIC_SOURCES)

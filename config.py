@@ -140,6 +140,12 @@ class Config:
     # one each for as long as the ingest exists ("1935-1944": ten ingests).
     INGEST_RTMP_HOST = os.environ.get("INGEST_RTMP_HOST", "")
     INGEST_RTMP_PORTS = os.environ.get("INGEST_RTMP_PORTS", "1935-1944")
+    # Stream out: where the media worker writes a stream's HLS files (the watch page serves
+    # them from here: the same directory, or a shared volume), and whether hosts may send
+    # streams to private and loopback addresses (off: the worker would reach into its own
+    # network for whoever starts a stream).
+    STREAMS_DIR = os.environ.get("STREAMS_DIR", str(INSTANCE_DIR / "streams"))
+    STREAM_PRIVATE_DESTINATIONS = os.environ.get("STREAM_PRIVATE_DESTINATIONS", "") == "true"
     # builtin: a running recording the worker has not reported on for this long is lost
     # (`flask recordings reconcile` fails it); the worker reports progress every 5 s.
     RECORDER_SILENT_SECONDS = _env_int("RECORDER_SILENT_SECONDS", 60)

@@ -45,6 +45,13 @@ from meetings.models.recordings import (
     RecordingStatus,
     StorageKind,
 )
+from meetings.models.streams import (
+    LiveStream,
+    OutputStatus,
+    StreamOutput,
+    StreamStatus,
+    StreamViewer,
+)
 from meetings.models.workers import MediaWorker, any_worker_serving
 
 __all__ = [
@@ -60,6 +67,7 @@ __all__ = [
     "Ingest",
     "IngestStatus",
     "Invite",
+    "LiveStream",
     "LobbyEntry",
     "LobbyStatus",
     "LoginSession",
@@ -69,6 +77,7 @@ __all__ = [
     "MeetingSession",
     "OccurrenceState",
     "OneTimeLink",
+    "OutputStatus",
     "PasswordReset",
     "ProcessingResult",
     "RateLimitCounter",
@@ -83,6 +92,9 @@ __all__ = [
     "Setting",
     "Standing",
     "StorageKind",
+    "StreamOutput",
+    "StreamStatus",
+    "StreamViewer",
     "TrackPublication",
     "Transcript",
     "TranscriptSegment",

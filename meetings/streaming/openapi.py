@@ -1,4 +1,4 @@
-"""OpenAPI paths of ingests (stream in)."""
+"""OpenAPI paths of streaming: streams (out) and ingests (in)."""
 
 from meetings.api import openapi
 from meetings.api.openapi import BEARER, SLUG, errors, json_response
@@ -43,8 +43,88 @@ NEW = {
 INGEST_ID = {"name": "ingest_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
+OUTPUT = {
+    "type": "object",
+    "properties": {
+        "output_id": {"type": "string"},
+        "kind": {"type": "string", "enum": ["rtmp", "hls"]},
+        "destination": {
+            "type": ["string", "null"],
+            "description": "rtmp: the URL with its stream key masked (`****` and its last four)",
+        },
+        "status": {"type": "string", "enum": ["starting", "live", "failed", "ended"]},
+        "reason": {"type": "string", "description": "why it failed"},
+    },
+}
+STREAM = {
+    "type": "object",
+    "properties": {
+        "stream_id": {"type": "integer"},
+        "occurrence_key": {"type": "string"},
+        "status": {"type": "string", "enum": ["starting", "live", "ended", "failed"]},
+        "reason": {"type": "string"},
+        "layout": {"type": "string", "enum": ["grid", "speaker"]},
+        "started_at": {"type": "string", "format": "date-time"},
+        "ended_at": {"type": ["string", "null"], "format": "date-time"},
+        "watch_url": {"type": ["string", "null"], "description": "the watch page, with hls"},
+        "outputs": {"type": "array", "items": OUTPUT},
+    },
+}
+ONE_STREAM = {"type": "object", "properties": {"stream": STREAM}}
+STREAMS = {"type": "object", "properties": {"streams": {"type": "array", "items": STREAM}}}
+NEW_STREAM = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "rtmp_urls": {
+            "type": "array",
+            "maxItems": 5,
+            "items": {"type": "string"},
+            "description": "rtmp(s)://server/app/<stream key>, as the streaming service shows it",
+        },
+        "hls": {"type": "boolean", "description": "also stream to the watch page /w/<slug>"},
+        "layout": {"type": "string", "enum": ["grid", "speaker"], "default": "grid"},
+    },
+}
+
+
 def paths() -> dict:
     return {
+        "/meetings/{slug}/streams": {
+            "post": {
+                "summary": "Stream the running occurrence to RTMP destinations and/or the "
+                "watch page (its hosts); audited",
+                "description": "One composite of the meeting, encoded once by a media worker. "
+                "Destination URLs are stored encrypted and never shown again (only their key's "
+                "last four characters). 409 `not_running`, `already_streaming`, "
+                "`room_not_open`; 503 `stream_unavailable` when no media worker takes it.",
+                "parameters": [SLUG],
+                "security": BEARER,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": NEW_STREAM}},
+                },
+                "responses": {
+                    "201": json_response(ONE_STREAM, "The stream, starting"),
+                    **errors(400, 401, 403, 404, 409, 422, 503),
+                },
+            },
+            "delete": {
+                "summary": "Stop the running occurrence's stream (its hosts); audited",
+                "parameters": [SLUG],
+                "security": BEARER,
+                "responses": {
+                    "200": json_response(ONE_STREAM, "The stream, ended"),
+                    **errors(401, 403, 404, 409),
+                },
+            },
+            "get": {
+                "summary": "The meeting's streams, latest first, with each output's state",
+                "parameters": [SLUG],
+                "security": BEARER,
+                "responses": {"200": json_response(STREAMS, "Streams"), **errors(401, 403, 404)},
+            },
+        },
         "/meetings/{slug}/ingests": {
             "get": {
                 "summary": "The meeting's ingests and their state (its hosts)",

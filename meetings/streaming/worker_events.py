@@ -1,9 +1,15 @@
-"""What the ingest job reports (signed worker events) moves its ingest's state on.
+"""What the stream and ingest jobs report (signed worker events), and what LiveKit says about
+them, moves their state on.
 
-Only the ingest's current job counts (an event of an earlier job, or of a revoked ingest, is
-kept in the ledger only). `ingest_refused` carries the job's running count of pushes with a
-wrong key; the stored count only grows, so a retried or late event changes nothing. When the
-meeting's room finishes, its ingests are idle until a host opens it again.
+Stream out: `stream_output` says one output went live, failed (with a reason people can read)
+or ended; the stream is live while an output is, and failed when every output failed.
+`stream_ended` ends it. Its job's participant leaving while it streams (the worker was lost),
+or the room finishing, ends it too.
+
+Stream in: only an ingest's current job counts (an event of an earlier job, or of a revoked
+ingest, is kept in the ledger only). `ingest_refused` carries the job's running count of
+pushes with a wrong key; the stored count only grows, so a retried or late event changes
+nothing. When the meeting's room finishes, its ingests are idle until a host opens it again.
 
 Nothing here commits: the ledger's transaction does.
 """
@@ -12,8 +18,8 @@ import sqlalchemy as sa
 
 from meetings import livekit_gateway as gateway
 from meetings.extensions import db
-from meetings.models import Ingest, IngestStatus
-from meetings.streaming.ingest_jobs import AGENT_NAME
+from meetings.models import Ingest, IngestStatus, LiveStream, OutputStatus, StreamStatus
+from meetings.streaming import ingest_jobs, streams
 
 MAX_REASON = 500
 INGEST_KINDS = (
@@ -24,6 +30,13 @@ INGEST_KINDS = (
     "ingest_failed",
     "job_rejected",
 )
+STREAM_KINDS = ("stream_output", "stream_ended", "job_rejected")
+OUTPUT_STATES = {
+    "live": OutputStatus.LIVE,
+    "failed": OutputStatus.FAILED,
+    "ended": OutputStatus.ENDED,
+}
+LOST = "The media worker streaming this meeting stopped. Start the stream again."
 REPORTED = {
     "ingest_listening": IngestStatus.WAITING,
     "ingest_connected": IngestStatus.LIVE,
@@ -33,8 +46,75 @@ REPORTED = {
 
 
 def apply_worker_event(event: gateway.WorkerEvent) -> bool:
-    """Follow one event of an ingest job; True when an ingest changed. Does not commit."""
-    rejected = event.kind == "job_rejected" and event.data.get("agent_name") == AGENT_NAME
+    """Follow one event of a stream or ingest job; True when one changed. Does not commit."""
+    return _stream_event(event) or _ingest_event(event)
+
+
+# ---- stream out -------------------------------------------------------------------------------
+
+
+def _stream_event(event: gateway.WorkerEvent) -> bool:
+    rejected = event.kind == "job_rejected" and event.data.get("agent_name") == streams.AGENT_NAME
+    if event.kind not in ("stream_output", "stream_ended") and not rejected:
+        return False
+    row = _stream_of_job(event.job_id)
+    if row is None or not row.status.is_on:
+        return False
+    reason = _reason(event.data.get("reason"))
+    if rejected:
+        streams.end(row, StreamStatus.FAILED, reason or streams.NOT_TAKEN)
+    elif event.kind == "stream_ended":
+        all_failed = all(o.status == OutputStatus.FAILED for o in row.outputs)
+        streams.end(row, StreamStatus.FAILED if all_failed else StreamStatus.ENDED, reason)
+    else:
+        return _output(row, event.data, reason)
+    return True
+
+
+def _output(row: LiveStream, data: dict, reason: str | None) -> bool:
+    output = next((o for o in row.outputs if o.output_id == data.get("output_id")), None)
+    status = OUTPUT_STATES.get(data.get("status"))
+    if (
+        output is None
+        or status is None
+        or output.status in (OutputStatus.FAILED, OutputStatus.ENDED)
+    ):
+        return False
+    output.status = status
+    output.reason = reason if status == OutputStatus.FAILED else None
+    if status == OutputStatus.LIVE:
+        row.status = StreamStatus.LIVE
+    return True
+
+
+def stream_job_left(identity: str, room_name: str) -> bool:
+    """The stream job's participant left while streaming: its worker was lost."""
+    if not identity.startswith(streams.IDENTITY_PREFIX):
+        return False
+    row = _stream_of_job(identity.removeprefix(streams.IDENTITY_PREFIX))
+    if row is None or row.room_name != room_name or not row.status.is_on:
+        return False
+    streams.end(row, StreamStatus.FAILED, LOST)
+    return True
+
+
+def _stream_of_job(job_id: str) -> LiveStream | None:
+    if not job_id:
+        return None
+    return db.session.scalar(sa.select(LiveStream).where(LiveStream.job_id == job_id))
+
+
+def _reason(value) -> str | None:
+    return str(value)[:MAX_REASON] if value else None
+
+
+# ---- stream in --------------------------------------------------------------------------------
+
+
+def _ingest_event(event: gateway.WorkerEvent) -> bool:
+    rejected = (
+        event.kind == "job_rejected" and event.data.get("agent_name") == ingest_jobs.AGENT_NAME
+    )
     if event.kind not in REPORTED and event.kind != "ingest_refused" and not rejected:
         return False
     ingest = _current_job(event.job_id)
@@ -56,11 +136,16 @@ def apply_worker_event(event: gateway.WorkerEvent) -> bool:
 
 
 def room_closed(room_name: str) -> bool:
-    """The room finished: its ingests' jobs ended with it. True when one changed."""
+    """The room finished: its stream and its ingests' jobs ended with it. True when one
+    changed."""
+    changed = False
+    stream = streams.streaming_in(room_name)
+    if stream is not None:
+        streams.end(stream, StreamStatus.ENDED, "the meeting's room closed")
+        changed = True
     ingests = db.session.scalars(
         sa.select(Ingest).where(Ingest.room_name == room_name, Ingest.revoked_at.is_(None))
     ).all()
-    changed = False
     for ingest in ingests:
         if ingest.status.job_running:
             ingest.status, ingest.job_id, ingest.dispatch_id = IngestStatus.IDLE, None, None

@@ -27,7 +27,7 @@ from meetings.models.ledger import WORKER_EVENT_PREFIX
 from meetings.recordings import egress_events, worker_events
 from meetings.rooms import decisions as host_decisions
 from meetings.scheduling import room_names
-from meetings.streaming import worker_events as ingest_events
+from meetings.streaming import worker_events as stream_events
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def apply_worker(event: gateway.WorkerEvent, room: RoomRef | None) -> Processing
     if (
         worker_events.apply_worker_event(event)
         or captions_events.apply_worker_event(event)
-        or ingest_events.apply_worker_event(event)
+        or stream_events.apply_worker_event(event)
     ):
         return ProcessingResult.APPLIED
     return ProcessingResult.IGNORED
@@ -149,7 +149,7 @@ def _room_started(event: gateway.WebhookEvent, room: RoomRef | None) -> Processi
 
 def _room_finished(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult:
     closed = room is not None and captions_events.room_closed(room.name)
-    closed = (room is not None and ingest_events.room_closed(room.name)) or closed
+    closed = (room is not None and stream_events.room_closed(room.name)) or closed
     session = _session(event, room)
     if session is None:
         return ProcessingResult.APPLIED if closed else ProcessingResult.IGNORED
@@ -174,6 +174,7 @@ def _participant(event: gateway.WebhookEvent, room: RoomRef | None) -> Processin
         if gone and (
             worker_events.recorder_left(info.identity)
             or captions_events.captioner_left(info.identity, room.name if room else "")
+            or stream_events.stream_job_left(info.identity, room.name if room else "")
         ):
             return ProcessingResult.APPLIED
         return ProcessingResult.IGNORED
@@ -341,7 +342,10 @@ KNOWN_EVENTS = frozenset(HANDLERS)
 # The media worker's kinds this app reads (others are stored all the same).
 WORKER_KINDS = tuple(
     dict.fromkeys(
-        worker_events.RECORDING_KINDS + captions_events.CAPTIONS_KINDS + ingest_events.INGEST_KINDS
+        worker_events.RECORDING_KINDS
+        + captions_events.CAPTIONS_KINDS
+        + stream_events.INGEST_KINDS
+        + stream_events.STREAM_KINDS
     )
 )
 # What the ledger can hold, for the ops page's filter.

@@ -182,6 +182,15 @@ MATRIX = {
         "ops": 403,
     },
     ("GET", "/api/v1/meetings/<slug>/ingests"): {**moderators(200), "ops": 403},
+    # Streams out: the same callers. The matrix's meeting is running but its room is not
+    # open, and no media worker runs: a start with no destination names the field.
+    ("GET", "/api/v1/meetings/<slug>/streams"): {**moderators(200), "ops": 403},
+    ("POST", "/api/v1/meetings/<slug>/streams"): {**moderators(422), "ops": 403},
+    ("DELETE", "/api/v1/meetings/<slug>/streams"): {**moderators(409), "ops": 403},
+    # The watch page follows the meeting's access rule (the matrix's meeting is public).
+    ("GET", "/w/<slug>"): everyone(200),
+    ("GET", "/w/<slug>/state"): everyone(200),
+    ("GET", "/w/<slug>/hls/<job_id>/<name>"): everyone(404),
     ("POST", "/api/v1/meetings/<slug>/ingests"): {**moderators(422), "ops": 403},
     ("DELETE", "/api/v1/meetings/<slug>/ingests/<ingest_id>"): {**moderators(404), "ops": 403},
     ("GET", "/api/v1/recordings"): signed_in(401, 200),
@@ -238,6 +247,8 @@ def callers(app, make_user, make_meeting, api_token, fake_rooms, tmp_path):
         "lobby_id": "no-such-place",
         "recording_id": str(recording.id),
         "ingest_id": "in_nothing",
+        "job_id": "SJ_nothing",
+        "name": "index.m3u8",
     }
     return clients, bearer, values
 
