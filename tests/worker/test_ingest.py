@@ -12,12 +12,10 @@ from livekit import rtc
 from meetings.worker.ingest import IDLE_SECONDS
 from tests.support.environment import require
 from tests.support.media_worker import WorkerProcess
+from tests.support.rtmp_encoder import FFMPEG, TONE_HZ, Encoder
 from tests.worker.captions_room import participants
 from tests.worker.ingest_room import (
-    FFMPEG,
     NAME,
-    TONE_HZ,
-    Encoder,
     IngestRoom,
     listening,
     wait_until,

@@ -24,7 +24,7 @@ from meetings.worker.ingest import (
 from meetings.worker.rtmp_server import RtmpConnection, RtmpServer
 from meetings.worker.settings import WorkerSettings
 from tests.support.environment import require
-from tests.worker.ingest_room import FFMPEG, TONE_HZ, Encoder
+from tests.support.rtmp_encoder import FFMPEG, TONE_HZ, Encoder
 
 KEY = "obs-key-3f9a1c"
 JOB = {
