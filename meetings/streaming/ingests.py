@@ -121,7 +121,10 @@ def _take_a_port(ingest: Ingest) -> None:
             return
         except IntegrityError:
             continue
-    message = f"All {len(ports)} ingest ports are in use. Revoke an ingest you no longer need."
+    message = (
+        f"All {len(ports)} ports for encoders are in use. Remove an encoder you no longer "
+        "use, or ask your operator for more (INGEST_RTMP_PORTS)."
+    )
     raise ApiError(409, "no_ingest_port", message)
 
 

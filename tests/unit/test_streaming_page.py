@@ -56,7 +56,7 @@ def test_a_missing_name_or_no_free_port_is_said_on_the_field(app, make_meeting, 
     assert add(browser, meeting, "One").status_code == 200
     full = add(browser, meeting, "Two")
     assert full.status_code == 422
-    assert "All 1 ingest ports are in use" in full.get_data(as_text=True)
+    assert "All 1 ports for encoders are in use" in full.get_data(as_text=True)
     assert db.session.scalars(sa.select(Ingest.name)).all() == ["One"]
 
 
