@@ -18,6 +18,8 @@ class WorkerSettings:
     api_secret: str  # also signs the events sent to the app
     app_url: str  # events go to {app_url}/worker/events
     recordings_dir: Path
+    # Stream out's HLS files, <streams_dir>/<job_id>/; the app serves them to the watch page.
+    streams_dir: Path = Path("instance/streams")
     s3_bucket: str = ""
     s3_region: str = "us-east-1"
     s3_endpoint: str = ""
@@ -75,6 +77,9 @@ class WorkerSettings:
             api_secret=env["LIVEKIT_API_SECRET"],
             app_url=env["MEETINGS_APP_URL"],
             recordings_dir=_recordings_dir(env),
+            streams_dir=Path(
+                env.get("STREAMS_DIR") or Path(env.get("INSTANCE_DIR") or "instance") / "streams"
+            ).absolute(),
             s3_bucket=env.get("RECORDINGS_S3_BUCKET", ""),
             s3_region=env.get("RECORDINGS_S3_REGION", "us-east-1"),
             s3_endpoint=env.get("RECORDINGS_S3_ENDPOINT", ""),
