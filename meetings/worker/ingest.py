@@ -112,6 +112,11 @@ class IngestJob:
         return cls(room=room, **texts, rtmp_port=port, key_sha256=digest.lower())
 
 
+def job_key(job: dict[str, Any]) -> str:
+    """A meeting may have several encoders: one job per ingest, not per room (jobs.py)."""
+    return f"ingest:{job.get('ingest_id', '')}"
+
+
 def hash_key(key: str) -> str:
     """What the app dispatches: the key itself never leaves the app."""
     return hashlib.sha256(key.encode()).hexdigest()

@@ -2,8 +2,9 @@
 
 A job module exposes `AGENT_NAME` and `async def run(ctx, job, report)`, and optionally
 `prewarm(proc)`, `IDENTITY_PREFIX` (its participant is that plus the app's job id; default
-"<name>-" for agent name "meetings-<name>") and `PARTICIPANT_NAME`. How a job runs and stops
-is in entry.py.
+"<name>-" for agent name "meetings-<name>"), `PARTICIPANT_NAME` and `job_key(job)`: what a
+job of the kind must be alone in (default: the room; stream-in jobs: their ingest). How a
+job runs and stops is in entry.py.
 """
 
 import asyncio
@@ -29,7 +30,6 @@ JOB_MODULES: dict[str, str] = {
     "recorder": "meetings.worker.recorder",
     "captions": "meetings.worker.captioner",
     "ingest": "meetings.worker.ingest",
-    "stream": "meetings.worker.streamer",
 }
 
 LIST_PARTICIPANTS_TIMEOUT = 5.0
@@ -88,8 +88,8 @@ def request_handler(
 ) -> RequestHandler:
     """The request_fnc: refuse bad metadata, a full process, or a kind already in the room."""
     # A refusal is reported as `job_rejected`: the app need not wait for events that won't come.
-    pending: set[str] = set()  # rooms with an accept of this kind under way
-    accepted: dict[str, float] = {}  # room -> when: the participant is not listed at once
+    pending: set[str] = set()  # job keys (rooms) with an accept of this kind under way
+    accepted: dict[str, float] = {}  # job key -> when: the participant is not listed at once
 
     async def reject(request: JobRequest, job: dict[str, Any], reason: str) -> None:
         logger.warning("rejecting %s job in %s: %s", module.AGENT_NAME, request.room.name, reason)
@@ -113,29 +113,40 @@ def request_handler(
             logger.info("full (%d jobs): passing on %s", settings.max_jobs, request.id)
             await request.reject(terminate=False)
             return
-        recent = time.monotonic() - accepted.get(room, -math.inf) < JOIN_GRACE_SECONDS
-        if room in pending or recent:
+        key = job_key(module, job, room)
+        recent = time.monotonic() - accepted.get(key, -math.inf) < JOIN_GRACE_SECONDS
+        if key in pending or recent:
             await reject(request, job, f"{module.AGENT_NAME} is starting in this room")
             return
-        pending.add(room)  # before any await: a second request must see it
+        pending.add(key)  # before any await: a second request must see it
         try:
-            if await _kind_in_room(module, settings, room):
+            if await _kind_in_room(module, settings, room, key):
                 await reject(request, job, f"{module.AGENT_NAME} already runs in this room")
                 return
             await request.accept(
                 identity=identity_prefix(module) + job["job_id"],
                 name=getattr(module, "PARTICIPANT_NAME", module.AGENT_NAME),
-                attributes={"meetings.job_id": job["job_id"]},
+                attributes={"meetings.job_id": job["job_id"], JOB_KEY_ATTRIBUTE: key},
             )
-            accepted[room] = time.monotonic()
+            accepted[key] = time.monotonic()
         finally:
-            pending.discard(room)
+            pending.discard(key)
 
     return on_request
 
 
-async def _kind_in_room(module: ModuleType, settings: WorkerSettings, room: str) -> bool:
-    """Whether any worker's participant of this kind is in the room (hidden ones included)."""
+JOB_KEY_ATTRIBUTE = "meetings.job_key"
+
+
+def job_key(module: ModuleType, job: dict[str, Any], room: str) -> str:
+    """What a job of this kind must be alone in: the room, unless the module says otherwise."""
+    key_of = getattr(module, "job_key", None)
+    return key_of(job) if key_of is not None else room
+
+
+async def _kind_in_room(module: ModuleType, settings: WorkerSettings, room: str, key: str) -> bool:
+    """Whether a worker's participant of this kind, for the same job key, is in the room
+    (hidden ones included). One that predates job keys has its room's."""
     try:
         async with api.LiveKitAPI(
             settings.livekit_url, settings.api_key, settings.api_secret
@@ -151,5 +162,6 @@ async def _kind_in_room(module: ModuleType, settings: WorkerSettings, room: str)
     return any(
         p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
         and p.identity.startswith(identity_prefix(module))
+        and p.attributes.get(JOB_KEY_ATTRIBUTE, room) == key
         for p in response.participants
     )

@@ -2,9 +2,11 @@
 a test pattern and a tone over RTMP as OBS would, a viewer in the room watches the
 participant it becomes, and the app's side gets the events."""
 
+import secrets
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from livekit import rtc
@@ -144,3 +146,18 @@ def test_a_port_already_taken_fails_the_job(room_stack, ingest_worker):
     assert failed["ingest_id"] == ingest.ingest_id
     assert f"cannot listen on port {ingest.port}" in failed["reason"]
     assert "ingest_listening" not in ingest.kinds()
+
+
+def test_two_encoders_stream_into_one_meeting_but_one_ingest_runs_once(room_stack, ingest_worker):
+    with IngestRoom(room_stack) as first, first.viewer() as viewer:
+        first.wait_event("ingest_listening")
+        second = IngestRoom(room_stack, name=first.name)  # another ingest of the same meeting
+        second.dispatch()
+        second.wait_event("ingest_listening")
+        again = replace(first, job_id="IJ_" + secrets.token_hex(16))
+        again.dispatch()  # the same ingest once more: refused, the running job stays
+        refused = room_stack.sink.wait_event(again.job_id, "job_rejected", timeout=30)
+        assert refused["data"]["agent_name"] == "meetings-ingest"
+        with Encoder(first.url(), size="320x180"), Encoder(second.url(), size="320x180"):
+            assert viewer.wait_publishing(first.identity).name == NAME
+            assert viewer.wait_publishing(second.identity).name == NAME
