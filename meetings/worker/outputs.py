@@ -67,6 +67,9 @@ SAMPLE_RATE = 48_000
 HLS_LIST_SIZE = 6
 QUEUE_SECONDS = 3.0  # of packets an output may hold; more and it is falling behind
 NETWORK_TIMEOUT = 10.0  # connect, each answer, and a send stuck this long
+# Linux grows a send buffer to 4 MB: 13 s of stream hidden in the kernel, where the queue's
+# "falling behind" check cannot see it. 512 kB still carries 2.5 Mb/s over a 1.5 s round trip.
+SEND_BUFFER = 512 * 1024
 # Ticks waiting for the encoder beyond which video frames are skipped (audio never is).
 MAX_BACKLOG = 25
 
@@ -279,10 +282,7 @@ class RtmpPublisher:
 
     def _connect(self) -> None:
         sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
-        # Linux grows a send buffer to 4 MB: 13 s of stream hidden in the kernel, where the
-        # queue's "falling behind" check cannot see it. 512 kB still carries 2.5 Mb/s over a
-        # 1.5 s round trip.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 512 * 1024)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         self._sock = sock
         if self.tls:
             context = ssl.create_default_context()
@@ -495,9 +495,7 @@ class Output(threading.Thread):
                 return
             except queue.Full:
                 if self.status == "live":
-                    self.fail(
-                        f"the connection is too slow: {QUEUE_SECONDS:.0f} s of stream waiting"
-                    )
+                    self.fail(f"the connection is too slow: {QUEUE_SECONDS:g} s of stream waiting")
                     return
             with contextlib.suppress(queue.Empty):
                 self.queue.get_nowait()

@@ -159,23 +159,31 @@ def test_a_refused_connection_fails_alone_and_hls_goes_live_then_ends(tmp_path):
 
 
 @contextlib.contextmanager
-def rtmp_destination(accept: bool) -> Iterator[tuple[str, list[str]]]:
-    """Our own RTMP server as a destination that refuses every key, or takes the stream;
-    yields its URL without a key, and the stream names it was asked for."""
+def rtmp_destination(mode: str = "take") -> Iterator[tuple[str, list[str]]]:
+    """Our own RTMP server as a destination that refuses every key ("refuse"), takes the
+    stream ("take"), drops it at once ("drop") or stops reading it ("stall"); yields its URL
+    without a key, and the stream names it was asked for."""
     ready, stop = threading.Event(), threading.Event()
     asked: list[str] = []
     box: dict[str, str] = {}
 
     def authorize(app: str, name: str) -> Decision:
         asked.append(name)
-        return Decision(True) if accept else Decision(False, "Invalid stream key")
+        return Decision(False, "Invalid stream key") if mode == "refuse" else Decision(True)
 
-    async def take(conn: RtmpConnection) -> None:
-        async for _ in conn.media():
-            pass
+    async def on_publish(conn: RtmpConnection) -> None:
+        if mode == "take":
+            async for _ in conn.media():
+                pass
+        elif mode == "stall":
+            sock = conn.writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            conn.writer.transport.pause_reading()
+            while not stop.is_set():
+                await asyncio.sleep(0.02)
 
     async def serve() -> None:
-        server = RtmpServer("127.0.0.1", 0, authorize, take)
+        server = RtmpServer("127.0.0.1", 0, authorize, on_publish)
         await server.start()
         box["url"] = f"rtmp://127.0.0.1:{server.port}/live"
         ready.set()
@@ -196,7 +204,7 @@ def rtmp_destination(accept: bool) -> Iterator[tuple[str, list[str]]]:
 def test_a_refused_stream_key_is_reported_without_the_key():
     recorded = Recorded()
     with (
-        rtmp_destination(accept=False) as (server, asked),
+        rtmp_destination("refuse") as (server, asked),
         opened([OutputSpec("o_1", "rtmp", url=f"{server}/{SECRET}")], recorded) as stream,
     ):
         reason = recorded.wait("o_1", "failed")
@@ -209,7 +217,7 @@ def test_a_refused_stream_key_is_reported_without_the_key():
 def test_an_accepted_publish_is_live_and_ends_when_the_stream_closes():
     recorded = Recorded()
     with (
-        rtmp_destination(accept=True) as (server, asked),
+        rtmp_destination("take") as (server, asked),
         opened([OutputSpec("o_1", "rtmp", url=f"{server}/{SECRET}")], recorded) as stream,
     ):
         recorded.wait("o_1", "live")
@@ -242,3 +250,52 @@ def test_a_destination_that_never_answers_fails_in_time_without_freezing_the_wor
     ]
     assert 0.9 < waited < 3
     assert beats > waited / 0.01 / 2  # this thread ran all along
+
+
+def test_a_destination_that_drops_the_stream_fails_with_connection_lost():
+    recorded = Recorded()
+    with (
+        rtmp_destination("drop") as (server, _),
+        opened([OutputSpec("o_1", "rtmp", url=f"{server}/{SECRET}")], recorded) as stream,
+    ):
+        recorded.wait("o_1", "live")
+        deadline = time.monotonic() + 10
+        while not stream.all_failed and time.monotonic() < deadline:
+            feed(stream, 5)
+    assert recorded.of("o_1") == [("live", ""), ("failed", "connection lost")]
+
+
+def test_a_destination_that_stops_reading_fails_alone_and_the_stream_closes_promptly(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setattr(outputs, "QUEUE_SECONDS", 0.5)
+    monkeypatch.setattr(outputs, "SEND_BUFFER", 4096)  # the kernel cannot hide the stall long
+    noise = np.random.default_rng(1).integers(0, 256, (8, 720 * 3 // 2, 1280), np.uint8)
+    recorded = Recorded()
+    with (
+        rtmp_destination("stall") as (server, _),
+        opened(
+            [
+                OutputSpec("o_1", "rtmp", url=f"{server}/{SECRET}"),
+                OutputSpec("hls", "hls", directory=tmp_path / "SJ_2"),
+            ],
+            recorded,
+        ) as stream,
+    ):
+        recorded.wait("o_1", "live")
+        n, deadline = 0, time.monotonic() + 20
+        while not stream.all_failed and not recorded.of("o_1")[1:] and time.monotonic() < deadline:
+            while stream._ticks.qsize() > 5:
+                time.sleep(0.005)
+            picture = av.VideoFrame.from_ndarray(noise[n % 8], format="yuv420p")
+            stream.submit(lambda picture=picture: picture, TONE)
+            n += 1
+        feed(stream, 3 * 25, start=n)  # the watch page's output goes on
+        recorded.wait("hls", "live")
+        closing = time.monotonic()
+    assert time.monotonic() - closing < 3  # a blocked send does not hold the end up
+    assert recorded.of("o_1") == [
+        ("live", ""),
+        ("failed", "the connection is too slow: 0.5 s of stream waiting"),
+    ]
+    assert recorded.of("hls") == [("live", ""), ("ended", "")]
