@@ -18,6 +18,7 @@ from flask import current_app
 
 from meetings import audit_log
 from meetings import livekit_gateway as gateway
+from meetings.after_commit import after_commit
 from meetings.audit_log import Actor
 from meetings.errors import ApiError
 from meetings.extensions import db
@@ -124,9 +125,10 @@ def _new_stream(
         room_name=occurrence.room_name,
         job_id=f"SJ_{uuid.uuid4().hex}",
         layout=layout,
-        status=StreamStatus.STARTING,
+        status=None,
         started_by_id=user.id,
     )
+    set_status(row, StreamStatus.STARTING)
     for url in urls:
         row.outputs.append(
             StreamOutput(
@@ -195,10 +197,30 @@ def _fail(row: LiveStream, reason: str) -> None:
 
 def end(row: LiveStream, status: StreamStatus, reason: str | None = None) -> None:
     """The stream is over; outputs still going end with it. Does not commit."""
-    row.status, row.reason, row.ended_at = status, reason, row.ended_at or utcnow()
+    row.reason, row.ended_at = reason, row.ended_at or utcnow()
+    set_status(row, status)
     for output in row.outputs:
         if output.status in (OutputStatus.STARTING, OutputStatus.LIVE):
             output.status = OutputStatus.ENDED
+
+
+def set_status(row: LiveStream, status: StreamStatus) -> None:
+    """Everyone in the room learns it from the room's metadata (`{"stream": status}`, the
+    room's "Live" sign), once the change is committed. Does not commit."""
+    if row.status == status:
+        return
+    row.status = status
+    room_name = row.room_name
+    after_commit(lambda: _announce(room_name, status))
+
+
+def _announce(room_name: str, status: StreamStatus) -> None:
+    try:
+        gateway.update_room_metadata(room_name, {"stream": status.value})
+    except gateway.RoomNotFound:
+        pass  # the room is gone, and with it everyone who could read the sign
+    except gateway.LiveKitError as error:
+        log.warning("stream notice for %s not updated: %s", room_name, error)
 
 
 def stop(meeting: Meeting, actor: Actor) -> LiveStream:

@@ -83,7 +83,7 @@ def _output(row: LiveStream, data: dict, reason: str | None) -> bool:
     output.status = status
     output.reason = reason if status == OutputStatus.FAILED else None
     if status == OutputStatus.LIVE:
-        row.status = StreamStatus.LIVE
+        streams.set_status(row, StreamStatus.LIVE)
     return True
 
 

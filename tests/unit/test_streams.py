@@ -213,9 +213,17 @@ def test_every_output_failing_fails_the_stream(client, api_token, live, send):
     assert stored().status == "failed" and stored().reason == "every output failed"
 
 
-def test_a_host_stops_the_stream_and_the_job_is_withdrawn(client, api_token, live, fake_rooms):
+def test_a_host_stops_the_stream_and_the_job_is_withdrawn(
+    client, api_token, live, fake_rooms, send
+):
     start(client, api_token, live, hls=True)
+    # Everyone in the room reads the stream's state from the room's metadata (the Live sign).
+    assert fake_rooms.metadata[first_room(live)] == {"stream": "starting"}
+    row = stored()
+    send(worker_event("stream_output", {"output_id": "hls", "status": "live"}, job_id=row.job_id))
+    assert fake_rooms.metadata[first_room(live)] == {"stream": "live"}
     answer = client.delete(url(live), headers=api_token(live.host))
+    assert fake_rooms.metadata[first_room(live)] == {"stream": "ended"}
     assert answer.status_code == 200 and answer.get_json()["stream"]["status"] == "ended"
     assert ("delete_dispatch", first_room(live), "AD_fake1") in fake_rooms.calls
     again = client.delete(url(live), headers=api_token(live.host))
