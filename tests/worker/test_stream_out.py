@@ -112,6 +112,15 @@ def test_an_rtmp_destination_receives_the_meeting_until_the_stream_is_stopped(
     with av.open(str(receiver.path)) as container:
         samples = np.concatenate([f.to_ndarray().ravel() for f in container.decode(audio=0)])
     assert np.sqrt((samples**2).mean()) > 0.1  # the tone, not silence
+    with av.open(str(receiver.path)) as container:
+        keyframes = [
+            float(p.pts * p.time_base)
+            for p in container.demux(video=0)
+            if p.pts is not None and p.is_keyframe
+        ]
+    # A keyframe every 2 s, as YouTube and Twitch ask (and where HLS cuts its segments).
+    assert len(keyframes) >= 4
+    assert np.diff(keyframes) == pytest.approx([2.0] * (len(keyframes) - 1), abs=0.05)
 
     assert_key_nowhere(stack, worker, job, receiver.url)
     assert stack.sink.rejected == []
@@ -166,3 +175,18 @@ def test_an_unreachable_destination_fails_alone_while_hls_goes_on(room_stack, st
     assert sorted(p.name for p in directory.glob("seg_*.ts")) == sorted(segments())
 
     assert_key_nowhere(stack, worker, job, url)
+
+
+def test_a_stream_whose_every_destination_fails_ends_by_itself(room_stack, stream_worker):
+    stack = room_stack
+    room = new_room(stack, "dead")
+    stack.join({"room": room, "identity": "red-one", "colour": RED, "tone": 440})
+    closed = free_port()
+    job = stream_job(
+        room, [{"output_id": "o_1", "kind": "rtmp", "url": f"rtmp://127.0.0.1:{closed}/a/k-123456"}]
+    )
+    dispatch(stack, job)
+    ended = stack.sink.wait_event(job["job_id"], "stream_ended", 30)
+    assert ended["data"] == {"reason": "every output failed"}
+    outputs = [e["data"]["status"] for e in stack.sink.of(job["job_id"], "stream_output")]
+    assert outputs == ["failed"]

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 from meetings.livekit_process import free_port
-from meetings.worker import outputs
+from meetings.worker import outputs, streamer
 from meetings.worker.outputs import OutputSpec, StreamOutputs, mask_url, parse_outputs, scrub
 from meetings.worker.rtmp_server import Decision, RtmpConnection, RtmpServer
+from meetings.worker.settings import WorkerSettings
 
 
 @pytest.mark.parametrize(
@@ -75,6 +76,47 @@ def test_bad_outputs_are_refused_without_showing_the_url(items, message, tmp_pat
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
         parse_outputs(items, tmp_path)
     assert SECRET not in str(info.value)
+
+
+@pytest.fixture
+def worker_settings(monkeypatch, tmp_path) -> WorkerSettings:
+    env = {
+        "LIVEKIT_URL": "ws://127.0.0.1:7880",
+        "LIVEKIT_API_KEY": "key",
+        "LIVEKIT_API_SECRET": "secret",
+        "MEETINGS_APP_URL": "http://127.0.0.1:8000",
+        "STREAMS_DIR": str(tmp_path / "streams"),
+    }
+    read = WorkerSettings.from_env(env)
+    monkeypatch.setattr(streamer, "settings", lambda: read)
+    return read
+
+
+def test_a_stream_job_writes_its_hls_files_under_streams_dir(worker_settings):
+    job = {
+        "job_id": "SJ_abc",
+        "layout": "speaker",
+        "outputs": [{"output_id": "hls", "kind": "hls"}],
+    }
+    parsed = streamer.StreamJob.parse(job)
+    assert parsed.layout == "speaker"
+    assert parsed.outputs == [
+        OutputSpec("hls", "hls", directory=worker_settings.streams_dir / "SJ_abc")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"job_id": "../../etc"}, "job_id may hold only"),
+        ({"layout": "mosaic"}, "unknown layout 'mosaic'"),
+        ({"outputs": None}, "non-empty list"),
+    ],
+)
+def test_a_bad_stream_job_is_refused(worker_settings, changes, message):
+    job = {"job_id": "SJ_abc", "outputs": [{"output_id": "hls", "kind": "hls"}]} | changes
+    with pytest.raises(ValueError, match=message):
+        streamer.StreamJob.parse(job)
 
 
 # -------------------------------------------------------------------------- outputs in action
