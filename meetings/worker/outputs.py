@@ -514,12 +514,19 @@ class Output(threading.Thread):
         try:
             container = self._open()
         except Exception as exc:
+            # The server's own words, for operators (people get the reason below).
+            detail = scrub(f"{type(exc).__name__}: {exc}", self.spec.secret)
+            logger.info(
+                "output %s (%s) did not open: %s", self.spec.output_id, self.spec.label, detail
+            )
             self.fail(self._describe(exc, connected=False))
             self._close_publisher()
             return
         try:
             self._pump(container)
         except Exception as exc:
+            detail = scrub(f"{type(exc).__name__}: {exc}", self.spec.secret)
+            logger.info("output %s (%s) stopped: %s", self.spec.output_id, self.spec.label, detail)
             self.fail(self._describe(exc, connected=True))
         finally:
             with contextlib.suppress(Exception):

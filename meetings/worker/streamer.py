@@ -77,6 +77,7 @@ async def run(ctx: JobContext, job: dict[str, Any], report: Reporter) -> None:
         logger.exception("stream %s crashed", params.job_id)
         if not stream.ended:
             stream.end(f"internal error: {type(exc).__name__}")
+        ctx.shutdown("stream crashed")  # leaves the room: nothing is streaming any more
 
 
 class Stream:

@@ -3,6 +3,7 @@ outputs are read, and how each output goes live, fails alone or ends."""
 
 import asyncio
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -243,7 +244,8 @@ def rtmp_destination(mode: str = "take") -> Iterator[tuple[str, list[str]]]:
         thread.join(15)
 
 
-def test_a_refused_stream_key_is_reported_without_the_key():
+def test_a_refused_stream_key_is_reported_and_logged_without_the_key(caplog):
+    caplog.set_level(logging.INFO, logger="meetings.worker.outputs")
     recorded = Recorded()
     with (
         rtmp_destination("refuse") as (server, asked),
@@ -254,6 +256,8 @@ def test_a_refused_stream_key_is_reported_without_the_key():
     assert asked == [SECRET]  # it did get as far as publishing with the key
     assert reason == "the server refused the stream key"
     assert recorded.of("o_1") == [("failed", reason)]
+    assert "Invalid stream key" in caplog.text  # the server's words, for operators
+    assert "****6789" in caplog.text and SECRET not in caplog.text
 
 
 def test_an_accepted_publish_is_live_and_ends_when_the_stream_closes():
