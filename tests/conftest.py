@@ -247,7 +247,8 @@ class LiveWorker:
             self._started += 1
             log_path = self.directory / f"worker-{self._started}.log"
             config, url = self.stack.livekit_config, self.stack.base_url
-            self.process = WorkerProcess(config, url, log_path, self.recordings)
+            streams = {"STREAMS_DIR": self.stack.app.config["STREAMS_DIR"]}  # the watch page's
+            self.process = WorkerProcess(config, url, log_path, self.recordings, env=streams)
             self.process.wait_registered()
             worker = self.process
             wait_for(
@@ -314,6 +315,9 @@ def _serve_live_app(
             # Stream in: one free port (RTMP's 1935 may be taken; the SQLite and PostgreSQL
             # passes run side by side). A test that makes an ingest removes it.
             "INGEST_RTMP_PORTS": str(free_port()),
+            # Stream out: RTMP destinations are ffmpeg on loopback; HLS files the worker writes.
+            "STREAM_PRIVATE_DESTINATIONS": True,
+            "STREAMS_DIR": str(workdir / "streams"),
         },
     )
     with app.app_context():

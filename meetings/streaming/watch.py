@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from meetings.extensions import db
 from meetings.models import LiveStream, Meeting, OutputStatus, StreamViewer, utcnow
 from meetings.scheduling.access import NotForYou, check_audience, may_see_details
-from meetings.scheduling.window import window
+from meetings.scheduling.window import Phase, window
 from meetings.streaming import bp
 from meetings.web import signed_in_user
 
@@ -61,10 +61,11 @@ def _hls_stream(meeting: Meeting) -> LiveStream | None:
 
 
 def watch_state(meeting: Meeting) -> dict:
-    """{state: soon | live | ended, playlist, viewers, starts_at}."""
+    """{state: soon | live | ended, playlist, viewers, starts_at, running}."""
     row = _hls_stream(meeting)
     schedule = window(meeting)
     state = {"state": "soon", "playlist": None, "viewers": 0, "starts_at": None}
+    state["running"] = schedule.phase == Phase.OPEN
     if schedule.occurrence is not None:
         state["starts_at"] = schedule.occurrence.starts_at.isoformat()
     if row is None:

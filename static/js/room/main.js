@@ -65,8 +65,7 @@ async function connect(ticket, first) {
   markJoin("webrtc");
   room.startAudio().catch(() => {}); // the click on "Join" lets remote sound play
   if (first) Object.assign(controls.wanted, prejoin.choice);
-  // The others show as soon as their tracks arrive; your own camera and microphone go out
-  // meanwhile (a quick "Mute" acts once the real microphone is out: controls.js).
+  // Others show as their tracks arrive; yours go out meanwhile (early "Mute": controls.js).
   connection.showStage();
   layout.renderNow(); // the tracks that came with the connection, on screen in this task
   markJoin("stage");
@@ -75,25 +74,25 @@ async function connect(ticket, first) {
   // publish() set the buttons; the layout again for your tile's "Starting camera…".
   [layout.render, participants.render, hands.render].forEach((render) => render());
   installRoleTools(room, ticket.role === "host");
-  room.on(LK.RoomEvent.RoomMetadataChanged, () => captions(room));
+  room.on(LK.RoomEvent.RoomMetadataChanged, () => features(room));
   watchForPromotion(room);
   await published;
   markJoin("published");
   layout.render(); // your tile no longer says the camera is starting
 }
 
-// Moderation (hosts), and where the meeting may be recorded the recording sign with
-// Start/Stop for hosts. The page works without them; other meetings load none of it.
+// Moderation (hosts) and, where the meeting may be recorded, the recording sign and tools.
 let removeRecordingTools = null;
 let removeHostTools = null;
 
-// Captions (captions.js): hosts may turn them on; the others load them once they are on.
-const captions = (room, host) =>
-  (host || /^(starting|running|unavailable)$/.test(metadataOf(room).captions)) &&
-  import("./captions.js").then((m) => m.install(room, connection.showNotice));
+// Hosts load what the room's metadata turns on (captions.js, stream.js); others once it is.
+const ON = { captions: /^(starting|running|unavailable)$/, stream: /^(starting|live)$/ };
+const features = (room, host) => Object.keys(ON).map((key) =>
+  (host || ON[key].test(metadataOf(room)[key])) &&
+  import(`./${key}.js`).then((m) => m.install(room, connection.showNotice)));
 
 function installRoleTools(room, host) {
-  const loaded = [captions(room, host)];
+  const loaded = features(room, host);
   if (host) {
     const api = { room, setRowActions: participants.setRowActions, showNotice: connection.showNotice };
     loaded.push(import("./moderation.js").then((m) => (removeHostTools = m.install(api))));
