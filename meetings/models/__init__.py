@@ -49,6 +49,7 @@ from meetings.models.streams import (
     LiveStream,
     OutputStatus,
     StreamOutput,
+    StreamPlan,
     StreamStatus,
     StreamViewer,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "Standing",
     "StorageKind",
     "StreamOutput",
+    "StreamPlan",
     "StreamStatus",
     "StreamViewer",
     "TrackPublication",

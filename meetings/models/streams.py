@@ -107,3 +107,18 @@ class StreamViewer(db.Model):
     )
     viewer_key: Mapped[str] = mapped_column(sa.String(32))
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StreamPlan(db.Model):
+    """Where a meeting streams when it starts: set on its Streaming page, started when a host
+    joins an occurrence (once per occurrence). The destinations are one encrypted JSON list."""
+
+    __tablename__ = "stream_plans"
+
+    meeting_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    destinations_encrypted: Mapped[str] = mapped_column(sa.Text)
+    destination_hints: Mapped[str] = mapped_column(sa.Text, default="")  # one per line, masked
+    hls: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

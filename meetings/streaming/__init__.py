@@ -6,6 +6,6 @@ from flask import Blueprint
 
 bp = Blueprint("streaming", __name__)
 
-# ingest_jobs subscribes to hosts joining; api adds the endpoints to the API's blueprint;
+# ingest_jobs and plans subscribe to hosts joining; api adds the endpoints to the API's blueprint;
 # views are the hosts' page.
-from meetings.streaming import api, ingest_jobs, openapi, views, watch  # noqa: E402, F401
+from meetings.streaming import api, ingest_jobs, openapi, plans, views, watch  # noqa: E402, F401

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
 from meetings.forms import at_most, strip
@@ -15,3 +15,12 @@ class IngestForm(FlaskForm):
         ],
         filters=[strip],
     )
+
+
+class StreamPlanForm(FlaskForm):
+    destinations = TextAreaField(
+        "RTMP destinations, one per line",
+        filters=[strip],
+        render_kw={"rows": 3, "spellcheck": "false"},
+    )
+    hls = BooleanField("Also on the watch page", default=True)

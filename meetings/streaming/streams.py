@@ -88,7 +88,7 @@ def start(
         `already_streaming` or `room_not_open`, 503 `stream_unavailable` (no worker took it;
         the stream's row says `failed` and why).
     """
-    urls = _checked(rtmp_urls, hls, layout)
+    urls = checked(rtmp_urls, hls, layout)
     occurrence = running_occurrence(meeting)
     if streaming_in(occurrence.room_name) is not None:
         raise StreamRefused(409, "already_streaming", "This meeting is streaming already.")
@@ -101,7 +101,8 @@ def start(
     return row
 
 
-def _checked(rtmp_urls: list[str], hls: bool, layout: str) -> list[str]:
+def checked(rtmp_urls: list[str], hls: bool, layout: str) -> list[str]:
+    """The destinations, checked. Raises: ApiError 422 naming the field."""
     if layout not in LAYOUTS:
         raise ApiError(422, "invalid_field", "layout: grid or speaker", "layout")
     if len(rtmp_urls) > MAX_DESTINATIONS:

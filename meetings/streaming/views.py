@@ -1,13 +1,15 @@
-"""The meeting's streaming page (its hosts): encoders that stream into the meeting. Making
-one shows its RTMP URL and stream key, the key on that answer only."""
+"""The meeting's streaming page (its hosts): where the meeting streams when it starts, and
+encoders that stream into it. Making an encoder shows its RTMP URL and stream key, the key on
+that answer only."""
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from meetings.errors import ApiError
+from meetings.links import public_url
 from meetings.models import Meeting
-from meetings.streaming import bp, ingest_jobs, ingests
-from meetings.streaming.forms import IngestForm
+from meetings.streaming import bp, ingest_jobs, ingests, plans
+from meetings.streaming.forms import IngestForm, StreamPlanForm
 from meetings.web import current_actor, managed_meeting_or_404
 
 
@@ -37,15 +39,52 @@ def index(slug: str):
     return _page(meeting, form, made), status
 
 
-def _page(meeting: Meeting, form: IngestForm, made: ingests.NewIngest | None) -> str:
+def _page(
+    meeting: Meeting,
+    form: IngestForm | None = None,
+    made: ingests.NewIngest | None = None,
+    plan_form: StreamPlanForm | None = None,
+) -> str:
+    plan = plans.plan_of(meeting)
     return render_template(
         "streaming/index.html",
         meeting=meeting,
-        form=form,
+        form=form or IngestForm(formdata=None),
         made=made,
         ingests=ingests.active_ingests(meeting),
         rtmp_url=ingests.rtmp_url,
+        plan=plan,
+        plan_hints=plans.hints(plan) if plan else [],
+        plan_form=plan_form or StreamPlanForm(formdata=None, hls=plan.hls if plan else True),
+        watch_url=public_url("streaming.watch", slug=meeting.slug),
     )
+
+
+@bp.post("/meetings/<slug>/streaming/plan")
+@login_required
+def save_plan(slug: str):
+    """Stream the meeting when it starts, to these destinations (replacing the saved ones)."""
+    meeting = _hosts_meeting(slug)
+    form = StreamPlanForm()
+    if form.validate_on_submit():
+        urls = [line for line in (form.destinations.data or "").splitlines() if line.strip()]
+        try:
+            plans.save(meeting, current_actor(), urls, form.hls.data)
+        except ApiError as refused:
+            form.destinations.errors.append(refused.message)
+        else:
+            flash("Saved: the meeting streams when a host joins it.", "success")
+            return redirect(url_for("streaming.index", slug=meeting.slug))
+    return _page(meeting, plan_form=form), 422
+
+
+@bp.post("/meetings/<slug>/streaming/plan/remove")
+@login_required
+def remove_plan(slug: str):
+    meeting = _hosts_meeting(slug)
+    plans.remove(meeting, current_actor())
+    flash("The meeting no longer streams when it starts.", "success")
+    return redirect(url_for("streaming.index", slug=meeting.slug))
 
 
 @bp.post("/meetings/<slug>/streaming/<ingest_id>/revoke")

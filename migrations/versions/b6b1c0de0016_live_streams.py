@@ -1,5 +1,5 @@
-"""live streams: a meeting's composite sent to RTMP destinations and HLS, their outputs and
-the watch page's viewers
+"""live streams: a meeting's composite sent to RTMP destinations and HLS, their outputs, the watch
+page's viewers, and the stream a meeting starts with
 
 Revision ID: b6b1c0de0016
 Revises: b5b1c0de0015
@@ -72,9 +72,20 @@ def upgrade():
     )
     with op.batch_alter_table('stream_viewers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stream_viewers_stream_id'), ['stream_id'], unique=False)
+    op.create_table(
+        'stream_plans',
+        sa.Column('meeting_id', sa.Integer(), nullable=False),
+        sa.Column('destinations_encrypted', sa.Text(), nullable=False),
+        sa.Column('destination_hints', sa.Text(), nullable=False),
+        sa.Column('hls', sa.Boolean(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('meeting_id'),
+    )
 
 
 def downgrade():
+    op.drop_table('stream_plans')
     with op.batch_alter_table('stream_viewers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stream_viewers_stream_id'))
     op.drop_table('stream_viewers')

@@ -181,6 +181,13 @@ MATRIX = {
         "host": 302,
         "ops": 403,
     },
+    # Saved with no destination and no watch page: the form names the field.
+    ("POST", "/meetings/<slug>/streaming/plan"): {**signed_in(302, 404), "host": 422, "ops": 403},
+    ("POST", "/meetings/<slug>/streaming/plan/remove"): {
+        **signed_in(302, 404),
+        "host": 302,
+        "ops": 403,
+    },
     ("GET", "/api/v1/meetings/<slug>/ingests"): {**moderators(200), "ops": 403},
     # Streams out: the same callers. The matrix's meeting is running but its room is not
     # open, and no media worker runs: a start with no destination names the field.

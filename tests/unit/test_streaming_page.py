@@ -9,6 +9,8 @@ from meetings.background import wait_for_background_work
 from meetings.extensions import db
 from meetings.models import Ingest, IngestStatus, Role
 from tests.support.accounts import csrf_token_from, signed_in_client
+from tests.support.rooms import first_room
+from tests.support.worker_events import heartbeat, worker_request
 
 
 def page_url(meeting) -> str:
@@ -94,3 +96,39 @@ def test_the_state_hosts_see_and_where_the_page_is_linked(app, make_meeting, mak
     assert page_url(meeting) not in signed_in_client(app, operator).get(detail).get_data(
         as_text=True
     )
+
+
+def test_a_meeting_set_to_stream_starts_its_stream_when_a_host_joins(
+    app, client, api_token, make_meeting, make_user, fake_rooms
+):
+    host = make_user()
+    meeting = make_meeting(host=host)
+    browser = signed_in_client(app, host)
+    token = csrf_token_from(browser.get(page_url(meeting)).get_data(as_text=True))
+    key = "rtmp://live.example/app/secret-key-2468"
+    bad = browser.post(
+        f"{page_url(meeting)}/plan",
+        data={"destinations": "http://x.example/a/b", "hls": "y", "csrf_token": token},
+    )
+    assert bad.status_code == 422 and "rtmp_urls.0: use an rtmp://" in bad.get_data(True)
+    saved = browser.post(
+        f"{page_url(meeting)}/plan",
+        data={"destinations": f"{key}\n", "hls": "y", "csrf_token": token},
+        follow_redirects=True,
+    )
+    page = saved.get_data(as_text=True)
+    assert "streams when a host joins it" in page and "rtmp://live.example/app/****2468" in page
+    assert "secret-key" not in page
+
+    keys = app.config["LIVEKIT_API_KEY"], app.config["LIVEKIT_API_SECRET"]
+    body, headers = worker_request(heartbeat("meetings-stream"), *keys)
+    assert client.post("/worker/events", data=body, headers=headers).status_code == 200
+    fake_rooms.seat(first_room(meeting), "host")
+    for _ in range(2):  # a host joining again does not start a second stream
+        joined = client.post(
+            f"/api/v1/meetings/{meeting.slug}/tokens", json={}, headers=api_token(host)
+        )
+        assert joined.status_code == 201
+        wait_for_background_work()
+    jobs = [c[3] for c in fake_rooms.calls if c[0] == "dispatch" and c[2] == "meetings-stream"]
+    assert [[o.get("url") for o in job["outputs"]] for job in jobs] == [[key, None]]
