@@ -50,6 +50,18 @@ def withdraw(stack: Any, room: str, dispatch_id: str) -> None:
     stack.run(delete())
 
 
+def close_room(stack: Any, room: str) -> None:
+    """How a meeting ends for LiveKit: DeleteRoom."""
+
+    async def delete() -> None:
+        async with api.LiveKitAPI(
+            stack.config.url, stack.config.api_key, stack.config.api_secret
+        ) as lk:
+            await lk.room.delete_room(api.DeleteRoomRequest(room=room))
+
+    stack.run(delete())
+
+
 def _listening(port: int) -> bool:
     """Whether something listens on 127.0.0.1:port (read from /proc: a probe connection
     would be taken for the one publisher ffmpeg accepts)."""

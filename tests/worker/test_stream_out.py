@@ -17,7 +17,14 @@ from meetings.livekit_process import free_port
 from meetings.worker import layout
 from meetings.worker.outputs import mask_url
 from tests.support.media_worker import WorkerProcess
-from tests.worker.stream_out_room import FFMPEG, RtmpReceiver, dispatch, stream_job, withdraw
+from tests.worker.stream_out_room import (
+    FFMPEG,
+    RtmpReceiver,
+    close_room,
+    dispatch,
+    stream_job,
+    withdraw,
+)
 
 pytestmark = pytest.mark.livekit
 
@@ -190,3 +197,22 @@ def test_a_stream_whose_every_destination_fails_ends_by_itself(room_stack, strea
     assert ended["data"] == {"reason": "every output failed"}
     outputs = [e["data"]["status"] for e in stack.sink.of(job["job_id"], "stream_output")]
     assert outputs == ["failed"]
+
+
+def test_closing_the_room_ends_the_stream_and_its_hls_list(room_stack, stream_worker):
+    stack, worker = room_stack, stream_worker
+    room = new_room(stack, "close")
+    stack.join({"room": room, "identity": "red-one", "colour": RED, "tone": 440})
+    job = stream_job(room, [{"output_id": "hls", "kind": "hls"}])
+    dispatch(stack, job)
+    stack.sink.wait_event(job["job_id"], "stream_output", 30, output_id="hls", status="live")
+    close_room(stack, room)
+    ended = stack.sink.wait_event(job["job_id"], "stream_ended", 30)
+    # livekit-server both disconnects the job's participant and terminates the job: which
+    # reaches the worker first varies from run to run.
+    reason = ended["data"]["reason"]
+    assert reason.startswith("the room closed") or reason == "the stream was stopped", ended
+    statuses = [e["data"]["status"] for e in stack.sink.of(job["job_id"], "stream_output")]
+    assert statuses == ["live", "ended"]
+    playlist = streams_dir(worker) / job["job_id"] / "index.m3u8"
+    assert playlist.read_text().rstrip().endswith("#EXT-X-ENDLIST")
