@@ -146,6 +146,8 @@ class Config:
     # network for whoever starts a stream).
     STREAMS_DIR = os.environ.get("STREAMS_DIR", str(INSTANCE_DIR / "streams"))
     STREAM_PRIVATE_DESTINATIONS = os.environ.get("STREAM_PRIVATE_DESTINATIONS", "") == "true"
+    # RECORDER=egress: STREAMS_DIR as the egress service sees it, if mounted elsewhere there.
+    STREAMS_EGRESS_DIR = os.environ.get("STREAMS_EGRESS_DIR", "")
     # builtin: a running recording the worker has not reported on for this long is lost
     # (`flask recordings reconcile` fails it); the worker reports progress every 5 s.
     RECORDER_SILENT_SECONDS = _env_int("RECORDER_SILENT_SECONDS", 60)

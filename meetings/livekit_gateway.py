@@ -559,6 +559,19 @@ class Egress:
     files: tuple[EgressFile, ...]
     layout: str
     audio_only: bool
+    # A stream's outputs (RoomCompositeEgress with stream and segment outputs): each RTMP
+    # destination in the order asked, and how many HLS segments were written.
+    streams: tuple["EgressStream", ...] = ()
+    segment_count: int = 0
+
+
+@dataclass(frozen=True)
+class EgressStream:
+    """One RTMP destination of an egress, as the server reports it (its key redacted)."""
+
+    url: str
+    status: str  # "active", "finished" or "failed"
+    error: str
 
 
 def _from_ns(nanoseconds: int) -> datetime | None:
@@ -581,6 +594,11 @@ def egress_from_info(info: api.EgressInfo) -> Egress:
         ),
         layout=info.room_composite.layout,
         audio_only=info.room_composite.audio_only,
+        streams=tuple(
+            EgressStream(r.url, api.StreamInfo.Status.Name(r.status).lower(), r.error)
+            for r in info.stream_results
+        ),
+        segment_count=sum(r.segment_count for r in info.segment_results),
     )
 
 
@@ -626,6 +644,34 @@ def start_room_composite_egress(
         preset=api.EncodingOptionsPreset.Value(preset),
         file_outputs=[_file_output(target)],
     )
+    return egress_from_info(_call_egress(lambda lk: lk.egress.start_room_composite_egress(request)))
+
+
+def start_room_composite_stream(
+    room: str, *, layout: str, rtmp_urls: list[str], hls_prefix: str | None
+) -> Egress:
+    """Ask the server to stream the whole room (RoomCompositeEgress) to RTMP destinations and,
+    with `hls_prefix`, to HLS segments (`<prefix>_<n>.ts` and `index.m3u8` beside them, 2 s).
+
+    Raises:
+        LiveKitUnavailable: the server refused or did not answer; the message has its reason.
+    """
+    request = api.RoomCompositeEgressRequest(
+        room_name=room, layout=layout, preset=api.EncodingOptionsPreset.H264_720P_30
+    )
+    if rtmp_urls:
+        request.stream_outputs.append(
+            api.StreamOutput(protocol=api.StreamProtocol.RTMP, urls=rtmp_urls)
+        )
+    if hls_prefix:
+        request.segment_outputs.append(
+            api.SegmentedFileOutput(
+                protocol=api.SegmentedFileProtocol.HLS_PROTOCOL,
+                filename_prefix=hls_prefix,
+                playlist_name="index.m3u8",
+                segment_duration=2,
+            )
+        )
     return egress_from_info(_call_egress(lambda lk: lk.egress.start_room_composite_egress(request)))
 
 

@@ -53,6 +53,8 @@ class LiveStream(db.Model):
     room_name: Mapped[str] = mapped_column(sa.String(128), index=True)
     job_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
     dispatch_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # With RECORDER=egress, LiveKit Egress streams instead of the media worker.
+    egress_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     layout: Mapped[str] = mapped_column(sa.String(16), default="grid")
     status: Mapped[StreamStatus] = _status_column(StreamStatus, StreamStatus.STARTING)
     reason: Mapped[str | None] = mapped_column(sa.String(500))

@@ -6,6 +6,9 @@ with the destinations in its metadata, and waits (RECORDER_ACCEPT_SECONDS) until
 takes it; no worker, or none taking it, fails the start with a reason. Each output then goes
 live or fails on its own (worker_events.py). Stopping withdraws the dispatch: the job ends
 its outputs (HLS gets its end mark). One stream per room at a time.
+
+With RECORDER=egress, LiveKit Egress streams instead (its stream and segment outputs), and its
+webhooks say what each output does; the same rows, pages and API.
 """
 
 import logging
@@ -97,7 +100,10 @@ def start(
         actor, "stream_started", AuditResult.OK, meeting=meeting, occurrence_key=occurrence.key
     )
     db.session.commit()
-    _launch(row)
+    if current_app.config["RECORDER"] == "egress":
+        _launch_egress(row)
+    else:
+        _launch(row)
     return row
 
 
@@ -190,6 +196,29 @@ def _launch(row: LiveStream) -> None:
         raise StreamRefused(503, "stream_unavailable", NOT_TAKEN)
 
 
+def _launch_egress(row: LiveStream) -> None:
+    """RECORDER=egress: LiveKit Egress streams the room; its webhooks move the outputs on
+    (worker_events.apply_egress). Raises: StreamRefused 503 with the server's reason."""
+    rtmp = [destinations.decrypt(o.destination_encrypted) for o in row.outputs if o.kind == "rtmp"]
+    hls = f"{egress_streams_dir()}/{row.job_id}/seg" if row.hls is not None else None
+    try:
+        egress = gateway.start_room_composite_stream(
+            row.room_name, layout=row.layout, rtmp_urls=rtmp, hls_prefix=hls
+        )
+    except gateway.LiveKitError as error:
+        reason = f"LiveKit Egress did not start the stream: {str(error) or type(error).__name__}"
+        _fail(row, reason)
+        raise StreamRefused(503, "stream_unavailable", reason) from error
+    row.egress_id = egress.egress_id
+    db.session.commit()
+
+
+def egress_streams_dir() -> str:
+    """STREAMS_DIR as the egress service sees it (a shared volume may be mounted elsewhere)."""
+    config = current_app.config
+    return (config["STREAMS_EGRESS_DIR"] or config["STREAMS_DIR"]).rstrip("/")
+
+
 def _fail(row: LiveStream, reason: str) -> None:
     end(row, StreamStatus.FAILED, reason)
     db.session.commit()
@@ -240,7 +269,13 @@ def stop(meeting: Meeting, actor: Actor) -> LiveStream:
 
 
 def withdraw(row: LiveStream) -> None:
-    """Withdraw the job's dispatch (the server ends the job); quietly."""
+    """Withdraw the job's dispatch (the server ends the job), or stop its egress; quietly."""
+    if row.egress_id:
+        try:
+            gateway.stop_egress(row.egress_id)
+        except gateway.LiveKitError as error:
+            log.info("stream %s: egress not stopped: %s", row.job_id, error)
+        return
     if not row.dispatch_id:
         return
     try:

@@ -3,7 +3,8 @@ them, moves their state on.
 
 Stream out: `stream_output` says one output went live, failed (with a reason people can read)
 or ended; the stream is live while an output is, and failed when every output failed.
-`stream_ended` ends it. Its job's participant leaving while it streams (the worker was lost),
+`stream_ended` ends it. With RECORDER=egress, LiveKit's egress webhooks say all this instead
+(apply_egress). Its job's participant leaving while it streams (the worker was lost),
 or the room finishing, ends it too.
 
 Stream in: only an ingest's current job counts (an event of an earlier job, or of a revoked
@@ -73,7 +74,7 @@ def _stream_event(event: gateway.WorkerEvent) -> bool:
 
 def _output(row: LiveStream, data: dict, reason: str | None) -> bool:
     output = next((o for o in row.outputs if o.output_id == data.get("output_id")), None)
-    status = OUTPUT_STATES.get(data.get("status"))
+    status = OUTPUT_STATES.get(str(data.get("status")))
     if (
         output is None
         or status is None
@@ -84,6 +85,37 @@ def _output(row: LiveStream, data: dict, reason: str | None) -> bool:
     output.reason = reason if status == OutputStatus.FAILED else None
     if status == OutputStatus.LIVE:
         streams.set_status(row, StreamStatus.LIVE)
+    return True
+
+
+EGRESS_OUTPUT_STATES = {
+    "active": OutputStatus.LIVE,
+    "failed": OutputStatus.FAILED,
+    "finished": OutputStatus.ENDED,
+}
+EGRESS_ENDED = {"complete": StreamStatus.ENDED, "aborted": StreamStatus.ENDED}
+
+
+def apply_egress(event: gateway.WebhookEvent) -> bool:
+    """RECORDER=egress: an egress_* webhook of a stream moves its outputs on, as the worker's
+    events would. Its RTMP results come in the order the destinations were asked for."""
+    egress = gateway.egress_from_webhook(event)
+    row = egress and db.session.scalar(
+        sa.select(LiveStream).where(LiveStream.egress_id == egress.egress_id)
+    )
+    if not row or not row.status.is_on:
+        return False
+    rtmp = [o for o in row.outputs if o.kind == "rtmp"]
+    for output, result in zip(rtmp, egress.streams, strict=False):
+        status = EGRESS_OUTPUT_STATES.get(result.status)
+        if status is not None:
+            _output(row, {"output_id": output.output_id, "status": status}, _reason(result.error))
+    if row.hls is not None and egress.segment_count:
+        _output(row, {"output_id": row.hls.output_id, "status": OutputStatus.LIVE}, None)
+    if egress.status in EGRESS_ENDED:
+        streams.end(row, EGRESS_ENDED[egress.status], "stopped")
+    elif egress.status in ("failed", "limit_reached"):
+        streams.end(row, StreamStatus.FAILED, _reason(egress.error) or egress.status)
     return True
 
 

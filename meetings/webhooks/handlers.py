@@ -81,6 +81,8 @@ def apply(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult
     result = handler(event, room)
     if egress_events.apply_webhook(event):  # egress jobs, who is present, rooms that end
         result = ProcessingResult.APPLIED
+    if stream_events.apply_egress(event):  # streams through Egress (RECORDER=egress)
+        result = ProcessingResult.APPLIED
     return result
 
 

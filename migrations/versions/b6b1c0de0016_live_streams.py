@@ -26,6 +26,7 @@ def upgrade():
         sa.Column('room_name', sa.String(length=128), nullable=False),
         sa.Column('job_id', sa.String(length=64), nullable=False),
         sa.Column('dispatch_id', sa.String(length=64), nullable=True),
+        sa.Column('egress_id', sa.String(length=64), nullable=True),
         sa.Column('layout', sa.String(length=16), nullable=False),
         sa.Column('status', sa.Enum('starting', 'live', 'ended', 'failed',
                                     name='streamstatus', native_enum=False, length=16),
@@ -38,6 +39,7 @@ def upgrade():
         sa.ForeignKeyConstraint(['started_by_id'], ['users.id'], ondelete='SET NULL'),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('job_id'),
+        sa.UniqueConstraint('egress_id'),
     )
     with op.batch_alter_table('live_streams', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_live_streams_meeting_id'), ['meeting_id'], unique=False)

@@ -33,9 +33,9 @@ def watch_state(page: Page) -> str:
 
 
 def test_a_host_streams_the_meeting_to_rtmp_and_the_watch_page(
-    live_stack, open_context, media_worker, tmp_path
+    live_stack, open_context, builtin_recorder, tmp_path
 ):
-    media_worker.ensure_running()
+    # builtin_recorder: the live app sends streams, as recordings, to its running media worker.
     slug, page = host_in_meeting(open_context, live_stack)
     problems = PageProblems(page)
     room = room_of(live_stack, slug)

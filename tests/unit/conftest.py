@@ -105,6 +105,17 @@ class FakeRooms:
         self.calls.append(("start_egress", room, layout, preset, target))
         return self.egress[egress_id]
 
+    def start_room_composite_stream(self, room, *, layout, rtmp_urls, hls_prefix):
+        self._answer()
+        if self.egress_refusal:
+            raise gateway.LiveKitUnavailable(self.egress_refusal)
+        egress_id = f"EG_fake{len(self.egress) + 1}"
+        self.egress[egress_id] = gateway.Egress(
+            egress_id, room, "starting", "", None, None, 1, (), layout, False
+        )
+        self.calls.append(("start_stream", room, layout, rtmp_urls, hls_prefix))
+        return self.egress[egress_id]
+
     def stop_egress(self, egress_id):
         self._record("stop_egress", egress_id)
         if egress_id not in self.egress:
@@ -170,6 +181,7 @@ FAKED = (
     "delete_room",
     "list_rooms",
     "start_room_composite_egress",
+    "start_room_composite_stream",
     "stop_egress",
     "list_egress",
     "update_room_metadata",

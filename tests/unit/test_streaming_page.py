@@ -101,6 +101,7 @@ def test_the_state_hosts_see_and_where_the_page_is_linked(app, make_meeting, mak
 def test_a_meeting_set_to_stream_starts_its_stream_when_a_host_joins(
     app, client, api_token, make_meeting, make_user, fake_rooms
 ):
+    app.config["RECORDER"] = "builtin"  # the media worker streams
     host = make_user()
     meeting = make_meeting(host=host)
     browser = signed_in_client(app, host)

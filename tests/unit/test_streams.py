@@ -22,7 +22,12 @@ from meetings.models import (
 from meetings.streaming import destinations
 from tests.support.accounts import signed_in_client
 from tests.support.rooms import first_room
-from tests.support.webhook_factory import participant_event, room_event, webhook_request
+from tests.support.webhook_factory import (
+    egress_event,
+    participant_event,
+    room_event,
+    webhook_request,
+)
 from tests.support.worker_events import heartbeat, worker_event, worker_request
 
 AGENT = "meetings-stream"
@@ -53,8 +58,9 @@ def hook(client, app):
 
 
 @pytest.fixture
-def live(make_meeting, make_user, fake_rooms, send):
+def live(app, make_meeting, make_user, fake_rooms, send):
     """A running meeting whose host is in its room, and a worker serving streams."""
+    app.config["RECORDER"] = "builtin"  # the media worker streams (egress: the tests at the end)
     meeting = make_meeting(host=make_user(email="host@example.com"))
     fake_rooms.seat(first_room(meeting), "host")
     send(heartbeat(AGENT))
@@ -160,8 +166,9 @@ def test_a_changed_secret_key_makes_stored_destinations_unreadable(app):
 
 
 def test_without_a_worker_or_one_that_takes_the_job_the_start_fails_and_says_so(
-    client, api_token, make_meeting, make_user, fake_rooms, send
+    app, client, api_token, make_meeting, make_user, fake_rooms, send
 ):
+    app.config["RECORDER"] = "builtin"
     meeting = make_meeting(host=make_user())
     fake_rooms.seat(first_room(meeting), "host")
     answer = start(client, api_token, meeting, hls=True)
@@ -305,3 +312,65 @@ def test_an_invited_only_meetings_stream_is_for_its_invitees(app, client, make_m
     guest = signed_in_client(app, invited)
     assert guest.get(f"/w/{meeting.slug}").status_code == 200
     assert guest.get(f"/w/{meeting.slug}/state").get_json()["state"] == "soon"
+
+
+# ---- RECORDER=egress: LiveKit Egress streams, its webhooks say how ------------------------------
+
+
+def test_with_egress_the_stream_goes_through_livekit_egress_and_its_webhooks(
+    app, client, api_token, live, fake_rooms, hook, tmp_path
+):
+    app.config.update(RECORDER="egress", STREAMS_EGRESS_DIR="/egress/streams/")
+    other = "rtmp://b.example/app/key-two-5555"
+    answer = start(client, api_token, live, rtmp_urls=[YOUTUBE, other], hls=True)
+    assert answer.status_code == 201, answer.get_json()
+    row = stored()
+    [call] = [c for c in fake_rooms.calls if c[0] == "start_stream"]
+    assert call == (
+        "start_stream",
+        first_room(live),
+        "grid",
+        [YOUTUBE, other],
+        f"/egress/streams/{row.job_id}/seg",
+    )
+    assert row.egress_id == "EG_fake1" and row.dispatch_id is None
+
+    event = egress_event("egress_updated", first_room(live), "EG_fake1")
+    event.egress_info.stream_results.add(url="rtmp://a.rtmp.youtube.example/live2/{key}", status=0)
+    event.egress_info.stream_results.add(
+        url="rtmp://b.example/app/{key}", status=2, error="connection refused"
+    )
+    event.egress_info.segment_results.add(segment_count=3)
+    hook(event)
+    stream = client.get(url(live), headers=api_token(live.host)).get_json()["streams"][0]
+    assert stream["status"] == "live"
+    assert [(o["status"], o["reason"]) for o in stream["outputs"]] == [
+        ("live", ""),
+        ("failed", "connection refused"),
+        ("live", ""),
+    ]
+    assert watch(client, live)["state"] == "live"
+
+    stopped = client.delete(url(live), headers=api_token(live.host))
+    assert stopped.get_json()["stream"]["status"] == "ended"
+    assert ("stop_egress", "EG_fake1") in fake_rooms.calls
+
+
+def test_with_egress_a_refusal_fails_the_start_with_the_servers_reason(
+    app, client, api_token, live, fake_rooms
+):
+    app.config["RECORDER"] = "egress"
+    fake_rooms.egress_refusal = "unavailable: no response from servers"
+    answer = start(client, api_token, live, hls=True)
+    assert answer.status_code == 503
+    assert "no response from servers" in answer.get_json()["error"]["message"]
+    assert stored().status == "failed"
+
+
+def test_an_egress_that_fails_fails_the_stream(app, client, api_token, live, hook):
+    app.config["RECORDER"] = "egress"
+    start(client, api_token, live, rtmp_urls=[YOUTUBE])
+    event = egress_event("egress_ended", first_room(live), "EG_fake1", status="EGRESS_FAILED")
+    event.egress_info.error = "pipeline error"
+    hook(event)
+    assert stored().status == "failed" and stored().reason == "pipeline error"
