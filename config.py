@@ -140,6 +140,9 @@ class Config:
     # one each for as long as the ingest exists ("1935-1944": ten ingests).
     INGEST_RTMP_HOST = os.environ.get("INGEST_RTMP_HOST", "")
     INGEST_RTMP_PORTS = os.environ.get("INGEST_RTMP_PORTS", "1935-1944")
+    # Who receives them: "builtin" (the media worker) or "livekit" (LiveKit Ingress, a service
+    # of its own, at the URL it gives; then the two settings above do not apply).
+    INGRESS = os.environ.get("INGRESS", "builtin")
     # Stream out: where the media worker writes a stream's HLS files (the watch page serves
     # them from here: the same directory, or a shared volume), and whether hosts may send
     # streams to private and loopback addresses (off: the worker would reach into its own

@@ -675,6 +675,56 @@ def start_room_composite_stream(
     return egress_from_info(_call_egress(lambda lk: lk.egress.start_room_composite_egress(request)))
 
 
+@dataclass(frozen=True)
+class Ingress:
+    """A LiveKit Ingress (INGRESS=livekit): where an encoder pushes, and with which key."""
+
+    ingress_id: str
+    url: str
+    stream_key: str
+    room_name: str
+
+
+def create_ingress(room: str, *, name: str, identity: str) -> Ingress:
+    """An RTMP ingress that publishes into `room` as `identity`, shown as `name`.
+
+    Raises: LiveKitUnavailable (also when the server has no ingress service).
+    """
+    request = api.CreateIngressRequest(
+        input_type=api.IngressInput.RTMP_INPUT,
+        name=name,
+        room_name=room,
+        participant_identity=identity,
+        participant_name=name,
+    )
+    info = _call(lambda lk: lk.ingress.create_ingress(request))
+    return Ingress(info.ingress_id, info.url, info.stream_key, info.room_name)
+
+
+def move_ingress(ingress_id: str, room: str) -> None:
+    """Publish into another room from now on (a recurring meeting's next occurrence).
+
+    Raises: RoomNotFound (no such ingress), LiveKitUnavailable.
+    """
+    request = api.UpdateIngressRequest(ingress_id=ingress_id, room_name=room)
+    _call(lambda lk: lk.ingress.update_ingress(request))
+
+
+def delete_ingress(ingress_id: str) -> None:
+    """Raises: RoomNotFound (no such ingress), LiveKitUnavailable."""
+    _call(lambda lk: lk.ingress.delete_ingress(api.DeleteIngressRequest(ingress_id=ingress_id)))
+
+
+def ingress_state_of(event: api.WebhookEvent) -> tuple[str, str, str] | None:
+    """(ingress id, "publishing" | "inactive" | "buffering" | "error" | "complete", error) of
+    an ingress_* webhook; None for any other event."""
+    if not event.event.startswith("ingress_") or not event.ingress_info.ingress_id:
+        return None
+    info = event.ingress_info
+    status = api.IngressState.Status.Name(info.state.status).removeprefix("ENDPOINT_").lower()
+    return info.ingress_id, status, info.state.error
+
+
 def stop_egress(egress_id: str) -> Egress:
     """Raises: RoomNotFound (no such egress), LiveKitUnavailable."""
     request = api.StopEgressRequest(egress_id=egress_id)

@@ -50,6 +50,9 @@ class Ingest(db.Model):
     room_name: Mapped[str | None] = mapped_column(sa.String(128))  # where its job runs
     job_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)  # the current job
     dispatch_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # INGRESS=livekit: LiveKit Ingress receives instead of the media worker, at its own URL.
+    ingress_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    ingress_url: Mapped[str | None] = mapped_column(sa.String(500))
     # Pushes with a wrong key, as the worker counts them (its count only grows).
     refused_count: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(

@@ -20,6 +20,7 @@ from meetings.models import Ingest, IngestStatus, Meeting, any_worker_serving
 from meetings.rooms import signals as room_signals
 from meetings.scheduling.recurrence import Occurrence
 from meetings.scheduling.window import Phase, window
+from meetings.streaming import livekit_ingress
 from meetings.streaming.ingests import active_ingests, withdraw
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,11 @@ def job_metadata(ingest: Ingest) -> dict:
 
 def start_in_room(ingest: Ingest, room_name: str) -> None:
     """Give the ingest a new job in this room (`starting`) and dispatch it in the background.
-    A job already running for this room is left as it is."""
+    A job already running for this room is left as it is. A LiveKit ingress follows the room
+    instead (INGRESS=livekit)."""
+    if ingest.ingress_id:
+        livekit_ingress.follow(ingest, room_name)
+        return
     if ingest.status.job_running and ingest.room_name == room_name:
         return
     ingest.job_id = f"IJ_{uuid.uuid4().hex}"

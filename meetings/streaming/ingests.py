@@ -23,6 +23,7 @@ from meetings.audit_log import Actor
 from meetings.errors import ApiError
 from meetings.extensions import db
 from meetings.models import AuditResult, Ingest, IngestStatus, Meeting, User, utcnow
+from meetings.streaming import livekit_ingress
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +85,11 @@ def clean_name(name: str) -> str:
 
 
 def create(meeting: Meeting, user: User, actor: Actor, name: str) -> NewIngest:
-    """Make an ingest on the lowest free port; the caller starts its job if the room is open.
+    """Make an ingest on the lowest free port (INGRESS=livekit: a LiveKit ingress); the caller
+    starts its job if the room is open.
 
-    Raises: ApiError 422 for a bad name, 409 `no_ingest_port` when every port is taken.
+    Raises: ApiError 422 for a bad name, 409 `no_ingest_port` when every port is taken; with
+        LiveKit Ingress 409 `meeting_over` or 503 `ingest_unavailable`.
     """
     name = clean_name(name)
     key = secrets.token_urlsafe(24)
@@ -99,7 +102,11 @@ def create(meeting: Meeting, user: User, actor: Actor, name: str) -> NewIngest:
         status=IngestStatus.IDLE,
         created_by_id=user.id,
     )
-    _take_a_port(ingest)
+    if current_app.config["INGRESS"] == "livekit":
+        key = livekit_ingress.attach(ingest, meeting)
+        db.session.add(ingest)
+    else:
+        _take_a_port(ingest)
     audit_log.record(actor, "ingest_created", AuditResult.OK, meeting=meeting, target=name)
     db.session.commit()
     return NewIngest(ingest, key)
@@ -133,11 +140,13 @@ def revoke(meeting: Meeting, ingest: Ingest, actor: Actor) -> None:
     ingest.revoked_at = utcnow()
     ingest.rtmp_port = None
     ingest.status = IngestStatus.IDLE
-    room_name, dispatch_id = ingest.room_name, ingest.dispatch_id
-    ingest.job_id = ingest.dispatch_id = None
+    room_name, dispatch_id, ingress_id = ingest.room_name, ingest.dispatch_id, ingest.ingress_id
+    ingest.job_id = ingest.dispatch_id = ingest.ingress_id = None
     audit_log.record(actor, "ingest_revoked", AuditResult.OK, meeting=meeting, target=ingest.name)
     if room_name and dispatch_id:
         after_commit(lambda: withdraw(room_name, dispatch_id))
+    if ingress_id:
+        after_commit(lambda: livekit_ingress.delete(ingress_id))
     db.session.commit()
 
 
@@ -158,6 +167,8 @@ def port_range() -> list[int]:
 
 def rtmp_url(ingest: Ingest) -> str:
     """What the encoder's "Server" field gets (the key goes in "Stream key")."""
+    if ingest.ingress_url:
+        return ingest.ingress_url
     host = (
         current_app.config["INGEST_RTMP_HOST"]
         or urlsplit(current_app.config["PUBLIC_URL"]).hostname

@@ -27,6 +27,7 @@ from meetings.models.ledger import WORKER_EVENT_PREFIX
 from meetings.recordings import egress_events, worker_events
 from meetings.rooms import decisions as host_decisions
 from meetings.scheduling import room_names
+from meetings.streaming import livekit_ingress
 from meetings.streaming import worker_events as stream_events
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ def apply(event: gateway.WebhookEvent, room: RoomRef | None) -> ProcessingResult
     if egress_events.apply_webhook(event):  # egress jobs, who is present, rooms that end
         result = ProcessingResult.APPLIED
     if stream_events.apply_egress(event):  # streams through Egress (RECORDER=egress)
+        result = ProcessingResult.APPLIED
+    if livekit_ingress.apply_webhook(event):  # ingests through Ingress (INGRESS=livekit)
         result = ProcessingResult.APPLIED
     return result
 

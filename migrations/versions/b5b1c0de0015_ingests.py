@@ -33,6 +33,8 @@ def upgrade():
         sa.Column('room_name', sa.String(length=128), nullable=True),
         sa.Column('job_id', sa.String(length=64), nullable=True),
         sa.Column('dispatch_id', sa.String(length=64), nullable=True),
+        sa.Column('ingress_id', sa.String(length=64), nullable=True),
+        sa.Column('ingress_url', sa.String(length=500), nullable=True),
         sa.Column('refused_count', sa.Integer(), nullable=False),
         sa.Column('created_by_id', sa.Integer(), nullable=True),
         sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -44,6 +46,7 @@ def upgrade():
         sa.UniqueConstraint('public_id'),
         sa.UniqueConstraint('rtmp_port'),
         sa.UniqueConstraint('job_id'),
+        sa.UniqueConstraint('ingress_id'),
     )
     with op.batch_alter_table('ingests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ingests_meeting_id'), ['meeting_id'], unique=False)

@@ -116,6 +116,24 @@ class FakeRooms:
         self.calls.append(("start_stream", room, layout, rtmp_urls, hls_prefix))
         return self.egress[egress_id]
 
+    # ---- LiveKit Ingress (INGRESS=livekit) -------------------------------------------------
+
+    def create_ingress(self, room, *, name, identity):
+        self._answer()
+        if self.egress_refusal:  # no ingress service either
+            raise gateway.LiveKitUnavailable(self.egress_refusal)
+        self.calls.append(("create_ingress", room, name, identity))
+        number = len([c for c in self.calls if c[0] == "create_ingress"])
+        return gateway.Ingress(
+            f"IN_fake{number}", "rtmp://ingress.example/x", f"lk-key-{number}", room
+        )
+
+    def move_ingress(self, ingress_id, room):
+        self._record("move_ingress", ingress_id, room)
+
+    def delete_ingress(self, ingress_id):
+        self._record("delete_ingress", ingress_id)
+
     def stop_egress(self, egress_id):
         self._record("stop_egress", egress_id)
         if egress_id not in self.egress:
@@ -182,6 +200,9 @@ FAKED = (
     "list_rooms",
     "start_room_composite_egress",
     "start_room_composite_stream",
+    "create_ingress",
+    "move_ingress",
+    "delete_ingress",
     "stop_egress",
     "list_egress",
     "update_room_metadata",

@@ -3,9 +3,11 @@ them, what a bad body gets, the key shown once and kept only hashed, the ports t
 the worker job a running meeting gets, and the state the job's events give them."""
 
 import hashlib
+import time
 
 import pytest
 import sqlalchemy as sa
+from livekit.api import IngressState, WebhookEvent
 
 from meetings.background import wait_for_background_work
 from meetings.extensions import db
@@ -249,3 +251,66 @@ def test_the_api_description_has_the_ingest_paths(client):
     paths = spec["paths"]
     assert set(paths["/meetings/{slug}/ingests"]) == {"get", "post"}
     assert set(paths["/meetings/{slug}/ingests/{ingest_id}"]) == {"delete"}
+
+
+# ---- INGRESS=livekit: LiveKit Ingress receives instead of the media worker ----------------------
+
+
+def ingress_event(kind: str, ingress_id: str, status: str, error: str = ""):
+    event = WebhookEvent(event=kind, id=f"EV_{kind}_{status}", created_at=int(time.time()))
+    event.ingress_info.ingress_id = ingress_id
+    event.ingress_info.state.status = IngressState.Status.Value(status)
+    event.ingress_info.state.error = error
+    return event
+
+
+def test_with_livekit_ingress_the_ingest_is_livekits_and_its_webhooks_say_how(
+    app, client, api_token, live, fake_rooms
+):
+    app.config["INGRESS"] = "livekit"
+    made = make(client, api_token, live).get_json()
+    assert made["rtmp_url"] == "rtmp://ingress.example/x" and made["stream_key"] == "lk-key-1"
+    assert ("create_ingress", first_room(live), "Stage camera", f"ingest-{made['ingest_id']}") in (
+        fake_rooms.calls
+    )
+    row = stored()
+    assert row.rtmp_port is None and row.status == "waiting"
+    assert row.key_sha256 == hashlib.sha256(b"lk-key-1").hexdigest()
+    assert dispatched(fake_rooms) == []  # no media worker job
+
+    keys = app.config["LIVEKIT_API_KEY"], app.config["LIVEKIT_API_SECRET"]
+
+    def hook(event) -> str:
+        body, headers = webhook_request(event, *keys)
+        assert client.post("/livekit/webhook", data=body, headers=headers).status_code == 200
+        return stored().status
+
+    assert hook(ingress_event("ingress_started", "IN_fake1", "ENDPOINT_PUBLISHING")) == "live"
+    assert hook(ingress_event("ingress_ended", "IN_fake1", "ENDPOINT_INACTIVE")) == "waiting"
+    assert hook(ingress_event("ingress_ended", "IN_fake1", "ENDPOINT_ERROR", "bad codec")) == (
+        "failed"
+    )
+    assert stored().reason == "bad codec"
+
+    # A later occurrence's room: a host joining moves the ingress there.
+    row = stored()
+    row.room_name = "meeting-of-another-day"
+    db.session.commit()
+    client.post(f"/api/v1/meetings/{live.slug}/tokens", json={}, headers=api_token(live.host))
+    assert ("move_ingress", "IN_fake1", first_room(live)) in fake_rooms.calls
+    assert stored().status == "waiting"
+
+    gone = client.delete(url(live, made["ingest_id"]), headers=api_token(live.host))
+    assert gone.status_code == 204 and ("delete_ingress", "IN_fake1") in fake_rooms.calls
+
+
+def test_with_livekit_ingress_a_refusal_says_why_and_stores_nothing(
+    app, client, api_token, live, fake_rooms
+):
+    app.config["INGRESS"] = "livekit"
+    fake_rooms.egress_refusal = "unavailable: ingress not connected"
+    answer = make(client, api_token, live)
+    assert answer.status_code == 503
+    assert answer.get_json()["error"]["code"] == "ingest_unavailable"
+    assert "ingress not connected" in answer.get_json()["error"]["message"]
+    assert db.session.scalars(sa.select(Ingest)).all() == []
