@@ -30,6 +30,7 @@ JOB_MODULES: dict[str, str] = {
     "recorder": "meetings.worker.recorder",
     "captions": "meetings.worker.captioner",
     "ingest": "meetings.worker.ingest",
+    "stream": "meetings.worker.streamer",
 }
 
 LIST_PARTICIPANTS_TIMEOUT = 5.0
