@@ -19,9 +19,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from meetings import audit_log
+from meetings import audit_log, room_notices
 from meetings import livekit_gateway as gateway
-from meetings.after_commit import after_commit
 from meetings.audit_log import Actor
 from meetings.errors import ApiError
 from meetings.extensions import db
@@ -240,17 +239,7 @@ def set_status(row: LiveStream, status: StreamStatus) -> None:
     if row.status == status:
         return
     row.status = status
-    room_name = row.room_name
-    after_commit(lambda: _announce(room_name, status))
-
-
-def _announce(room_name: str, status: StreamStatus) -> None:
-    try:
-        gateway.update_room_metadata(room_name, {"stream": status.value})
-    except gateway.RoomNotFound:
-        pass  # the room is gone, and with it everyone who could read the sign
-    except gateway.LiveKitError as error:
-        log.warning("stream notice for %s not updated: %s", room_name, error)
+    room_notices.announce_after_commit(row.room_name, "stream", status.value)
 
 
 def stop(meeting: Meeting, actor: Actor) -> LiveStream:

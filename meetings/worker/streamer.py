@@ -16,14 +16,14 @@ from typing import Any, cast
 
 import av
 from livekit import rtc
-from livekit.agents import AutoSubscribe, JobContext, JobProcess
+from livekit.agents import AutoSubscribe, JobContext
 
-from meetings.worker import labels
 from meetings.worker.compositor import Compositor
 from meetings.worker.entry import stop_requested
 from meetings.worker.layout import Layout, TileSource
 from meetings.worker.mixer import SAMPLE_RATE, AudioMixer
 from meetings.worker.outputs import FPS, HEIGHT, WIDTH, OutputSpec, StreamOutputs, parse_outputs
+from meetings.worker.recorder import prewarm  # noqa: F401 (the same fonts and codecs, warmed per job process)
 from meetings.worker.reporting import Reporter
 from meetings.worker.room_media import RoomMedia
 from meetings.worker.settings import settings
@@ -54,13 +54,6 @@ class StreamJob:
             raise ValueError(f"unknown layout {layout!r}")
         outputs = parse_outputs(job.get("outputs"), settings().streams_dir / job_id)
         return cls(job_id, layout, outputs)
-
-
-def prewarm(proc: JobProcess) -> None:
-    """Fonts and codecs once per job process, before a stream waits on them."""
-    labels.warm_up()
-    av.codec.Codec("libx264", "w")
-    av.codec.Codec("aac", "w")
 
 
 async def run(ctx: JobContext, job: dict[str, Any], report: Reporter) -> None:
