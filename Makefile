@@ -26,7 +26,7 @@ RUN_LIVEKIT := $(if $(LIVEKIT_URL),,$(LIVEKIT_STAMP))
 help:
 	@echo "make run    set up what is missing, then serve the app with a local LiveKit server"
 	@echo "make test   set up what is missing, then run ruff and every test tier"
-	@echo "make bench  measure joins, page weight, tokens, webhooks, a join storm and recording (bench/results/)"
+	@echo "make bench  measure joins, page weight, tokens, webhooks, a join storm, recording, captions and streaming (bench/results/)"
 
 setup: $(VENV)/.installed $(VENDOR_JS) $(STATIC_GZ_STAMP) $(RUN_LIVEKIT)
 

@@ -7,6 +7,7 @@ write bench/results/<date>.json and .md (<date>-<scenarios>.* when only some run
     BENCH_ADMITS=3 .venv/bin/python bench/run.py admitted_join
     BENCH_RECORD_SECONDS=10 .venv/bin/python bench/run.py recording
     BENCH_CAPTION_ROUNDS=1 .venv/bin/python bench/run.py captions
+    BENCH_STREAM_SECONDS=10 .venv/bin/python bench/run.py streaming
 """
 
 import importlib
@@ -33,6 +34,7 @@ SCENARIOS = (
     "join_storm",
     "recording",
     "captions",
+    "streaming",
 )
 RESULTS_DIR = PROJECT_DIR / "bench" / "results"
 
