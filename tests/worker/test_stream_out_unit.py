@@ -17,7 +17,7 @@ import pytest
 from meetings.livekit_process import free_port
 from meetings.worker import outputs, streamer
 from meetings.worker.outputs import OutputSpec, StreamOutputs, mask_url, parse_outputs, scrub
-from meetings.worker.rtmp_server import Decision, RtmpConnection, RtmpServer
+from meetings.worker.rtmp_server import AUDIO, VIDEO, Decision, RtmpConnection, RtmpServer
 from meetings.worker.settings import WorkerSettings
 
 
@@ -204,7 +204,7 @@ def test_a_refused_connection_fails_alone_and_hls_goes_live_then_ends(tmp_path):
 @contextlib.contextmanager
 def rtmp_destination(mode: str = "take") -> Iterator[tuple[str, list[str]]]:
     """Our own RTMP server as a destination that refuses every key ("refuse"), takes the
-    stream ("take"), drops it at once ("drop") or stops reading it ("stall"); yields its URL
+    stream ("take"), drops it once it flows ("drop") or stops reading it ("stall"); yields its URL
     without a key, and the stream names it was asked for."""
     ready, stop = threading.Event(), threading.Event()
     asked: list[str] = []
@@ -218,6 +218,12 @@ def rtmp_destination(mode: str = "take") -> Iterator[tuple[str, list[str]]]:
         if mode == "take":
             async for _ in conn.media():
                 pass
+        elif mode == "drop":
+            # Once audio or video flows, the connection goes. (Not at the stream's metadata,
+            # which the publisher sends while it opens: that would be a failure to open.)
+            async for message in conn.media():
+                if message.type_id in (AUDIO, VIDEO):
+                    break
         elif mode == "stall":
             sock = conn.writer.get_extra_info("socket")
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
