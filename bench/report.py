@@ -300,6 +300,22 @@ def captions(s: dict) -> list[str]:
     ]  # fmt: skip
 
 
+def streaming(s: dict) -> list[str]:
+    out, into, glass = s["stream_out"], s["stream_in"], s["glass_to_glass"]
+    cost = "{} cores (p95 {}), {} MB PSS"
+    latency = (
+        f"p50 {glass['latency_p50_s']} s, p95 {glass['latency_p95_s']} s "
+        f"({glass['flashes_on_players']} flashes on {len(glass['latencies_s_per_viewer'])} players)"
+    )
+    return [
+        row("streaming", "worker, one composite to RTMP + HLS",
+            cost.format(out["cores_avg"], out["cores_p95"], out["pss_mb_max"])),
+        row("streaming", "worker, one 720p25 ingest",
+            cost.format(into["cores_avg"], into["cores_p95"], into["pss_mb_max"])),
+        row("streaming", "glass to glass, watch page (hls.js) vs. the room", latency),
+    ]  # fmt: skip
+
+
 SECTIONS = [
     ("time_to_join", time_to_join),
     ("admitted_join", admitted_join),
@@ -309,4 +325,5 @@ SECTIONS = [
     ("join_storm", join_storm),
     ("recording", recording),
     ("captions", captions),
+    ("streaming", streaming),
 ]
