@@ -149,6 +149,8 @@ class Config:
     # network for whoever starts a stream).
     STREAMS_DIR = os.environ.get("STREAMS_DIR", str(INSTANCE_DIR / "streams"))
     STREAM_PRIVATE_DESTINATIONS = os.environ.get("STREAM_PRIVATE_DESTINATIONS", "") == "true"
+    # `flask streams purge` deletes a stream's watch-page files this long after it ended.
+    STREAM_HLS_KEEP_HOURS = _env_int("STREAM_HLS_KEEP_HOURS", 24)
     # RECORDER=egress: STREAMS_DIR as the egress service sees it, if mounted elsewhere there.
     STREAMS_EGRESS_DIR = os.environ.get("STREAMS_EGRESS_DIR", "")
     # builtin: a running recording the worker has not reported on for this long is lost

@@ -126,10 +126,12 @@ def register_cli(app: Flask) -> None:
     from meetings.cli import users_cli
     from meetings.ledger.cli import livekit_cli
     from meetings.recordings.cli import recordings_cli
+    from meetings.streaming.cli import streams_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(livekit_cli)
     app.cli.add_command(recordings_cli)
+    app.cli.add_command(streams_cli)
 
 
 def validate_config(app: Flask) -> None:

@@ -4,6 +4,7 @@ and shown masked, the job's dispatch, the state its events give each output, and
 page: its access rule, its states, its viewer count and the HLS files it serves."""
 
 import json
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from meetings.models import (
     MeetingInvitee,
     Role,
     StreamOutput,
+    utcnow,
 )
 from meetings.streaming import destinations
 from tests.support.accounts import signed_in_client
@@ -374,3 +376,25 @@ def test_an_egress_that_fails_fails_the_stream(app, client, api_token, live, hoo
     event.egress_info.error = "pipeline error"
     hook(event)
     assert stored().status == "failed" and stored().reason == "pipeline error"
+
+
+def test_purge_deletes_the_watch_page_files_of_streams_ended_long_ago(app, tmp_path, live):
+    streams_dir = tmp_path / "streams"
+    app.config.update(STREAMS_DIR=str(streams_dir), STREAM_HLS_KEEP_HOURS=24)
+    now = utcnow()
+    rows = [
+        LiveStream(meeting_id=live.id, occurrence_key="k", room_name="r", job_id=job, ended_at=at)
+        for job, at in (
+            ("SJ_old", now - timedelta(hours=25)),
+            ("SJ_recent", now - timedelta(hours=23)),
+            ("SJ_live", None),
+        )
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    for row in rows:
+        (streams_dir / row.job_id).mkdir(parents=True)
+        (streams_dir / row.job_id / "index.m3u8").write_text("#EXTM3U\n")
+    result = app.test_cli_runner().invoke(args=["streams", "purge"])
+    assert result.exit_code == 0 and "Deleted the files of 1 ended stream(s)." in result.output
+    assert sorted(p.name for p in streams_dir.iterdir()) == ["SJ_live", "SJ_recent"]
