@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from meetings.background import wait_for_background_work
 from meetings.livekit_process import free_port
 from tests.browser.meeting_room import host_in_meeting, room_of
-from tests.support.browser_pages import PageProblems, screenshot, wait_until
+from tests.support.browser_pages import PHONE, PageProblems, screenshot, wait_until
 from tests.support.waiting import wait_for
 from tests.worker import media
 from tests.worker.participants import ParticipantsProcess
@@ -75,6 +75,9 @@ def test_a_host_streams_the_meeting_to_rtmp_and_the_watch_page(
         wait_until(audience, f"{WATCH_VIDEO}.currentTime > {played + 2}", timeout=15)
         expect(audience.locator("#watch-viewers")).to_have_text("1 watching", timeout=15_000)
         screenshot(audience, "watch-page-live")
+        audience.set_viewport_size(PHONE)
+        expect(audience.locator("#watch-video")).to_be_in_viewport()
+        screenshot(audience, "watch-page-live-phone")
 
         page.wait_for_timeout(max(0, STREAM_SECONDS - (time.monotonic() - live_at)) * 1000)
         page.get_by_role("button", name="Stop streaming").click()
