@@ -7,20 +7,29 @@ or ended; the stream is live while an output is, and failed when every output fa
 (apply_egress). Its job's participant leaving while it streams (the worker was lost),
 or the room finishing, ends it too.
 
-Stream in: only an ingest's current job counts (an event of an earlier job, or of a revoked
-ingest, is kept in the ledger only). `ingest_refused` carries the job's running count of
-pushes with a wrong key; the stored count only grows, so a retried or late event changes
-nothing. When the meeting's room finishes, its ingests are idle until a host opens it again.
+Stream in: an encoder that connects while a host has locked the meeting is taken out again
+(as nobody new joins a locked meeting). Only an ingest's current job counts (an event of an
+earlier job, or of a revoked ingest, is kept in the ledger only). `ingest_refused` carries
+the job's running count of pushes with a wrong key; the stored count only grows, so a
+retried or late event changes nothing. When the meeting's room finishes, its ingests are
+idle until a host opens it again.
 
 Nothing here commits: the ledger's transaction does.
 """
 
+import logging
+
 import sqlalchemy as sa
 
 from meetings import livekit_gateway as gateway
+from meetings.after_commit import after_commit
 from meetings.extensions import db
 from meetings.models import Ingest, IngestStatus, LiveStream, OutputStatus, StreamStatus
+from meetings.rooms import decisions as host_decisions
+from meetings.scheduling import room_names
 from meetings.streaming import ingest_jobs, streams
+
+log = logging.getLogger(__name__)
 
 MAX_REASON = 500
 INGEST_KINDS = (
@@ -38,6 +47,7 @@ OUTPUT_STATES = {
     "ended": OutputStatus.ENDED,
 }
 LOST = "The media worker streaming this meeting stopped. Start the stream again."
+LOCKED = "The meeting is locked: the encoder was not let in. Unlock it, then restart the encoder."
 REPORTED = {
     "ingest_listening": IngestStatus.WAITING,
     "ingest_connected": IngestStatus.LIVE,
@@ -161,10 +171,33 @@ def _ingest_event(event: gateway.WorkerEvent) -> bool:
     status = IngestStatus.FAILED if rejected else REPORTED[event.kind]
     if ingest.status == IngestStatus.FAILED and status != IngestStatus.FAILED:
         return False  # a failed job reports nothing more that could undo it
+    if event.kind == "ingest_connected" and _locked(ingest):
+        _keep_out(ingest)
+        return True
     ingest.status = status
     reason = event.data.get("reason") if status == IngestStatus.FAILED else None
     ingest.reason = str(reason)[:MAX_REASON] if reason else None
     return True
+
+
+def _locked(ingest: Ingest) -> bool:
+    """Whether a host locked the ingest's occurrence: nobody new joins, an encoder neither."""
+    parsed = room_names.parse(ingest.room_name or "")
+    return parsed is not None and host_decisions.is_locked(ingest.meeting, parsed.occurrence_key)
+
+
+def _keep_out(ingest: Ingest) -> None:
+    """Take the encoder's participant out again, once this is committed; it says why."""
+    ingest.status, ingest.reason = IngestStatus.WAITING, LOCKED
+    room_name, identity = ingest.room_name or "", f"ingest-{ingest.public_id}"
+
+    def remove() -> None:
+        try:
+            gateway.remove_participant(room_name, identity)
+        except gateway.LiveKitError as error:
+            log.warning("ingest %s not taken out of a locked meeting: %s", identity, error)
+
+    after_commit(remove)
 
 
 def room_closed(room_name: str) -> bool:

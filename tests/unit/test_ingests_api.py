@@ -11,7 +11,9 @@ from livekit.api import IngressState, WebhookEvent
 
 from meetings.background import wait_for_background_work
 from meetings.extensions import db
-from meetings.models import AuditEntry, AuditResult, Ingest, Role
+from meetings.models import AuditEntry, AuditResult, Ingest, Role, utcnow
+from meetings.rooms import decisions as host_decisions
+from meetings.scheduling import room_names
 from tests.support.rooms import first_room
 from tests.support.webhook_factory import room_event, webhook_request
 from tests.support.worker_events import heartbeat, worker_event, worker_request
@@ -314,3 +316,17 @@ def test_with_livekit_ingress_a_refusal_says_why_and_stores_nothing(
     assert answer.get_json()["error"]["code"] == "ingest_unavailable"
     assert "ingress not connected" in answer.get_json()["error"]["message"]
     assert db.session.scalars(sa.select(Ingest)).all() == []
+
+
+def test_an_encoder_is_kept_out_of_a_locked_meeting(client, api_token, live, send, fake_rooms):
+    make(client, api_token, live)
+    row = stored()
+    occurrence_key = room_names.parse(row.room_name).occurrence_key
+    host_decisions.occurrence_state_for_update(live, occurrence_key).locked_at = utcnow()
+    db.session.commit()
+    fake_rooms.seat(row.room_name, "host", f"ingest-{row.public_id}")
+    data = {"ingest_id": row.public_id, "peer": "127.0.0.1:5000"}
+    send(worker_event("ingest_connected", data, job_id=row.job_id, room=row.room_name))
+    row = stored()
+    assert row.status == "waiting" and "The meeting is locked" in row.reason
+    assert ("remove", row.room_name, f"ingest-{row.public_id}") in fake_rooms.calls
