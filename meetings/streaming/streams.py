@@ -95,14 +95,21 @@ def start(
     if streaming_in(occurrence.room_name) is not None:
         raise StreamRefused(409, "already_streaming", "This meeting is streaming already.")
     row = _new_stream(meeting, occurrence, user, urls, hls, layout)
-    audit_log.record(
-        actor, "stream_started", AuditResult.OK, meeting=meeting, occurrence_key=occurrence.key
-    )
     db.session.commit()
-    if current_app.config["RECORDER"] == "egress":
-        _launch_egress(row)
-    else:
-        _launch(row)
+    audit = {"meeting": meeting, "occurrence_key": occurrence.key}
+    try:
+        if current_app.config["RECORDER"] == "egress":
+            _launch_egress(row)
+        else:
+            _launch(row)
+    except StreamRefused as refused:
+        audit_log.record(
+            actor, "stream_started", AuditResult.FAILED, error=refused.message, **audit
+        )
+        db.session.commit()
+        raise
+    audit_log.record(actor, "stream_started", AuditResult.OK, **audit)
+    db.session.commit()
     return row
 
 

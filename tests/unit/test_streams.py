@@ -176,6 +176,8 @@ def test_without_a_worker_or_one_that_takes_the_job_the_start_fails_and_says_so(
     answer = start(client, api_token, meeting, hls=True)
     assert answer.status_code == 503 and "No media worker is running" in answer.get_data(True)
     assert stored().status == "failed"
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "stream_started"))
+    assert entry.result == AuditResult.FAILED and "No media worker" in entry.error
 
     send(heartbeat(AGENT))
     fake_rooms.workers_take_jobs = False
