@@ -16,14 +16,15 @@ from meetings.web import current_actor, managed_meeting_or_404
 def _hosts_meeting(slug: str) -> Meeting:
     meeting = managed_meeting_or_404(slug)
     if not meeting.is_host(current_user):
-        abort(403, "Only the meeting's hosts manage what streams into it.")
+        abort(403, "Only the meeting's hosts manage its streams.")
     return meeting
 
 
 @bp.route("/meetings/<slug>/streaming", methods=["GET", "POST"])
 @login_required
 def index(slug: str):
-    """The meeting's encoders, their state, and a form to add one."""
+    """Where the meeting streams when it starts; its encoders, their state, and a form to add
+    one."""
     meeting = _hosts_meeting(slug)
     form = IngestForm()
     made = None
