@@ -27,7 +27,7 @@ from flask import (
 from sqlalchemy.exc import IntegrityError
 
 from meetings.extensions import db
-from meetings.models import LiveStream, Meeting, OutputStatus, StreamViewer, utcnow
+from meetings.models import LiveStream, Meeting, OutputStatus, StreamOutput, StreamViewer, utcnow
 from meetings.scheduling.access import NotForYou, check_audience, may_see_details
 from meetings.scheduling.window import Phase, window
 from meetings.streaming import bp
@@ -51,17 +51,20 @@ def _meeting_for_viewer(slug: str) -> tuple[Meeting, str | None]:
 
 
 def _hls_stream(meeting: Meeting) -> LiveStream | None:
-    """The meeting's latest stream that was sent to the watch page."""
-    rows = db.session.scalars(
+    """The meeting's latest stream that was sent to the watch page (one indexed query: every
+    viewer's page asks for the state every few seconds)."""
+    return db.session.scalar(
         sa.select(LiveStream)
-        .where(LiveStream.meeting_id == meeting.id)
+        .join(StreamOutput)
+        .where(LiveStream.meeting_id == meeting.id, StreamOutput.kind == "hls")
         .order_by(LiveStream.id.desc())
+        .limit(1)
     )
-    return next((row for row in rows if row.hls is not None), None)
 
 
-def watch_state(meeting: Meeting) -> dict:
-    """{state: soon | live | ended, playlist, viewers, starts_at, running}."""
+def watch_state(meeting: Meeting, viewer_asks: bool = False) -> dict:
+    """{state: soon | live | ended, playlist, viewers, starts_at, running}. `viewer_asks`:
+    the question is a viewer's page polling, which counts them from their first look."""
     row = _hls_stream(meeting)
     schedule = window(meeting)
     state = {"state": "soon", "playlist": None, "viewers": 0, "starts_at": None}
@@ -71,6 +74,8 @@ def watch_state(meeting: Meeting) -> dict:
     if row is None:
         return state
     if row.status.is_on and row.hls.status == OutputStatus.LIVE:
+        if viewer_asks:
+            _seen(row)
         playlist = url_for(
             "streaming.hls_file", slug=meeting.slug, job_id=row.job_id, name="index.m3u8"
         )
@@ -101,12 +106,7 @@ def watch_state_json(slug: str):
     meeting, refused = _meeting_for_viewer(slug)
     if refused:
         abort(403)
-    state = watch_state(meeting)
-    if state["state"] == "live":  # this viewer counts from their first look
-        row = _hls_stream(meeting)
-        _seen(row)
-        state["viewers"] = _viewers(row)
-    response = jsonify(state)
+    response = jsonify(watch_state(meeting, viewer_asks=True))
     response.headers["Cache-Control"] = "no-store"
     return response
 
