@@ -6,6 +6,7 @@ initials are masks rendered once by Pillow; per frame nothing touches single pix
 """
 
 import zlib
+from collections.abc import Callable
 
 import av
 import numpy as np
@@ -77,6 +78,7 @@ class Compositor:
         self._placements: list[tuple[Rect, str]] = []
         self._drawn: dict[str, tuple] = {}  # key -> what its tile shows now
         self._scaled: dict[str, tuple] = {}  # key -> (seq, size, planes) of the last scale
+        self._last_frame: av.VideoFrame | None = None
 
     def compose(
         self,
@@ -105,6 +107,19 @@ class Compositor:
                 self._drawn[source.key] = state
                 changed = True
         return changed
+
+    def render_later(
+        self, scene: tuple[list[TileSource], TileSource | None, str | None]
+    ) -> Callable[[], av.VideoFrame]:
+        """The work for one video frame, done later on the encoder's thread: the canvas is
+        brought up to date, and a new frame made only when something on it changed."""
+
+        def render() -> av.VideoFrame:
+            if self.compose(*scene) or self._last_frame is None:
+                self._last_frame = self.frame()
+            return self._last_frame
+
+        return render
 
     def frame(self) -> av.VideoFrame:
         """The canvas as a new PyAV frame (a copy: the canvas keeps changing)."""

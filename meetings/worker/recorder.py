@@ -21,7 +21,7 @@ from meetings.worker import labels, storage
 from meetings.worker.compositor import Compositor
 from meetings.worker.encoder import MediaWriter, faststart
 from meetings.worker.entry import stop_requested
-from meetings.worker.layout import Layout, TileSource
+from meetings.worker.layout import Layout
 from meetings.worker.mixer import SAMPLE_RATE, AudioMixer
 from meetings.worker.reporting import Reporter
 from meetings.worker.room_media import RoomMedia
@@ -118,7 +118,6 @@ class Recording:
         self.stop = asyncio.Event()
         self.ended = False  # recording_ended was emitted
         self.stop_reason = ""
-        self._frame: av.VideoFrame | None = None
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -176,7 +175,7 @@ class Recording:
             if delay > 0:
                 await asyncio.sleep(delay)
             # Late after a stall: the loop catches up by emitting ticks back to back.
-            video = None if self.size is None else self._snapshot(media.scene())
+            video = None if self.size is None else self.compositor.render_later(media.scene())
             self.writer.submit(video, self.mixer.pull())
             tick += 1
             if tick / FPS >= next_progress:
@@ -201,16 +200,6 @@ class Recording:
         logger.info(
             "recording %s stops after %.1fs: %s", self.params.job_id, tick / FPS, self.stop_reason
         )
-
-    def _snapshot(self, scene: tuple[list[TileSource], TileSource | None, str | None]):
-        """The work for one video frame, done later on the encoder's thread."""
-
-        def render() -> av.VideoFrame:
-            if self.compositor.compose(*scene) or self._frame is None:
-                self._frame = self.compositor.frame()
-            return self._frame
-
-        return render
 
     async def _finish(self) -> None:
         loop = asyncio.get_running_loop()

@@ -14,13 +14,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, cast
 
-import av
 from livekit import rtc
 from livekit.agents import AutoSubscribe, JobContext
 
 from meetings.worker.compositor import Compositor
 from meetings.worker.entry import stop_requested
-from meetings.worker.layout import Layout, TileSource
+from meetings.worker.layout import Layout
 from meetings.worker.mixer import SAMPLE_RATE, AudioMixer
 from meetings.worker.outputs import FPS, HEIGHT, WIDTH, OutputSpec, StreamOutputs, parse_outputs
 from meetings.worker.recorder import prewarm  # noqa: F401 (the same fonts and codecs, warmed per job process)
@@ -84,7 +83,6 @@ class Stream:
         self.stop = asyncio.Event()
         self.stop_reason = ""
         self.ended = False  # stream_ended was emitted
-        self._frame: av.VideoFrame | None = None
         self._loop = asyncio.get_running_loop()
 
     def _on_output(self, output_id: str, status: str, reason: str) -> None:
@@ -148,22 +146,12 @@ class Stream:
             delay = t0 + (tick + 1) / FPS - self._loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            self.outputs.submit(self._snapshot(media.scene()), self.mixer.pull())
+            self.outputs.submit(self.compositor.render_later(media.scene()), self.mixer.pull())
             tick += 1
         logger.info(
             "stream %s stops after %.1fs: %s", self.params.job_id, tick / FPS, self.stop_reason
         )
         return tick
-
-    def _snapshot(self, scene: tuple[list[TileSource], TileSource | None, str | None]):
-        """The work for one video frame, done later on the encoder's thread."""
-
-        def render() -> av.VideoFrame:
-            if self.compositor.compose(*scene) or self._frame is None:
-                self._frame = self.compositor.frame()
-            return self._frame
-
-        return render
 
     def end(self, reason: str) -> None:
         self.ended = True
