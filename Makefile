@@ -33,8 +33,9 @@ setup: $(VENV)/.installed $(VENDOR_JS) $(STATIC_GZ_STAMP) $(RUN_LIVEKIT)
 run: setup
 	@$(PY) scripts/run_dev.py
 
-# Every tier on SQLite (the embedded default) and, side by side with it, every tier again on a
-# throw-away PostgreSQL cluster the test harness starts under tests/.postgres. Each step runs
+# Every tier on SQLite (the embedded default) and, side by side with it, the tiers that touch
+# the database again on a throw-away PostgreSQL cluster the test harness starts under
+# tests/.postgres (README: which tests run once). Each step runs
 # even when an earlier one failed, so one run shows everything; the exit status is non-zero
 # if any did.
 test: test-setup

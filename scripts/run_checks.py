@@ -50,8 +50,10 @@ DATABASE_TIERS = ["tests/unit", "tests/integration", "tests/browser"]
 WORKER_TIER = ["tests/worker"]
 # Tests whose subject is media made by the real worker (recording, captions) run in the
 # SQLite pass only: their database work (events, transcripts, search) is tested on both
-# databases by the unit tier, and running them twice cost the suite about 3 minutes.
-ONCE_ONLY = ["-m", "not media_worker"]
+# databases by the unit tier, and running them twice cost the suite about 3 minutes. So do
+# browser tests of the call itself (one_database): running them twice doubled the suite's
+# busiest part, two sets of Chromiums and calls on 2 cores, for no database code of their own.
+ONCE_ONLY = ["-m", "not media_worker and not one_database"]
 
 
 # pytest's short summary (-ra) names each test that failed or errored; the summary at the end

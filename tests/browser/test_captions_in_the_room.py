@@ -17,7 +17,7 @@ from tests.support.browser_pages import DESKTOP, PHONE, PageProblems, join, scre
 from tests.support.live import run_in_thread
 from tests.support.synthetic import BackgroundParticipants
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 
 TOPIC = "lk.transcription"
 

@@ -23,7 +23,7 @@ from tests.support.joining import JOIN_TIMING_SCRIPT, expect_connected, join_mil
 from tests.support.synthetic import BackgroundParticipants
 from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 
 
 class HeldPublishes:

@@ -9,7 +9,7 @@ from meetings.models import Meeting
 from tests.browser.meeting_room import guest_in_meeting, host_in_meeting, open_panel, send_chat
 from tests.support.browser_pages import PHONE, screenshot, sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 
 LONG_TITLE = "Quarterly-planning-" + "x" * 181
 LONG_NAME = "Gwendolyn" + "g" * 55

@@ -23,7 +23,7 @@ from tests.support.joining import expect_connected
 from tests.support.live import run_in_thread
 from tests.support.synthetic import BackgroundParticipants
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 
 
 def test_chat_goes_both_ways_with_safe_links_and_a_length_limit(open_context, live_stack):

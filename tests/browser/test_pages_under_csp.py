@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.support.browser_pages import PHONE, PageProblems, screenshot, sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 
 
 def test_operator_pages_work_under_the_csp(open_context):

@@ -7,7 +7,7 @@ from tests.browser.meeting_room import guest_in_meeting, host_in_meeting, open_p
 from tests.support.browser_pages import PHONE, PREVIEW_SHOWS_CAMERA
 from tests.support.environment import PROJECT_DIR, require
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 
 AXE = PROJECT_DIR / "node_modules" / "axe-core" / "axe.min.js"
 RUN_AXE = """

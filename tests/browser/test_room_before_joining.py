@@ -15,7 +15,7 @@ from tests.support.browser_pages import (
 )
 from tests.support.joining import expect_connected
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 
 MIC_LEVEL_MOVES = """
 () => /scaleX\\((0\\.[1-9]|1)/.test(document.getElementById("mic-level").style.transform)

@@ -13,7 +13,7 @@ from tests.browser.meeting_room import (
 from tests.support.browser_pages import PageProblems, join, screenshot, wait_for_video
 from tests.support.live import run_in_thread
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 
 # Playwright's offline mode stops new connections but leaves open ones alone, where a real
 # outage kills them too. The page's sockets and peer connections are kept so that the test

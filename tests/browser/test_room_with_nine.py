@@ -15,7 +15,7 @@ from tests.support.browser_pages import (
 )
 from tests.support.synthetic import BackgroundParticipants
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 
 NAMES = ["Ada", "Ben", "Cleo", "Dev", "Emi", "Finn", "Gus", "Hale"]
 

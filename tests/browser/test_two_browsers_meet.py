@@ -14,7 +14,7 @@ from tests.support.browser_pages import (
     wait_for_video,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 
 PASSWORD = "a-long-password-123"
 
