@@ -8,6 +8,7 @@ import time
 from meetings.livekit_process import free_port
 from tests.support.environment import require
 from tests.support.speech import have_flite
+from tests.support.waiting import wait_for
 from tests.worker.captions_room import CaptionsRoom, participants
 from tests.worker.stt_server import SttServer
 
@@ -79,14 +80,28 @@ def test_a_worker_stopping_mid_sentence_finishes_what_was_said(room_stack, start
     with CaptionsRoom(room_stack, {"ann": "Ann Example"}) as room:
         room.dispatch()
         room.wait_status("running")
-        # SIGTERM (a deploy) mid-sentence: the speech leaves up to 1 s after say() starts.
-        stop = threading.Timer(3.0, worker.signal, (signal.SIGTERM,))
-        stop.start()
-        room.say("ann", "please send me the report before the end of the week", "slt")
-        stop.join()
+        speaking = threading.Thread(
+            target=room.say, args=("ann", "please send me the report before the end of the week")
+        )
+        speaking.start()
+        # SIGTERM (a deploy) mid-sentence: once the room shows its first three words (on a busy
+        # machine seconds after the speech went out); the final may still revise the last one.
+        wait_for(
+            lambda: any(len(c.text.split()) >= 3 for c in room.interims()),
+            30,
+            what=lambda: (
+                f"the sentence's first words in the room; it showed {room.captions}, "
+                f"the worker reported {room_stack.sink.of(room.job_id)}"
+            ),
+        )
+        worker.signal(signal.SIGTERM)
+        speaking.join()
         (segment,) = room.wait_segments(1)
         assert worker.wait_exit(40) == 0
-        shown = room.finals()
+        # Still in the room when it finished: the room sees the final too (through the SFU,
+        # so it may arrive after the app's copy).
+        shown = wait_for(
+            lambda: room.finals(), 10, what=lambda: f"the final in the room: {room.captions}"
+        )
     assert segment["text"].split()[:2] == ["please", "send"], segment
-    # Still in the room when it finished: the room saw the final too.
     assert [(c.identity, c.text) for c in shown] == [("ann", segment["text"])]
