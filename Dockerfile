@@ -3,11 +3,14 @@
 #   docker build -t meetings .
 # Settings come from the environment (see the README's configuration table).
 
-# --- Stage 1: the livekit-client browser bundle, pinned by package-lock.json ---
+# --- Stage 1: the browser files from npm (livekit-client, hls.js, background effects), pinned
+# by package-lock.json and put into static/vendor by the same script as `make` ---
 FROM node:20-bookworm-slim AS vendor
 WORKDIR /build
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund  # axe-core is for the tests only
+RUN npm ci --no-audit --no-fund  # esbuild (a dev dependency) bundles the effects
+COPY scripts/vendor/ ./scripts/vendor/
+RUN scripts/vendor/build.sh
 
 # --- Stage 2: the app ---
 FROM python:3.11-slim-bookworm
@@ -27,11 +30,7 @@ COPY meetings/ ./meetings/
 COPY templates/ ./templates/
 COPY static/ ./static/
 COPY migrations/ ./migrations/
-COPY --from=vendor /build/node_modules/livekit-client/dist/livekit-client.umd.js \
-     ./static/vendor/livekit-client.umd.js
-# hls.js plays the watch page's stream where the browser has no HLS of its own.
-COPY --from=vendor /build/node_modules/hls.js/dist/hls.light.min.js \
-     ./static/vendor/hls.light.min.js
+COPY --from=vendor /build/static/vendor/ ./static/vendor/
 # A .gz and a .br next to every static file: WhiteNoise sends them to browsers that accept them.
 RUN python -m whitenoise.compress --quiet static
 COPY docker/entrypoint.sh /usr/local/bin/meetings-entrypoint

@@ -65,13 +65,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-$(VENDOR_JS): package.json package-lock.json
+$(VENDOR_JS): package.json package-lock.json scripts/vendor/build.sh scripts/vendor/track-processors.entry.js
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ and npm (apt-get install nodejs npm)"; exit 1; }
-	@echo "Installing livekit-client and hls.js from npm…"
+	@echo "Installing livekit-client, hls.js and the background effects from npm…"
 	@npm ci --silent --no-audit --no-fund
-	@mkdir -p static/vendor
-	@cp node_modules/hls.js/dist/hls.light.min.js static/vendor/hls.light.min.js
-	@cp node_modules/livekit-client/dist/livekit-client.umd.js $@
+	@scripts/vendor/build.sh
 
 $(STATIC_GZ_STAMP): $(VENV)/.installed $(VENDOR_JS) $(STATIC_SOURCES)
 	@echo "Compressing static files…"
