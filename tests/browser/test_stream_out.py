@@ -16,10 +16,10 @@ from meetings.background import wait_for_background_work
 from meetings.livekit_process import free_port
 from tests.browser.meeting_room import host_in_meeting, room_of
 from tests.support.browser_pages import PHONE, PageProblems, screenshot, wait_until
+from tests.support.rtmp_receiver import RtmpReceiver
 from tests.support.waiting import wait_for
 from tests.worker import media
 from tests.worker.participants import ParticipantsProcess
-from tests.worker.stream_out_room import RtmpReceiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.media_worker]
 

@@ -9,7 +9,6 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -246,19 +245,3 @@ class IngestRoom:
             lambda: len(self.events(kind)) >= count, timeout, f"{count} {kind} event(s)"
         )
         return self.events(kind)
-
-
-def listening(port: int) -> bool:
-    """Whether something on this machine listens on the TCP port (read from /proc: a probe
-    connection would count as a refused encoder)."""
-    needle = f":{port:04X} 00000000:0000 0A"
-    return any(needle in Path(table).read_text() for table in ("/proc/net/tcp", "/proc/net/tcp6"))
-
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.1)
-    return value

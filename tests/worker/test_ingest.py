@@ -15,13 +15,10 @@ from meetings.worker.ingest import IDLE_SECONDS
 from tests.support.environment import require
 from tests.support.media_worker import WorkerProcess
 from tests.support.rtmp_encoder import FFMPEG, TONE_HZ, Encoder
+from tests.support.rtmp_receiver import listening
+from tests.support.waiting import wait_for
 from tests.worker.captions_room import participants
-from tests.worker.ingest_room import (
-    NAME,
-    IngestRoom,
-    listening,
-    wait_until,
-)
+from tests.worker.ingest_room import NAME, IngestRoom
 
 pytestmark = pytest.mark.livekit
 
@@ -114,7 +111,7 @@ def test_the_participant_leaves_with_the_encoder_and_comes_back_with_it(room_sta
             ingest.close()
             status, _ = encoder.wait(timeout=15)
             (_, second) = ingest.wait_events("ingest_disconnected", 2)
-            wait_until(lambda: not listening(ingest.port), 15, "the listener closed")
+            wait_for(lambda: not listening(ingest.port), 15, what="the listener closed")
 
     assert first["reason"] == "encoder disconnected"
     assert first["duration_s"] >= round(stopped - shown, 1) - 0.1
@@ -137,10 +134,10 @@ def test_a_port_already_taken_fails_the_job(room_stack, ingest_worker):
         taken.listen()
         with IngestRoom(room_stack, port=taken.getsockname()[1]) as ingest:
             failed = ingest.wait_event("ingest_failed")
-            wait_until(
+            wait_for(
                 lambda: ingest.job_identity not in participants(room_stack, ingest.name),
                 15,
-                "the job left the room",
+                what="the job left the room",
             )
 
     assert failed["ingest_id"] == ingest.ingest_id

@@ -17,9 +17,9 @@ from meetings.livekit_process import free_port
 from meetings.worker import layout
 from meetings.worker.outputs import mask_url
 from tests.support.media_worker import WorkerProcess
+from tests.support.rtmp_encoder import FFMPEG
+from tests.support.rtmp_receiver import RtmpReceiver
 from tests.worker.stream_out_room import (
-    FFMPEG,
-    RtmpReceiver,
     close_room,
     dispatch,
     stream_job,
