@@ -5,7 +5,8 @@ import { LK, onRoom } from "./session.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
-const handlers = new Map(); // topic -> [handler(payload, sender or undefined for the server)]
+// topic -> [handler(payload, sender or undefined for the server, encryption: 0 for none)]
+const handlers = new Map();
 
 export const onData = (topic, handler) => handlers.set(topic, [...(handlers.get(topic) || []), handler]);
 
@@ -26,12 +27,12 @@ function decode(bytes) {
 }
 
 onRoom((room) =>
-  room.on(LK.RoomEvent.DataReceived, (bytes, sender, _kind, topic) => {
+  room.on(LK.RoomEvent.DataReceived, (bytes, sender, _kind, topic, encryption) => {
     const listeners = handlers.get(topic) || [];
     const payload = listeners.length && decode(bytes);
     for (const handler of payload ? listeners : []) {
       try {
-        handler(payload, sender);
+        handler(payload, sender, encryption);
       } catch (error) {
         console.warn(`Ignored a "${topic}" message`, error);
       }
