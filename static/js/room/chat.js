@@ -4,7 +4,7 @@
 import { $, h, show } from "./dom.js";
 import { onData, send } from "./data.js";
 import { isOpen, onPanelChange } from "./panels.js";
-import { nameOf, page, session } from "./session.js";
+import { nameOf, session } from "./session.js";
 
 const MAX_CHARS = 2000;
 const [log, empty, form, input, note, badge] = ["log", "empty", "form", "input", "note", "unread"].map((id) => $(`chat-${id}`));
@@ -104,9 +104,8 @@ onPanelChange((name, open) => {
   }
 });
 
-// In an encrypted meeting (e2ee.js) chat comes encrypted: one in clear is not from the call.
-onData("chat", (payload, sender, encryption) => {
-  if (typeof payload.text !== "string" || (page.e2ee && !encryption)) return;
+onData("chat", (payload, sender) => {
+  if (typeof payload.text !== "string") return;
   const text = payload.text.trim();
   if (!text || length(text) > MAX_CHARS) return; // others' pages enforce the same limit
   addMessage(sender ? nameOf(sender) : "Meeting", text, false);

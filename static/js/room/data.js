@@ -5,8 +5,7 @@ import { LK, onRoom } from "./session.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
-// topic -> [handler(payload, sender or undefined for the server, encryption: 0 for none)]
-const handlers = new Map();
+const handlers = new Map(); // topic -> [handler(payload, sender or undefined for the server)]
 
 export const onData = (topic, handler) => handlers.set(topic, [...(handlers.get(topic) || []), handler]);
 
@@ -27,12 +26,12 @@ function decode(bytes) {
 }
 
 onRoom((room) =>
-  room.on(LK.RoomEvent.DataReceived, (bytes, sender, _kind, topic, encryption) => {
+  room.on(LK.RoomEvent.DataReceived, (bytes, sender, _kind, topic) => {
     const listeners = handlers.get(topic) || [];
     const payload = listeners.length && decode(bytes);
     for (const handler of payload ? listeners : []) {
       try {
-        handler(payload, sender, encryption);
+        handler(payload, sender);
       } catch (error) {
         console.warn(`Ignored a "${topic}" message`, error);
       }
