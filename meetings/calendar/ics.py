@@ -77,8 +77,17 @@ def _event(meeting: Meeting, join_url: str, uid: str, starts_at: datetime) -> Ev
     )
 
 
+# An encrypted meeting's key is only in the link the host's browser makes; the server never
+# has it. The file keeps the plain link (where the meeting is) and says it is not enough.
+E2EE_NOTE = (
+    "This meeting is end-to-end encrypted: the host will share the encrypted link. "
+    "The link below alone does not let you in."
+)
+
+
 def _description(meeting: Meeting, join_url: str) -> str:
-    parts = (meeting.description.strip(), f"Join: {join_url}")
+    join = f"{E2EE_NOTE}\nMeeting page: {join_url}" if meeting.e2ee else f"Join: {join_url}"
+    parts = (meeting.description.strip(), join)
     return "\n\n".join(part for part in parts if part)
 
 

@@ -30,6 +30,7 @@ from meetings.errors import ApiError
 from meetings.extensions import db
 from meetings.models import AuditResult, CaptionsStatus, Meeting, Transcript, User, utcnow
 from meetings.rooms import signals as room_signals
+from meetings.scheduling.encryption import refuse_server_media
 from meetings.scheduling.recurrence import Occurrence
 from meetings.scheduling.window import Phase, window
 
@@ -75,10 +76,12 @@ def turn_on(meeting: Meeting, user: User | None, actor: Actor) -> Transcript:
     until a worker takes the job (at most RECORDER_ACCEPT_SECONDS).
 
     Raises:
-        CaptionsRefused: 401, 403 (check_host), 409 not running or its room is not open,
-            503 when no worker runs or takes the job (the row says `failed` and why).
+        CaptionsRefused: 401, 403 (check_host), 409 not running, its room is not open or
+            `e2ee_meeting` (end-to-end encrypted), 503 when no worker runs or takes the job
+            (the row says `failed` and why).
     """
     check_host(meeting, user, actor, "captions_on")
+    refuse_server_media(meeting, "caption it", CaptionsRefused)
     occurrence = live_occurrence(meeting)
     row = _transcript_for(meeting, occurrence)
     if row.status.is_on:
@@ -138,7 +141,7 @@ def turn_off(meeting: Meeting, user: User | None, actor: Actor) -> Transcript | 
 def auto_start(meeting: Meeting, occurrence: Occurrence):
     """Start captions when a host joins, by the rule in this module's docstring; returns the
     background launch's thread, or None. Never raises: joining matters more than captions."""
-    if not meeting.captions:
+    if not meeting.captions or meeting.e2ee:  # the captioner could not hear an encrypted one
         return None
     try:
         row = transcript_of(occurrence.room_name)

@@ -44,7 +44,8 @@ def paths() -> dict:
                 "is shown as captions and kept as the occurrence's transcript. Turning on when "
                 "on, or off when off, changes nothing. Everyone in the room reads the state "
                 'from the room\'s metadata, `{"captions": "<status>"}`. 409 `not_running` '
-                "outside the occurrence, `room_not_open` when its room is not on the server; "
+                "outside the occurrence, `room_not_open` when its room is not on the server, "
+                "`e2ee_meeting` for an end-to-end encrypted meeting (turning on); "
                 "503 `captions_unavailable` when no media worker runs or takes the job (the "
                 "state says `failed` and why).",
                 "parameters": [SLUG],
@@ -55,7 +56,7 @@ def paths() -> dict:
                 },
                 "responses": {
                     "200": json_response(STATE, "The captions' state now"),
-                    "409": json_response(REFUSED, "Not running, or the room is not open"),
+                    "409": json_response(REFUSED, "Not running, room not open, or encrypted"),
                     "503": json_response(REFUSED, "No captioner could start, or no answer"),
                     **errors(400, 401, 403, 404, 422),
                 },

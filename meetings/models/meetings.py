@@ -86,6 +86,8 @@ class Meeting(db.Model):
     recording_allowed: Mapped[bool] = mapped_column(default=False)
     auto_record: Mapped[bool] = mapped_column(default=False)
     captions: Mapped[bool] = mapped_column(default=False)
+    # End-to-end encryption: only the flag; the key lives in the link's fragment, never here.
+    e2ee: Mapped[bool] = mapped_column(default=False)
     # Calendar SEQUENCE: every edit a calendar should pick up increments it.
     sequence: Mapped[int] = mapped_column(default=0)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

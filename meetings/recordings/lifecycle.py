@@ -30,6 +30,7 @@ from meetings.models import (
     utcnow,
 )
 from meetings.recordings import builtin, egress_events, explain, notices, storage
+from meetings.scheduling.encryption import refuse_server_media
 from meetings.scheduling.recurrence import Occurrence
 from meetings.scheduling.window import Phase, window
 
@@ -99,7 +100,8 @@ def start(
     Takes as long as the server takes to answer (bounded by EGRESS_TIMEOUT_SECONDS).
 
     Raises:
-        RecordingRefused: 403 not a host / recording not allowed, 409 not running,
+        RecordingRefused: 403 not a host / recording not allowed, 409 not running or
+            `e2ee_meeting` (end-to-end encrypted),
             503 when the server refused (the row is kept as `failed` with its reason).
         AlreadyRecording: 409, a recording of this room is running.
     """
@@ -121,6 +123,7 @@ def request(
 
     Raises: RecordingRefused (403, 409, 422) and AlreadyRecording (409), as `start`.
     """
+    refuse_server_media(meeting, "record it", RecordingRefused)
     if not meeting.recording_allowed:
         message = "Recording is turned off for this meeting. A host can allow it in its settings."
         raise RecordingRefused(403, "recording_not_allowed", message)

@@ -110,15 +110,17 @@ def paths() -> dict:
         "/meetings/{slug}/recordings": {
             "post": {
                 "summary": "Start recording the running occurrence (hosts, co-hosts, operators)",
-                "description": "503 `recording_unavailable` when the recording service does "
-                "not answer; the attempt is kept as `failed` with the server's reason.",
+                "description": "409 `e2ee_meeting` for an end-to-end encrypted meeting (the "
+                "server cannot see it). 503 `recording_unavailable` when the recording service "
+                "does not answer; the attempt is kept as `failed` with the server's reason.",
                 "parameters": [SLUG],
                 "security": bearer,
                 "requestBody": {"content": {"application/json": {"schema": START}}},
                 "responses": {
                     "201": json_response(ONE, "Started (status `starting`)"),
                     "409": json_response(
-                        CONFLICT, "Recording already, or the meeting is not running"
+                        CONFLICT,
+                        "Recording already, the meeting is not running or end-to-end encrypted",
                     ),
                     **errors(400, 401, 403, 404, 422, 503),
                 },

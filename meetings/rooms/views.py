@@ -2,6 +2,7 @@
 
 from flask import abort, current_app, render_template, url_for
 
+from meetings.links import public_url
 from meetings.models import Meeting
 from meetings.rooms import bp, joining
 from meetings.scheduling.access import NotForYou, check_audience, may_see_details
@@ -46,6 +47,13 @@ def room(slug: str):
         "webinar": meeting.webinar,
         "lobby": meeting.lobby,
     }
+    if meeting.e2ee:
+        # Never a key: the page reads it from the link's fragment, which we never receive.
+        page_data["e2ee"] = {
+            "workerUrl": url_for("static", filename="vendor/livekit-client.e2ee.worker.js"),
+            "link": public_url("rooms.room", slug=meeting.slug),
+            "host": is_host,
+        }
     return render_template(
         "rooms/room.html",
         meeting=meeting,

@@ -31,7 +31,13 @@ MEETING = {
         "co_hosts": {"type": "array", "items": {"type": "string", "format": "email"}},
         **{option.name: _option_schema(option) for option in OPTIONS},
         "cancelled": {"type": "boolean"},
-        "join_url": {"type": "string", "format": "uri"},
+        "join_url": {
+            "type": "string",
+            "format": "uri",
+            "description": "For an end-to-end encrypted meeting (`e2ee`) this link has no key: "
+            "the host's browser adds it as the fragment (`#key=...`) and shares that link; "
+            "the server never has the key.",
+        },
         "ics_url": {"type": "string", "format": "uri"},
         "host": {"type": "object", "properties": {"display_name": {"type": "string"}}},
     },

@@ -45,5 +45,13 @@ OPTIONS = (
         "auto_record", "Record automatically", bool, False, "recording starts when a host joins"
     ),
     Option("captions", "Live captions", bool, False, "captions start when a host joins"),
+    Option(
+        "e2ee",
+        "End-to-end encryption",
+        bool,
+        False,
+        "media and chat are encrypted in the browsers with a key that only the join link's "
+        "fragment carries (the server never has it): no recording, captions or streaming",
+    ),
 )
 OPTION_NAMES = tuple(option.name for option in OPTIONS)

@@ -166,9 +166,32 @@ def check_settings(
         problems.append(("access_code", message))
     if settings.access == Access.INVITED and not settings.invitees:
         problems.append(("invitees", "Invite at least one person, or let anyone join."))
+    problems += _server_media_conflicts(settings)
     if problems:
         raise InvalidMeeting(*problems[0], *problems[1:])
     return check_recurrence(settings)
+
+
+# What an end-to-end encrypted meeting cannot have: the server would need to see or hear it.
+E2EE_CONFLICTS = (
+    ("recording_allowed", "recorded"),
+    ("auto_record", "recorded"),
+    ("captions", "captioned"),
+)
+
+
+def _server_media_conflicts(settings: MeetingSettings) -> list[tuple[str, str]]:
+    if not settings.e2ee:
+        return []
+    return [
+        (
+            name,
+            f"An end-to-end encrypted meeting cannot be {done}: the server cannot see or "
+            "hear it. Turn one of them off.",
+        )
+        for name, done in E2EE_CONFLICTS
+        if getattr(settings, name)
+    ]
 
 
 def check_recurrence(settings: MeetingSettings) -> list[datetime]:

@@ -101,6 +101,8 @@ def _set(ingest: Ingest, status: IngestStatus, reason: str) -> None:
 @room_signals.host_joining.connect
 def _on_host_joining(meeting: Meeting, occurrence: Occurrence, **_extra) -> None:
     """Never raises: joining matters more than an encoder's stream."""
+    if meeting.e2ee:  # ingests made before encryption was turned on would publish in clear
+        return
     try:
         for ingest in active_ingests(meeting):
             start_in_room(ingest, occurrence.room_name)

@@ -23,6 +23,7 @@ from meetings.audit_log import Actor
 from meetings.errors import ApiError
 from meetings.extensions import db
 from meetings.models import AuditResult, Ingest, IngestStatus, Meeting, User, utcnow
+from meetings.scheduling.encryption import refuse_server_media
 from meetings.streaming import livekit_ingress
 
 log = logging.getLogger(__name__)
@@ -88,9 +89,11 @@ def create(meeting: Meeting, user: User, actor: Actor, name: str) -> NewIngest:
     """Make an ingest on the lowest free port (INGRESS=livekit: a LiveKit ingress); the caller
     starts its job if the room is open.
 
-    Raises: ApiError 422 for a bad name, 409 `no_ingest_port` when every port is taken; with
+    Raises: ApiError 422 for a bad name, 409 `e2ee_meeting` (end-to-end encrypted: what it
+        would publish is not encrypted), `no_ingest_port` when every port is taken; with
         LiveKit Ingress 409 `meeting_over` or 503 `ingest_unavailable`.
     """
+    refuse_server_media(meeting, "take a stream into it")
     name = clean_name(name)
     key = secrets.token_urlsafe(24)
     ingest = Ingest(

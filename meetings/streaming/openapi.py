@@ -96,8 +96,9 @@ def paths() -> dict:
                 "watch page (its hosts); audited",
                 "description": "One composite of the meeting, encoded once by a media worker. "
                 "Destination URLs are stored encrypted and never shown again (only their key's "
-                "last four characters). 409 `not_running`, `already_streaming`, "
-                "`room_not_open`; 503 `stream_unavailable` when no media worker takes it.",
+                "last four characters). 409 `e2ee_meeting` (end-to-end encrypted), "
+                "`not_running`, `already_streaming`, `room_not_open`; 503 `stream_unavailable` "
+                "when no media worker takes it.",
                 "parameters": [SLUG],
                 "security": BEARER,
                 "requestBody": {
@@ -137,7 +138,8 @@ def paths() -> dict:
                 "hosts); audited",
                 "description": "While the meeting's room is open, what the encoder pushes "
                 "(H.264 and AAC) joins the meeting as a participant with this name. The key is "
-                "in this answer only. 409 `no_ingest_port` when every port is taken.",
+                "in this answer only. 409 `no_ingest_port` when every port is taken, "
+                "`e2ee_meeting` for an end-to-end encrypted meeting.",
                 "parameters": [SLUG],
                 "security": BEARER,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": NEW}}},

@@ -15,6 +15,7 @@ from meetings.background import run_in_background
 from meetings.extensions import db
 from meetings.models import AuditResult, LiveStream, Meeting, StreamPlan, User
 from meetings.rooms import signals as room_signals
+from meetings.scheduling.encryption import refuse_server_media
 from meetings.scheduling.recurrence import Occurrence
 from meetings.streaming import destinations, streams
 from meetings.web import signed_in_user
@@ -27,7 +28,9 @@ def plan_of(meeting: Meeting) -> StreamPlan | None:
 
 
 def save(meeting: Meeting, actor: Actor, rtmp_urls: list[str], hls: bool) -> StreamPlan:
-    """Raises: ApiError 422 naming `rtmp_urls` (or one of them), as a start would."""
+    """Raises: StreamRefused 409 `e2ee_meeting` (end-to-end encrypted); ApiError 422 naming
+    `rtmp_urls` (or one of them), as a start would."""
+    refuse_server_media(meeting, "stream it", streams.StreamRefused)
     urls = streams.checked(rtmp_urls, hls, "grid")
     plan = plan_of(meeting) or StreamPlan(meeting_id=meeting.id)
     plan.destinations_encrypted = destinations.encrypt(json.dumps(urls))

@@ -35,6 +35,7 @@ from meetings.models import (
     any_worker_serving,
     utcnow,
 )
+from meetings.scheduling.encryption import refuse_server_media
 from meetings.scheduling.recurrence import Occurrence
 from meetings.scheduling.window import Phase, window
 from meetings.streaming import destinations
@@ -86,10 +87,11 @@ def start(
 ) -> LiveStream:
     """Start streaming the running occurrence to `rtmp_urls` and, with `hls`, the watch page.
 
-    Raises: StreamRefused / ApiError: 422 naming a bad field, 409 `not_running`,
-        `already_streaming` or `room_not_open`, 503 `stream_unavailable` (no worker took it;
-        the stream's row says `failed` and why).
+    Raises: StreamRefused / ApiError: 422 naming a bad field, 409 `e2ee_meeting` (end-to-end
+        encrypted), `not_running`, `already_streaming` or `room_not_open`, 503
+        `stream_unavailable` (no worker took it; the stream's row says `failed` and why).
     """
+    refuse_server_media(meeting, "stream it", StreamRefused)
     urls = checked(rtmp_urls, hls, layout)
     occurrence = running_occurrence(meeting)
     if streaming_in(occurrence.room_name) is not None:

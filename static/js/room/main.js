@@ -20,6 +20,8 @@ const [nameInput, joinButton, joinError, joinWaiting, lobbyWaiting, endedText] =
   "display-name", "join-button", "join-error", "join-waiting", "lobby-waiting", "ended-text",
 ].map($);
 const HOST_POLL_MS = 3000;
+// End-to-end encrypted meetings only: the key and the Rooms' encryption, before any Room.
+const e2ee = page.e2ee && (await import("./e2ee.js"));
 
 const ticketRequest = () => ({ display_name: nameInput.value.trim(), access_code: $("access-code")?.value });
 
@@ -40,6 +42,7 @@ function roomOptions() {
     videoCaptureDefaults: { deviceId: prefs.videoinput, resolution: LK.VideoPresets.h720.resolution },
     audioCaptureDefaults: { deviceId: prefs.audioinput },
     ...(prefs.audiooutput && { audioOutput: { deviceId: prefs.audiooutput } }),
+    ...(e2ee && e2ee.options()),
   };
 }
 
@@ -56,6 +59,7 @@ async function connect(ticket, first) {
   room.on(LK.RoomEvent.TrackSubscribed, (track) => track.kind === "video" && !marked() && performance.mark("join:subscribed"));
   try {
     markJoin("token");
+    await e2ee?.prepare(room);
     await room.connect(ticket.livekit_url, ticket.token);
   } catch (error) {
     session.room = null;
@@ -92,7 +96,7 @@ const features = (room, host) => Object.keys(ON).map((key) =>
   import(`./${key}.js`).then((m) => m.install(room, connection.showNotice)));
 
 function installRoleTools(room, host) {
-  const loaded = features(room, host);
+  const loaded = features(room, host && !page.e2ee); // the server can't caption or stream E2EE
   if (host) {
     const api = { room, setRowActions: participants.setRowActions, showNotice: connection.showNotice };
     loaded.push(import("./moderation.js").then((m) => (removeHostTools = m.install(api))));

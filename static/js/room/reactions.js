@@ -1,10 +1,11 @@
 // Reactions: lossy data messages on topic "reaction" (a late one is worthless), shown as a
 // short floating bubble. Only reactions from our own list are shown, never what was sent.
-import { $, h, show } from "./dom.js";
-import { onData, send } from "./data.js";
-import { nameOf, session } from "./session.js";
+// The menu to send one (reaction-menu.js) loads on the first click on React.
+import { $, h } from "./dom.js";
+import { onData } from "./data.js";
+import { nameOf } from "./session.js";
 
-const REACTIONS = {
+export const REACTIONS = {
   thumbs_up: ["👍", "Thumbs up"],
   clap: ["👏", "Applause"],
   laugh: ["😂", "Laughing"],
@@ -13,10 +14,9 @@ const REACTIONS = {
   wow: ["😮", "Surprised"],
 };
 const MIN_GAP_MS = 250; // per sender: a flood would hide the stage
-const [menu, button] = [$("reaction-menu"), $("toggle-reactions")];
 const lastFrom = new Map();
 
-function float(kind, name) {
+export function float(kind, name) {
   const [emoji, label] = REACTIONS[kind];
   const bubble = h(
     "div",
@@ -31,26 +31,7 @@ function float(kind, name) {
   setTimeout(() => bubble.remove(), 5000); // also without animations
 }
 
-function setMenu(open) {
-  show(menu, open);
-  button.setAttribute("aria-expanded", open);
-}
-
-for (const [kind, [emoji, label]] of Object.entries(REACTIONS)) {
-  const react = () => {
-    float(kind, `${nameOf(session.room.localParticipant)} (you)`);
-    send(session.room, "reaction", { type: "reaction", kind }, { reliable: false }).catch(() => {});
-    setMenu(false); // one pick per opening
-    button.focus();
-  };
-  menu.append(h("button", { type: "button", class: "reaction-choice", "aria-label": label, title: label, onclick: react }, emoji));
-}
-button.addEventListener("click", () => setMenu(menu.hidden));
-menu.addEventListener("keydown", (event) => {
-  if (event.key !== "Escape") return;
-  setMenu(false);
-  button.focus();
-});
+$("toggle-reactions").addEventListener("click", () => import("./reaction-menu.js").then((menu) => menu.toggle()));
 
 onData("reaction", (payload, sender) => {
   if (!sender || !Object.hasOwn(REACTIONS, payload.kind)) return;
