@@ -1,6 +1,6 @@
 """The meeting link: the pre-join check and the call, or why it cannot be joined now."""
 
-from flask import abort, current_app, render_template, url_for
+from flask import abort, current_app, g, render_template, url_for
 
 from meetings.models import Meeting
 from meetings.rooms import bp, joining
@@ -46,6 +46,7 @@ def room(slug: str):
         "webinar": meeting.webinar,
         "lobby": meeting.lobby,
     }
+    g.runs_wasm = True  # background effects (static/js/room/effects.js): meetings/security.py
     return render_template(
         "rooms/room.html",
         meeting=meeting,
