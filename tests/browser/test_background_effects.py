@@ -1,0 +1,292 @@
+"""Background effects: blur and virtual backgrounds on your camera, chosen before joining or in
+Settings, seen by the others, remembered by the browser, served from this box alone, and
+downloaded only by the people who use them."""
+
+import asyncio
+import threading
+import time
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+from livekit import rtc
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from tests.browser.meeting_room import guest_in_meeting, guest_tickets
+from tests.support.browser_pages import (
+    PREVIEW_SHOWS_CAMERA,
+    PageProblems,
+    join,
+    scheduled,
+    screenshot,
+    sign_in,
+    wait_for_video,
+)
+from tests.support.environment import ARTIFACTS
+from tests.support.waiting import wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
+
+EFFECTS_CODE = ("/room/effects.js", "/vendor/track-processors.js", "/vendor/mediapipe/")
+# securitypolicyviolation events, kept where the test can read them (console messages of
+# violations are caught by PageProblems too).
+WATCH_CSP = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+EFFECT_STATE = "document.querySelector('#effects-{where}').dataset.state"
+
+
+class Network:
+    """Every request a browser context makes; fails the test on any host but 127.0.0.1."""
+
+    def __init__(self, page: Page):
+        self.urls: list[str] = []
+        page.context.on("request", lambda request: self.urls.append(request.url))
+
+    def outside(self) -> list[str]:
+        local = ("127.0.0.1", "localhost")
+        return [
+            url
+            for url in self.urls
+            if url.startswith(("http", "ws")) and urlsplit(url).hostname not in local
+        ]
+
+    def effects_code(self) -> list[str]:
+        return [url for url in self.urls if any(part in url for part in EFFECTS_CODE)]
+
+
+class VideoWatcher:
+    """A synthetic participant (the Python SDK) that keeps the latest frame of `name`'s camera
+    and counts its frames, on its own thread and event loop."""
+
+    def __init__(self, ticket: dict, name: str):
+        self.ticket, self.name = ticket, name
+        self.frame: np.ndarray | None = None
+        self.times: list[float] = []
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    def __enter__(self) -> "VideoWatcher":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        wait_for(lambda: self._loop is not None, 20, what="the watcher's event loop")
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(20)
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        room = rtc.Room()
+        tasks = []
+
+        def subscribed(track, _publication, participant) -> None:
+            if track.kind == rtc.TrackKind.KIND_VIDEO and participant.name == self.name:
+                tasks.append(asyncio.ensure_future(self._read(track)))
+
+        room.on("track_subscribed", subscribed)
+        await room.connect(self.ticket["livekit_url"], self.ticket["token"])
+        try:
+            await self._stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await room.disconnect()
+
+    async def _read(self, track) -> None:
+        stream = rtc.VideoStream(track, format=rtc.VideoBufferType.RGBA)
+        try:
+            async for event in stream:
+                frame = event.frame
+                pixels = np.frombuffer(frame.data, dtype=np.uint8)
+                self.frame = pixels.reshape(frame.height, frame.width, 4)[:, :, :3].copy()
+                self.times.append(time.monotonic())
+        finally:
+            await stream.aclose()
+
+    def fps(self, seconds: float = 8) -> float:
+        """Frames received per second over the next `seconds`."""
+        start = time.monotonic()
+        time.sleep(seconds)
+        return sum(1 for t in self.times if t >= start) / seconds
+
+
+def sharpness(frame: np.ndarray) -> float:
+    """Mean absolute difference between neighbouring pixels: edges make it high, blur low.
+    The fake camera has no person in it: all of its picture is background."""
+    grey = frame.astype(np.float32).mean(axis=2)
+    return float(np.abs(np.diff(grey, axis=1)).mean() + np.abs(np.diff(grey, axis=0)).mean())
+
+
+def mean_sharpness(watcher: VideoWatcher, samples: int = 6) -> float:
+    values = []
+    for _ in range(samples):
+        time.sleep(0.5)
+        values.append(sharpness(watcher.frame))
+    return float(np.median(values))
+
+
+def pick(page: Page, where: str, name: str) -> None:
+    page.locator(f"#effects-{where}").get_by_label(name, exact=True).check()
+
+
+def expect_effect_on(page: Page, where: str) -> None:
+    wait_for(
+        lambda: page.evaluate(EFFECT_STATE.format(where=where)) in ("on", "error", "unsupported"),
+        60,  # the first time, 10 MB of WASM and the model are compiled on a busy machine
+        what="the background effect to be applied",
+    )
+    assert page.evaluate(EFFECT_STATE.format(where=where)) == "on"
+
+
+def test_blur_chosen_before_joining_is_what_the_others_receive(open_context, live_stack):
+    slug, email = scheduled(live_stack)
+    host = open_context().new_page()
+    host.add_init_script(WATCH_CSP)
+    problems = PageProblems(host)
+    network = Network(host)
+    sign_in(host, email)
+    host.goto(f"/m/{slug}")
+    host.wait_for_function(PREVIEW_SHOWS_CAMERA)
+
+    menu = host.locator("#effects-prejoin")
+    expect(host.get_by_role("group", name="Background")).to_be_visible()
+    pick(host, "prejoin", "Strong blur")
+    expect(menu.get_by_role("status")).to_have_text("Applying…")
+    expect_effect_on(host, "prejoin")
+    screenshot(host, "effects-menu-prejoin")
+    join(host)
+
+    [ticket] = guest_tickets(live_stack, slug, ["Watcher"])
+    guest = guest_in_meeting(open_context, slug, "Gita Guest")
+    guest_network = Network(guest)
+    wait_for_video(guest)  # the call works: the other side sees the host's tile play
+    with VideoWatcher(ticket, "Hilde Host") as watcher:
+        wait_for(lambda: watcher.frame is not None, 30, what="the host's video at the watcher")
+        blurred, fps_on = mean_sharpness(watcher), watcher.fps()
+        wait_for_video(host, ".tile.local video")
+        screenshot(host, "effects-blurred-self-view")
+
+        host.get_by_role("button", name="Settings").click()
+        settings = host.get_by_role("dialog", name="Settings")
+        expect(settings.get_by_label("Strong blur", exact=True)).to_be_checked()
+        pick(host, "call", "None")
+        wait_for(
+            lambda: host.evaluate(EFFECT_STATE.format(where="call")) == "off", 20, what="effect off"
+        )
+        time.sleep(2)  # frames already in flight
+        sharp, fps_off = mean_sharpness(watcher), watcher.fps()
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "effects-fps.txt").write_text(
+        f"published camera at the receiver: blur on {fps_on:.1f} fps, off {fps_off:.1f} fps\n"
+        f"sharpness (mean neighbour difference): blur on {blurred:.2f}, off {sharp:.2f}\n"
+    )
+    # The fake camera's test pattern (all background) loses its edges under the blur.
+    assert blurred < 0.6 * sharp, (blurred, sharp)
+    assert fps_on > 0
+    assert network.outside() == []
+    assert guest_network.outside() == []
+    assert any("/vendor/mediapipe/selfie_segmentation.tflite" in url for url in network.urls)
+    assert host.evaluate("window.__cspViolations") == []
+    assert problems.errors == []
+    # Someone who never picked an effect downloaded none of its code.
+    assert guest_network.effects_code() == []
+
+
+def test_people_who_never_pick_an_effect_download_none_of_it(open_context, live_stack):
+    slug, _ = scheduled(live_stack)
+    page = open_context().new_page()
+    network = Network(page)
+    page.goto(f"/m/{slug}")
+    page.wait_for_function(PREVIEW_SHOWS_CAMERA)
+    expect(page.locator("#effects-prejoin").get_by_label("None", exact=True)).to_be_checked()
+    page.get_by_role("button", name="Camera on").click()  # a new preview track
+    page.get_by_role("button", name="Camera off").click()
+    page.wait_for_function(PREVIEW_SHOWS_CAMERA)
+    assert network.effects_code() == []
+    assert not [url for url in network.urls if "/img/backgrounds/" in url and "-thumb" not in url]
+
+
+def test_the_choice_and_your_own_picture_are_remembered(open_context, live_stack, tmp_path):
+    slug, _ = scheduled(live_stack)
+    page = open_context().new_page()
+    page.add_init_script(WATCH_CSP)
+    network = Network(page)
+    page.goto(f"/m/{slug}")
+    page.wait_for_function(PREVIEW_SHOWS_CAMERA)
+    pick(page, "prejoin", "Ocean")
+    expect_effect_on(page, "prejoin")
+
+    page.reload()
+    page.wait_for_function(PREVIEW_SHOWS_CAMERA)
+    expect(page.locator("#effects-prejoin").get_by_label("Ocean", exact=True)).to_be_checked()
+    expect_effect_on(page, "prejoin")
+    wait_for(lambda: preview_colour(page)[2] > preview_colour(page)[1], 20, what="a blue preview")
+
+    picture = tmp_path / "holiday.png"
+    Image.new("RGB", (2000, 1000), (200, 30, 30)).save(picture)  # red, and wider than 16:9
+    page.locator("#effects-prejoin input[type=file]").set_input_files(str(picture))
+    own = page.locator("#effects-prejoin").get_by_label("Your picture", exact=True)
+    expect(own).to_be_checked()
+    expect_effect_on(page, "prejoin")
+    wait_for(lambda: preview_colour(page)[0] > 120, 20, what="a red preview")
+    page.reload()
+    expect(own).to_be_checked()
+    expect_effect_on(page, "prejoin")
+    wait_for(lambda: preview_colour(page)[0] > 120, 20, what="a red preview after reload")
+    screenshot(page, "effects-own-picture")
+    assert network.outside() == []
+    assert page.evaluate("window.__cspViolations") == []
+    # The picture never left the browser.
+    assert not [url for url in network.urls if "holiday" in url]
+
+
+PREVIEW_COLOUR = """
+() => {
+  const video = document.getElementById("preview-video");
+  const canvas = Object.assign(document.createElement("canvas"), { width: 64, height: 36 });
+  const context = canvas.getContext("2d");
+  context.drawImage(video, 0, 0, 64, 36);
+  const data = context.getImageData(0, 0, 64, 8).data;  // the top rows: background
+  const sum = [0, 0, 0];
+  for (let i = 0; i < data.length; i += 4) for (let c = 0; c < 3; c++) sum[c] += data[i + c];
+  return sum.map((value) => value / (data.length / 4));
+}
+"""
+
+
+def preview_colour(page: Page) -> list[float]:
+    return page.evaluate(PREVIEW_COLOUR)
+
+
+# A browser without WebGL 2: the effects cannot run, and the menu says so.
+NO_WEBGL2 = """
+const getContext = HTMLCanvasElement.prototype.getContext;
+HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+  return kind === "webgl2" ? null : getContext.call(this, kind, ...rest);
+};
+"""
+
+
+def test_a_browser_that_cannot_run_effects_is_told_so(open_context, live_stack):
+    slug, _ = scheduled(live_stack)
+    page = open_context().new_page()
+    page.add_init_script(NO_WEBGL2)
+    problems = PageProblems(page)
+    page.goto(f"/m/{slug}")
+    page.wait_for_function(PREVIEW_SHOWS_CAMERA)
+    pick(page, "prejoin", "Slight blur")
+    menu = page.locator("#effects-prejoin")
+    expect(menu.get_by_role("status")).to_have_text(
+        "Background effects are not available in this browser."
+    )
+    expect(menu.get_by_label("Strong blur", exact=True)).to_be_disabled()
+    wait_for(lambda: page.evaluate(PREVIEW_SHOWS_CAMERA), 10, what="the preview still plays")
+    assert problems.errors == []
