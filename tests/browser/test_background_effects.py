@@ -190,7 +190,6 @@ def test_blur_chosen_before_joining_is_what_the_others_receive(open_context, liv
     )
     # The fake camera's test pattern (all background) loses its edges under the blur.
     assert blurred < 0.6 * sharp, (blurred, sharp)
-    assert fps_on > 0
     assert network.outside() == []
     assert guest_network.outside() == []
     assert any("/vendor/mediapipe/selfie_segmentation.tflite" in url for url in network.urls)
