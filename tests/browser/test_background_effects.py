@@ -2,14 +2,11 @@
 Settings, seen by the others, remembered by the browser, served from this box alone, and
 downloaded only by the people who use them."""
 
-import asyncio
-import threading
 import time
 from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from livekit import rtc
 from PIL import Image
 from playwright.sync_api import Page, expect
 
@@ -24,6 +21,7 @@ from tests.support.browser_pages import (
     wait_for_video,
 )
 from tests.support.environment import ARTIFACTS
+from tests.support.video_watcher import VideoWatcher, sharpness
 from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.one_database]
@@ -57,71 +55,6 @@ class Network:
 
     def effects_code(self) -> list[str]:
         return [url for url in self.urls if any(part in url for part in EFFECTS_CODE)]
-
-
-class VideoWatcher:
-    """A synthetic participant (the Python SDK) that keeps the latest frame of `name`'s camera
-    and counts its frames, on its own thread and event loop."""
-
-    def __init__(self, ticket: dict, name: str):
-        self.ticket, self.name = ticket, name
-        self.frame: np.ndarray | None = None
-        self.times: list[float] = []
-        self._stop: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
-
-    def __enter__(self) -> "VideoWatcher":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        wait_for(lambda: self._loop is not None, 20, what="the watcher's event loop")
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(20)
-
-    async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        room = rtc.Room()
-        tasks = []
-
-        def subscribed(track, _publication, participant) -> None:
-            if track.kind == rtc.TrackKind.KIND_VIDEO and participant.name == self.name:
-                tasks.append(asyncio.ensure_future(self._read(track)))
-
-        room.on("track_subscribed", subscribed)
-        await room.connect(self.ticket["livekit_url"], self.ticket["token"])
-        try:
-            await self._stop.wait()
-        finally:
-            for task in tasks:
-                task.cancel()
-            await room.disconnect()
-
-    async def _read(self, track) -> None:
-        stream = rtc.VideoStream(track, format=rtc.VideoBufferType.RGBA)
-        try:
-            async for event in stream:
-                frame = event.frame
-                pixels = np.frombuffer(frame.data, dtype=np.uint8)
-                self.frame = pixels.reshape(frame.height, frame.width, 4)[:, :, :3].copy()
-                self.times.append(time.monotonic())
-        finally:
-            await stream.aclose()
-
-    def fps(self, seconds: float = 8) -> float:
-        """Frames received per second over the next `seconds`."""
-        start = time.monotonic()
-        time.sleep(seconds)
-        return sum(1 for t in self.times if t >= start) / seconds
-
-
-def sharpness(frame: np.ndarray) -> float:
-    """Mean absolute difference between neighbouring pixels: edges make it high, blur low.
-    The fake camera has no person in it: all of its picture is background."""
-    grey = frame.astype(np.float32).mean(axis=2)
-    return float(np.abs(np.diff(grey, axis=1)).mean() + np.abs(np.diff(grey, axis=0)).mean())
 
 
 def mean_sharpness(watcher: VideoWatcher, samples: int = 6) -> float:
@@ -172,10 +105,17 @@ def test_blur_chosen_before_joining_is_what_the_others_receive(open_context, liv
         blurred, fps_on = mean_sharpness(watcher), watcher.fps()
         wait_for_video(host, ".tile.local video")
         screenshot(host, "effects-blurred-self-view")
+        # Video off and on in the call restarts the camera: the blur comes back with it.
+        host.get_by_role("button", name="Stop video").click()
+        host.get_by_role("button", name="Start video").click()
+        seen = len(watcher.times)
+        wait_for(lambda: len(watcher.times) >= seen + 3, 60, what="frames after the restart")
+        blurred_again = mean_sharpness(watcher)
 
         host.get_by_role("button", name="Settings").click()
         settings = host.get_by_role("dialog", name="Settings")
         expect(settings.get_by_label("Strong blur", exact=True)).to_be_checked()
+        screenshot(host, "effects-menu-settings")
         pick(host, "call", "None")
         wait_for(
             lambda: host.evaluate(EFFECT_STATE.format(where="call")) == "off", 20, what="effect off"
@@ -186,10 +126,12 @@ def test_blur_chosen_before_joining_is_what_the_others_receive(open_context, liv
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "effects-fps.txt").write_text(
         f"published camera at the receiver: blur on {fps_on:.1f} fps, off {fps_off:.1f} fps\n"
-        f"sharpness (mean neighbour difference): blur on {blurred:.2f}, off {sharp:.2f}\n"
+        f"sharpness (mean neighbour difference): blur on {blurred:.2f}, after the camera "
+        f"restarted {blurred_again:.2f}, off {sharp:.2f}\n"
     )
     # The fake camera's test pattern (all background) loses its edges under the blur.
     assert blurred < 0.6 * sharp, (blurred, sharp)
+    assert blurred_again < 0.6 * sharp, (blurred_again, sharp)
     assert network.outside() == []
     assert guest_network.outside() == []
     assert any("/vendor/mediapipe/selfie_segmentation.tflite" in url for url in network.urls)
