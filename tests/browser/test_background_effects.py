@@ -93,6 +93,8 @@ def test_blur_chosen_before_joining_is_what_the_others_receive(open_context, liv
     pick(host, "prejoin", "Strong blur")
     expect(menu.get_by_role("status")).to_have_text("Applying…")
     expect_effect_on(host, "prejoin")
+    # --disable-gpu: WebGL on SwiftShader, and the page says what that costs.
+    expect(menu.get_by_role("status")).to_contain_text("your video will be jerky")
     screenshot(host, "effects-menu-prejoin")
     join(host)
 
@@ -126,12 +128,12 @@ def test_blur_chosen_before_joining_is_what_the_others_receive(open_context, liv
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "effects-fps.txt").write_text(
         f"published camera at the receiver: blur on {fps_on:.1f} fps, off {fps_off:.1f} fps\n"
-        f"sharpness (mean neighbour difference): blur on {blurred:.2f}, after the camera "
-        f"restarted {blurred_again:.2f}, off {sharp:.2f}\n"
+        f"sharpness (Laplacian variance at 320x180): blur on {blurred:.2f}, camera restarted "
+        f"{blurred_again:.2f}, off {sharp:.2f}\n"
     )
     # The fake camera's test pattern (all background) loses its edges under the blur.
-    assert blurred < 0.6 * sharp, (blurred, sharp)
-    assert blurred_again < 0.6 * sharp, (blurred_again, sharp)
+    assert blurred < 0.5 * sharp, (blurred, sharp)
+    assert blurred_again < 0.5 * sharp, (blurred_again, sharp)
     assert network.outside() == []
     assert guest_network.outside() == []
     assert any("/vendor/mediapipe/selfie_segmentation.tflite" in url for url in network.urls)

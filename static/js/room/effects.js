@@ -62,6 +62,15 @@ function render(state, message = "") {
   }
 }
 
+// WebGL drawn by the CPU (SwiftShader, llvmpipe: no graphics card, or one the browser will not
+// use): the effects still work, at a few frames a second (README, "Background effects").
+function drawnByTheCpu() {
+  const gl = h("canvas").getContext("webgl2");
+  const info = gl?.getExtension("WEBGL_debug_renderer_info");
+  return /swiftshader|llvmpipe|software/i.test(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : "");
+}
+const SLOW = "This computer draws without its graphics card: with an effect on, your video will be jerky.";
+
 async function applyTo(track) {
   const wanted = optionsFor(chosen);
   const current = track.getProcessor();
@@ -70,12 +79,18 @@ async function applyTo(track) {
   if (!supportsBackgroundProcessors()) throw Object.assign(new Error(UNSUPPORTED), { unsupported: true });
   if (current?.switchTo) return current.switchTo(wanted);
   const assetPaths = { tasksVisionFileSet: MEDIAPIPE, modelAssetPath: `${MEDIAPIPE}/selfie_segmentation.tflite` };
-  await track.setProcessor(BackgroundProcessor({ ...wanted, assetPaths }));
+  // "Applying…" lasts until the first frame is drawn with the effect (the processor shows the
+  // camera as it is meanwhile), or 30 s on a machine too slow to say.
+  let drawn;
+  const firstFrame = new Promise((resolve) => (drawn = resolve));
+  await track.setProcessor(BackgroundProcessor({ ...wanted, assetPaths, onFrameProcessed: () => drawn() }));
+  await Promise.race([firstFrame, new Promise((resolve) => setTimeout(resolve, 30_000))]);
 }
 
 // One change at a time; the last one chosen wins (arrow keys move through the radios fast).
 let running = null;
 let again = false;
+let slow = null;
 
 function refresh() {
   if (running) {
@@ -90,7 +105,7 @@ function refresh() {
       render("applying", chosen === "none" ? "" : "Applying…");
       try {
         await applyTo(track);
-        render(menuState());
+        render(menuState(), chosen !== "none" && (slow ??= drawnByTheCpu()) ? SLOW : "");
       } catch (error) {
         if (error.unsupported) return unsupported();
         console.error("background effect", error);
