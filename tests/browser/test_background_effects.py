@@ -65,7 +65,16 @@ def mean_sharpness(watcher: VideoWatcher, samples: int = 6) -> float:
     return float(np.median(values))
 
 
+def open_menu(page: Page) -> None:
+    """Before joining, the menu is folded under "Background effects"."""
+    if not page.locator("#effects-prejoin-more").evaluate("(details) => details.open"):
+        page.get_by_text("Background effects", exact=True).click()
+    expect(page.get_by_role("group", name="Background")).to_be_visible()
+
+
 def pick(page: Page, where: str, name: str) -> None:
+    if where == "prejoin":
+        open_menu(page)
     page.locator(f"#effects-{where}").get_by_label(name, exact=True).check()
 
 
@@ -89,7 +98,7 @@ def test_blur_chosen_before_joining_is_what_the_others_receive(open_context, liv
     host.wait_for_function(PREVIEW_SHOWS_CAMERA)
 
     menu = host.locator("#effects-prejoin")
-    expect(host.get_by_role("group", name="Background")).to_be_visible()
+    expect(host.get_by_role("group", name="Background")).to_be_hidden()  # folded
     pick(host, "prejoin", "Strong blur")
     expect(menu.get_by_role("status")).to_have_text("Applying…")
     expect_effect_on(host, "prejoin")
@@ -169,7 +178,9 @@ def test_the_choice_and_your_own_picture_are_remembered(open_context, live_stack
 
     page.reload()
     page.wait_for_function(PREVIEW_SHOWS_CAMERA)
+    # Remembered: the menu unfolds by itself, on the same choice.
     expect(page.locator("#effects-prejoin").get_by_label("Ocean", exact=True)).to_be_checked()
+    expect(page.get_by_role("group", name="Background")).to_be_visible()
     expect_effect_on(page, "prejoin")
     wait_for(lambda: preview_colour(page)[2] > preview_colour(page)[1], 20, what="a blue preview")
 
@@ -225,8 +236,13 @@ def test_a_browser_that_cannot_run_effects_is_told_so(open_context, live_stack):
     problems = PageProblems(page)
     page.goto(f"/m/{slug}")
     page.wait_for_function(PREVIEW_SHOWS_CAMERA)
-    pick(page, "prejoin", "Slight blur")
     menu = page.locator("#effects-prejoin")
+    # By keyboard: the summary opens the menu; the radios are one Tab stop, arrows move.
+    page.get_by_text("Background effects", exact=True).focus()
+    page.keyboard.press("Enter")
+    menu.get_by_label("None", exact=True).focus()
+    page.keyboard.press("ArrowRight")
+    expect(menu.get_by_label("Slight blur", exact=True)).to_be_checked()
     expect(menu.get_by_role("status")).to_have_text(
         "Background effects are not available in this browser."
     )

@@ -7,7 +7,7 @@
 // The model is MediaPipe's legacy selfie segmentation (npm @mediapipe/selfie_segmentation).
 // tasks-vision's ImageSegmenter refuses it as shipped (no normalisation metadata); the set-up
 // adds that metadata (scripts/vendor/segmenter-metadata.mjs). Nothing is fetched from outside.
-import { h, show } from "./dom.js";
+import { $, h, show } from "./dom.js";
 import { loadPrefs, savePrefs } from "./devices.js";
 import { LK, onRoom, session } from "./session.js";
 
@@ -101,7 +101,10 @@ function refresh() {
     do {
       again = false;
       const track = cameraTrack();
-      if (!track || track.kind !== "video") break;
+      if (!track || track.kind !== "video") {
+        render(menuState()); // chosen; applied once there is a camera
+        break;
+      }
       render("applying", chosen === "none" ? "" : "Applying…");
       try {
         await applyTo(track);
@@ -169,7 +172,9 @@ const follow = (room) =>
   });
 onRoom(follow);
 if (session.room) follow(session.room);
-render(menuState());
+render(chosen === "none" ? "off" : "waiting"); // for a camera (use() or a published one)
+// A remembered effect shows in the folded menu before joining.
+if (chosen !== "none") $("effects-prejoin-more")?.setAttribute("open", "");
 
 // prejoin.js: the preview's camera (again after a device change), and what was picked.
 export function use(track, input) {
