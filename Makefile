@@ -65,7 +65,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-$(VENDOR_JS): package.json package-lock.json scripts/vendor/build.sh scripts/vendor/track-processors.entry.js
+$(VENDOR_JS): package.json package-lock.json scripts/vendor/build.sh scripts/vendor/track-processors.entry.js scripts/vendor/segmenter-metadata.mjs
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ and npm (apt-get install nodejs npm)"; exit 1; }
 	@echo "Installing livekit-client, hls.js and the background effects from npm…"
 	@npm ci --silent --no-audit --no-fund

@@ -316,6 +316,14 @@ def streaming(s: dict) -> list[str]:
     ]  # fmt: skip
 
 
+def effects(s: dict) -> list[str]:
+    return [
+        row("effects", f"published camera, {name} (applied in {r['applied_s']} s)",
+            f"{r['fps']} fps at {r.get('received', '?')} ({r['state'] or 'off'})")
+        for name, r in s["effects"].items()
+    ]  # fmt: skip
+
+
 SECTIONS = [
     ("time_to_join", time_to_join),
     ("admitted_join", admitted_join),
@@ -326,4 +334,5 @@ SECTIONS = [
     ("recording", recording),
     ("captions", captions),
     ("streaming", streaming),
+    ("effects", effects),
 ]

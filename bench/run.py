@@ -8,6 +8,7 @@ write bench/results/<date>.json and .md (<date>-<scenarios>.* when only some run
     BENCH_RECORD_SECONDS=10 .venv/bin/python bench/run.py recording
     BENCH_CAPTION_ROUNDS=1 .venv/bin/python bench/run.py captions
     BENCH_STREAM_SECONDS=10 .venv/bin/python bench/run.py streaming
+    BENCH_EFFECT_SECONDS=5 .venv/bin/python bench/run.py effects
 """
 
 import importlib
@@ -35,6 +36,7 @@ SCENARIOS = (
     "recording",
     "captions",
     "streaming",
+    "effects",
 )
 RESULTS_DIR = PROJECT_DIR / "bench" / "results"
 

@@ -32,9 +32,15 @@ def media_origins() -> str:
     return "".join(f" {origin}" for origin in g.get("media_origins", ()))
 
 
+def script_sources() -> str:
+    """'self', and on the meeting page (the view sets g.runs_wasm) what WebAssembly needs: the
+    background effects compile MediaPipe's WASM. Not 'unsafe-eval': JavaScript stays as strict."""
+    return "'self' 'wasm-unsafe-eval'" if g.get("runs_wasm") else "'self'"
+
+
 def add_security_headers(response: Response) -> Response:
     csp = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"default-src 'self'; script-src {script_sources()}; style-src 'self'; "
         f"img-src 'self' data: blob:; media-src 'self' blob:{media_origins()}; "
         f"connect-src 'self' {livekit_origins()}; "
         "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"

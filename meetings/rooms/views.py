@@ -1,6 +1,6 @@
 """The meeting link: the pre-join check and the call, or why it cannot be joined now."""
 
-from flask import abort, current_app, render_template, url_for
+from flask import abort, current_app, g, render_template, url_for
 
 from meetings.links import public_url
 from meetings.models import Meeting
@@ -54,6 +54,7 @@ def room(slug: str):
             "link": public_url("rooms.room", slug=meeting.slug),
             "host": is_host,
         }
+    g.runs_wasm = True  # background effects (static/js/room/effects.js): meetings/security.py
     return render_template(
         "rooms/room.html",
         meeting=meeting,

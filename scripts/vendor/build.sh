@@ -18,4 +18,7 @@ node_modules/.bin/esbuild scripts/vendor/track-processors.entry.js --bundle --fo
 # Only the SIMD build: every browser the room supports has WASM SIMD (Chrome 91, Firefox 89,
 # Safari 16.4); compressing the other 9 MB cost every set-up half a minute for none of them.
 cp node_modules/@mediapipe/tasks-vision/wasm/vision_wasm_internal.{js,wasm} "$out/mediapipe/"
-cp node_modules/@mediapipe/selfie_segmentation/selfie_segmentation.tflite "$out/mediapipe/"
+# The segmentation model, given the metadata tasks-vision's ImageSegmenter requires (the file
+# as shipped is refused: see the script).
+node scripts/vendor/segmenter-metadata.mjs node_modules/@mediapipe/selfie_segmentation/selfie_segmentation.tflite \
+  "$out/mediapipe/selfie_segmentation.tflite"

@@ -329,6 +329,15 @@ def test_pages_send_security_headers(client):
     assert "camera=(self)" in response.headers["Permissions-Policy"]
 
 
+def test_only_the_meeting_page_may_compile_webassembly(client, make_meeting):
+    # The background effects run MediaPipe's WASM; no page may evaluate JavaScript strings.
+    room = client.get(f"/m/{make_meeting().slug}").headers["Content-Security-Policy"]
+    login = client.get("/auth/login").headers["Content-Security-Policy"]
+    assert "script-src 'self' 'wasm-unsafe-eval';" in room
+    assert "script-src 'self';" in login
+    assert "unsafe-eval'" not in room.replace("'wasm-unsafe-eval'", "")
+
+
 def test_every_page_renders_for_a_signed_in_host(client, make_user, make_meeting, login):
     host = make_user()
     meeting = make_meeting(host=host)

@@ -3,7 +3,6 @@
 import { $, show } from "./dom.js";
 import { onData } from "./data.js";
 import { showNotice } from "./connection.js";
-import { describeMediaError } from "./devices.js";
 import { LK, isHost, onEvents, onRoom, publishing, session } from "./session.js";
 
 const [mic, camera, screen, prompt] = ["toggle-mic", "toggle-camera", "toggle-screen", "unmute-prompt"].map($);
@@ -51,7 +50,9 @@ async function change(what, action) {
     Object.assign(wanted, { micOn: local.isMicrophoneEnabled, cameraOn: local.isCameraEnabled });
   } catch (error) {
     // Closing the screen picker is a choice, not an error.
-    if (what !== "screen share" || error.name !== "NotAllowedError") showNotice(describeMediaError(error, what));
+    if (what !== "screen share" || error.name !== "NotAllowedError") {
+      import("./media-errors.js").then((m) => showNotice(m.describeMediaError(error, what)));
+    }
   } finally {
     ownChanges--;
     update();

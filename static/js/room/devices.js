@@ -1,5 +1,5 @@
-// Cameras, microphones and speakers: listing them, remembering the choice in this browser,
-// and saying in plain words why one did not start.
+// Cameras, microphones and speakers: listing them and remembering the choice in this
+// browser. Why one did not start is media-errors.js, loaded when one fails.
 import { readJSON } from "../api.js";
 import { $, h } from "./dom.js";
 
@@ -44,22 +44,6 @@ export const missing = (devices, kind, deviceId) =>
   Boolean(deviceId) && deviceId !== "default" && !devices.some((d) => d.kind === kind && d.deviceId === deviceId);
 
 export const watchDevices = (onChange) => navigator.mediaDevices?.addEventListener("devicechange", onChange);
-
-export function describeMediaError(error, what = "camera or microphone") {
-  switch (error?.name) {
-    case "NotAllowedError":
-    case "SecurityError":
-      return `The browser blocked your ${what}. Allow it in the address bar, then reload. You can still join without it.`;
-    case "NotFoundError":
-    case "OverconstrainedError":
-      return `No ${what} was found. Plug one in, or join without it.`;
-    case "NotReadableError":
-    case "AbortError":
-      return `Your ${what} is in use by another application. Close it there, then try again.`;
-    default:
-      return `Your ${what} could not be started. You can still join.`;
-  }
-}
 
 // livekit-client moves an unplugged microphone or camera to another device by itself;
 // people should still know why their sound or picture changed.

@@ -13,6 +13,9 @@ export const choice = {
   cameraOn: page.canPublish && prefs.cameraOn !== false,
 };
 const tracks = { video: null, audio: null };
+// Background effects (effects.js) load on first use, or at once when this browser keeps one.
+let effects = prefs.effect && import("./effects.js");
+const effect = (input) => (effects ||= import("./effects.js")).then((m) => m.use(tracks.video, input));
 const problems = { video: "", audio: "" };
 let meter = null;
 
@@ -34,10 +37,12 @@ async function start(kind) {
       throw error;
     });
   } catch (error) {
-    problems[kind] = devices.describeMediaError(error, kind === "video" ? "camera" : "microphone");
+    const { describeMediaError } = await import("./media-errors.js");
+    problems[kind] = describeMediaError(error, kind === "video" ? "camera" : "microphone");
   }
   if (kind === "video") {
     tracks.video?.attach(preview);
+    if (effects) effect();
     show(placeholder, !tracks.video);
     placeholder.textContent = on ? "Camera unavailable" : "Camera is off";
   } else {
@@ -116,6 +121,7 @@ function wire() {
       if (select.dataset.deviceKind !== "audiooutput") start(select.dataset.deviceKind.slice(0, 5));
     });
   }
+  $("effects-prejoin")?.addEventListener("change", (event) => effect(event.target));
   devices.watchDevices(() => !$("prejoin").hidden && refreshLists());
 }
 

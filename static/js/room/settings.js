@@ -4,6 +4,7 @@
 import { $ } from "./dom.js";
 import { showNotice } from "./connection.js";
 import * as devices from "./devices.js";
+import { describeMediaError } from "./media-errors.js";
 import { setLowBandwidth } from "./layout.js";
 import { session } from "./session.js";
 
@@ -29,7 +30,7 @@ for (const select of dialog.querySelectorAll("select[data-device-kind]")) {
       await session.room.switchActiveDevice(kind, select.value);
       devices.savePrefs({ [kind]: select.value });
     } catch (error) {
-      showNotice(devices.describeMediaError(error, WHAT[kind]));
+      showNotice(describeMediaError(error, WHAT[kind]));
       fill();
     }
   });
@@ -38,4 +39,6 @@ $("low-bandwidth").addEventListener("change", (event) => {
   setLowBandwidth(event.target.checked);
   showNotice(`Low bandwidth mode ${event.target.checked ? "on: video only from the speaker and screen shares" : "off"}.`);
 });
+// Background effects: effects.js loads on the first change (it may be there from before joining).
+$("effects-call")?.addEventListener("change", (event) => import("./effects.js").then((m) => m.choose(event.target)));
 devices.watchDevices(() => dialog.open && fill());
