@@ -10,7 +10,9 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Without disabling the loggers that exist: a migration run inside a process (the tests, a
+# CLI command) would otherwise silence the app's own, werkzeug's and gunicorn's for good.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 
