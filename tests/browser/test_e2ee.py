@@ -4,6 +4,7 @@ has it. Synthetic participants of the Python SDK check the media on the wire: wi
 they cannot decode it, with it they can."""
 
 import asyncio
+import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -115,8 +116,12 @@ class Received:
         return float(power[max(peak - 5, 0) : peak + 6].sum() / power.sum())
 
 
+INJECTED = "sent in clear by someone without the key"
+
+
 async def listen(ticket: dict, key: str | None, seconds: float, ready: threading.Event) -> Received:
-    """Join, take the host's camera and microphone for `seconds`, keep every data message."""
+    """Join, take the host's camera and microphone for `seconds`, keep every data message;
+    without the key, also send a chat message in clear."""
     received = Received()
     encryption = None
     if key is not None:
@@ -131,6 +136,13 @@ async def listen(ticket: dict, key: str | None, seconds: float, ready: threading
         ticket["livekit_url"], ticket["token"], rtc.RoomOptions(encryption=encryption)
     )
     ready.set()
+    if key is None:
+        # A client with a valid ticket but no key: its chat goes out in clear, and the pages
+        # must not show it as if it were the meeting's own. Sent once the host's page has had
+        # time to know this participant (a message from an unknown one is dropped anyway).
+        await asyncio.sleep(3)
+        chat = json.dumps({"type": "chat", "text": INJECTED}).encode()
+        await room.local_participant.publish_data(chat, reliable=True, topic="chat")
 
     async def video(track) -> None:
         async for event in rtc.VideoStream(track, format=rtc.VideoBufferType.RGBA):
@@ -232,6 +244,9 @@ def test_with_the_full_link_people_meet_and_the_server_never_has_the_key(open_co
             send_chat(host, "understood")
             expect(chat_messages(guest)).to_have_text(["the secret plan", "understood"])
             screenshot(guest, "e2ee-room")
+        # The keyless client sent a chat message in clear meanwhile: no page showed it.
+        for page in (host, guest):
+            expect(chat_messages(page)).to_have_text(["the secret plan", "understood"])
         no_key, with_key = listeners.results
 
         # Media: only the SDK given the key decodes the host's camera and microphone.

@@ -6,10 +6,12 @@
 //
 // livekit-client 2.23.0 encrypts media and, with the Room's `encryption` option (not the
 // deprecated `e2ee` one), data packets too: the chat, reactions and hands go out as
-// `encryptedPacket`s (RTCEngine.sendDataPacket), so chat needs no encryption of its own.
+// `encryptedPacket`s (RTCEngine.sendDataPacket), so chat needs no encryption of its own; it
+// gets a tag, below, that tells the meeting's messages from ones sent in clear.
 import { $, show } from "./dom.js";
 import { LK, isLocal, nameOf, onRoom, page } from "./session.js";
 import { showBanner } from "./connection.js";
+import { sealWith } from "./data.js";
 import { KEY_PATTERN, encryptedLink, storeKey, storedKey } from "../e2ee-keys.js";
 
 const fromLink = new URLSearchParams(location.hash.slice(1)).get("key");
@@ -26,6 +28,27 @@ if (!key) {
   await new Promise(() => {});
 }
 document.documentElement.dataset.e2ee = "on";
+
+// livekit-client hands on data packets sent in clear (by a client with a ticket but no key) and
+// reports the ones it decrypted as unencrypted too, so ours carry an HMAC made with the key;
+// data.js drops participants' messages without a valid one.
+const TAG_BYTES = 32;
+const macKey = await crypto.subtle.importKey(
+  "raw", new TextEncoder().encode(`meetings data messages:${key}`), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"],
+);
+sealWith({
+  async sign(bytes) {
+    const sealed = new Uint8Array(TAG_BYTES + bytes.length);
+    sealed.set(new Uint8Array(await crypto.subtle.sign("HMAC", macKey, bytes)));
+    sealed.set(bytes, TAG_BYTES);
+    return sealed;
+  },
+  async open(bytes) {
+    const [tag, body] = [bytes.subarray(0, TAG_BYTES), bytes.subarray(TAG_BYTES)];
+    const valid = bytes.length > TAG_BYTES && (await crypto.subtle.verify("HMAC", macKey, tag, body).catch(() => false));
+    return valid ? body : null;
+  },
+});
 
 // A worker per Room (a rejoin makes a new one); the one of the Room before is done with.
 let worker = null;
