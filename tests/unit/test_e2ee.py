@@ -87,6 +87,7 @@ def test_the_form_turns_it_on_explains_it_and_the_meeting_page_offers_the_encryp
     assert "Copy encrypted link" in detail and "New key" in detail
     assert f'data-link="http://localhost/m/{meeting.slug}"' in detail  # PUBLIC_URL's link
     assert "js/e2ee-link.js" in detail
+    assert f"/meetings/{meeting.slug}/streaming" not in detail  # it could not be streamed
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert "Copy encrypted link" in dashboard and "js/e2ee-link.js" in dashboard
 
